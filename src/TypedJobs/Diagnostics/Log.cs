@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace TypedJobs.Diagnostics;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Worker {WorkerId} started on queues {Queues} with concurrency {Concurrency}")]
+    public static partial void WorkerStarted(ILogger logger, string workerId, string queues, int concurrency);
+
+    [LoggerMessage(2, LogLevel.Information, "Worker {WorkerId} stopped; {Released} unfinished jobs were returned to their queues")]
+    public static partial void WorkerStopped(ILogger logger, string workerId, int released);
+
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} ({Task}) attempt {Attempt} failed; retrying in {Delay}")]
+    public static partial void JobRetrying(ILogger logger, Exception? exception, JobId jobId, string task, int attempt, TimeSpan delay);
+
+    [LoggerMessage(4, LogLevel.Error, "Job {JobId} ({Task}) is dead after attempt {Attempt}: {Error}")]
+    public static partial void JobDead(ILogger logger, Exception? exception, JobId jobId, string task, int attempt, string error);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {JobId} lost its lease; this worker stopped it and its outcome was discarded")]
+    public static partial void LeaseLost(ILogger logger, JobId jobId);
+
+    [LoggerMessage(6, LogLevel.Warning, "Rescued {Count} jobs whose lease expired")]
+    public static partial void Rescued(ILogger logger, int count);
+
+    [LoggerMessage(7, LogLevel.Error, "Worker {WorkerId}: the store call {Operation} failed; retrying")]
+    public static partial void StoreCallFailed(ILogger logger, Exception exception, string workerId, string operation);
+
+    [LoggerMessage(8, LogLevel.Error, "Event observer {Observer} failed on {Kind} of job {JobId}")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, string observer, Events.JobEventKind kind, JobId jobId);
+
+    [LoggerMessage(9, LogLevel.Debug, "Job {JobId} ({Task}) succeeded in {Duration}")]
+    public static partial void JobSucceeded(ILogger logger, JobId jobId, string task, TimeSpan duration);
+
+    [LoggerMessage(10, LogLevel.Information, "Maintenance pruned {Jobs} finished jobs, {Results} expired results and {Events} old events")]
+    public static partial void Pruned(ILogger logger, int jobs, int results, int events);
+}

@@ -1,0 +1,691 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TypedJobs.Diagnostics;
+using TypedJobs.Events;
+using TypedJobs.Hosting;
+using TypedJobs.Registration;
+using TypedJobs.Storage;
+
+namespace TypedJobs.Engine;
+
+/// <summary>
+/// One worker: a producer loop that claims up to the free slots in one store call and runs each job in its own DI
+/// scope; a completer that writes outcomes in batches; one heartbeat that extends all leases in one call; a rescuer.
+/// </summary>
+internal sealed class JobWorker : BackgroundService
+{
+    private const int MaxErrorLength = 4000;
+
+    private readonly StorageSet storage;
+    private readonly TaskRegistry registry;
+    private readonly TypedJobsOptions options;
+    private readonly WorkerOptions worker;
+    private readonly JobEventHub hub;
+    private readonly LocalJobs localJobs;
+    private readonly TypedJobsMetrics metrics;
+    private readonly TimeProvider time;
+    private readonly IServiceScopeFactory scopes;
+    private readonly ILogger logger;
+    private readonly string workerId;
+    private readonly string[] queueNames;
+    private readonly ConcurrentDictionary<JobId, Execution> executions = new();
+    private readonly ConcurrentDictionary<JobId, Guid> leases = new();
+    private readonly Dictionary<string, int> runningPerQueue = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> runningPerTask = new(StringComparer.Ordinal);
+    private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly AsyncSignal slotFreed = new();
+    private readonly CancellationTokenSource backgroundCts = new();
+    private int released;
+
+    public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
+        LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger)
+    {
+        worker.Validate();
+        this.storage = storage;
+        this.registry = registry;
+        this.options = options;
+        this.worker = worker;
+        this.hub = hub;
+        this.localJobs = localJobs;
+        this.metrics = metrics;
+        this.time = time;
+        this.scopes = scopes;
+        this.logger = logger;
+        workerId = worker.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+        queueNames = worker.Queues.Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    public string WorkerId => workerId;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        await storage.EnsureInitializedAsync(stoppingToken).ConfigureAwait(false);
+        Log.WorkerStarted(logger, workerId, string.Join(",", queueNames), worker.Concurrency);
+        var completer = Task.Run(CompleteLoopAsync, CancellationToken.None);
+        var heartbeat = Task.Run(() => HeartbeatLoopAsync(backgroundCts.Token), CancellationToken.None);
+        var rescuer = Task.Run(() => RescueLoopAsync(backgroundCts.Token), CancellationToken.None);
+        try
+        {
+            await ProduceAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await ShutdownAsync().ConfigureAwait(false);
+            outcomes.Writer.TryComplete();
+            await completer.ConfigureAwait(false);
+            await backgroundCts.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(heartbeat, rescuer).ConfigureAwait(false);
+            Log.WorkerStopped(logger, workerId, released);
+        }
+    }
+
+    public override void Dispose()
+    {
+        backgroundCts.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ProduceAsync(CancellationToken stopping)
+    {
+        var store = storage.Jobs;
+        Task? wake = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            // Subscribe to "a slot was freed" before reading the counts, so a release in between is not missed.
+            var slotWait = slotFreed.WaitAsync(CancellationToken.None).AsTask();
+            var (claims, total, taskLimits) = Capacity();
+            if (total == 0)
+            {
+                await slotWait.WaitAsync(stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            if (wake is null || wake.IsCompleted)
+            {
+                wake = store.JobsWaitAsync(queueNames, stopping).AsTask();
+            }
+
+            JobsClaimResult result;
+            try
+            {
+                result = await store.JobsClaimAsync(new JobsClaimParams
+                {
+                    WorkerId = workerId,
+                    Queues = claims,
+                    Max = total,
+                    LeaseDuration = worker.LeaseDuration,
+                    TaskLimits = taskLimits,
+                }, stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsClaimAsync));
+                await Task.Delay(worker.PollInterval, time, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            foreach (var job in result.Jobs)
+            {
+                Start(job);
+            }
+
+            if (result.Jobs.Count >= total)
+            {
+                continue;
+            }
+
+            var delay = worker.PollInterval;
+            if (result.NextDueAt is { } due)
+            {
+                var untilDue = due - time.GetUtcNow();
+                delay = untilDue < delay ? (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1)) : delay;
+            }
+
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var timer = Task.Delay(delay, time, sleep.Token);
+            // With per-task limits, a freed slot may unblock a waiting job, so wake on it as well.
+            await (taskLimits is null ? Task.WhenAny(wake, timer) : Task.WhenAny(wake, timer, slotWait)).ConfigureAwait(false);
+            await sleep.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private (QueueClaim[] Claims, int Total, Dictionary<string, int>? TaskLimits) Capacity()
+    {
+        lock (runningPerQueue)
+        {
+            var free = worker.Concurrency - executions.Count;
+            if (free <= 0)
+            {
+                return ([], 0, null);
+            }
+
+            var claims = new List<QueueClaim>(queueNames.Length);
+            var total = 0;
+            foreach (var queue in queueNames)
+            {
+                var max = free;
+                if (worker.QueueConcurrency.TryGetValue(queue, out var limit))
+                {
+                    max = Math.Min(max, limit - runningPerQueue.GetValueOrDefault(queue));
+                }
+
+                if (max > 0)
+                {
+                    claims.Add(new QueueClaim(queue, max));
+                    total += max;
+                }
+            }
+
+            total = Math.Min(total, free);
+            Dictionary<string, int>? taskLimits = null;
+            foreach (var task in registry.Tasks)
+            {
+                if (task.Settings.MaxConcurrency > 0)
+                {
+                    taskLimits ??= new(StringComparer.Ordinal);
+                    taskLimits[task.Name] = Math.Max(0, task.Settings.MaxConcurrency - runningPerTask.GetValueOrDefault(task.Name));
+                }
+            }
+
+            return (claims.ToArray(), total, taskLimits);
+        }
+    }
+
+    private void Start(JobRecord job)
+    {
+        var execution = new Execution(job);
+        lock (runningPerQueue)
+        {
+            executions[job.Id] = execution;
+            runningPerQueue[job.Queue] = runningPerQueue.GetValueOrDefault(job.Queue) + 1;
+            runningPerTask[job.TaskName] = runningPerTask.GetValueOrDefault(job.TaskName) + 1;
+        }
+
+        leases[job.Id] = job.LeaseToken!.Value;
+        localJobs.Add(job.Id, () => execution.Cancel(StopReason.Cancelled));
+        execution.Task = Task.Run(() => RunAsync(execution));
+    }
+
+    private async Task RunAsync(Execution execution)
+    {
+        var job = execution.Job;
+        var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+        var startedAt = time.GetUtcNow();
+        var startTimestamp = time.GetTimestamp();
+        metrics.Started.Add(1, tags);
+        metrics.Running.Add(1, tags);
+        metrics.WaitTime.Record(Math.Max(0, (startedAt - job.DueAt).TotalSeconds), tags);
+        hub.Publish(new JobEvent
+        {
+            Kind = JobEventKind.Started, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt,
+            Timestamp = startedAt, WorkerId = workerId,
+        });
+
+        using var activity = StartActivity(job);
+        Outcome outcome;
+        JobTask? task = null;
+        ITimer? timeoutTimer = null;
+        try
+        {
+            if (!registry.TryGet(job.TaskName, out task))
+            {
+                throw new UnknownTaskException(job.TaskName);
+            }
+
+            if (task.Settings.Timeout is { } timeout)
+            {
+                timeoutTimer = time.CreateTimer(static s => ((Execution)s!).Cancel(StopReason.Timeout), execution, timeout, Timeout.InfiniteTimeSpan);
+            }
+
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var context = new JobContext(job.Id, job.TaskName, job.Queue, job.Priority, job.Attempt, job.MaxRetries, job.CreatedAt,
+                    workerId, scope.ServiceProvider, execution.Token);
+                var result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
+                outcome = new Outcome(job, CompletionKind.Succeeded, result, task);
+            }
+        }
+        catch (Exception ex)
+        {
+            outcome = Classify(job, task, execution, ex);
+        }
+        finally
+        {
+            if (timeoutTimer is not null)
+            {
+                await timeoutTimer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        outcome = outcome with { Duration = time.GetElapsedTime(startTimestamp) };
+        if (execution.Reason is StopReason.LeaseLost or StopReason.Cancelled)
+        {
+            // The store no longer gives this worker the job (cancelled, deleted or rescued): discard the outcome.
+            outcome = outcome with { Kind = null };
+        }
+
+        activity?.SetTag("typedjobs.outcome", outcome.Kind?.ToString() ?? "Discarded");
+        if (outcome.Kind is CompletionKind.Dead or CompletionKind.Retry)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        metrics.Running.Add(-1, tags);
+        metrics.Duration.Record(outcome.Duration.TotalSeconds, tags);
+        localJobs.Remove(job.Id);
+        if (outcome.Kind is null)
+        {
+            leases.TryRemove(job.Id, out _);
+            Log.LeaseLost(logger, job.Id);
+        }
+        else
+        {
+            outcomes.Writer.TryWrite(outcome);
+        }
+
+        lock (runningPerQueue)
+        {
+            executions.TryRemove(job.Id, out _);
+            runningPerQueue[job.Queue]--;
+            runningPerTask[job.TaskName]--;
+        }
+
+        execution.Dispose();
+        slotFreed.Set();
+    }
+
+    private Outcome Classify(JobRecord job, JobTask? task, Execution execution, Exception ex)
+    {
+        var reason = execution.Reason;
+        if (ex is OperationCanceledException && reason == StopReason.Shutdown)
+        {
+            return new Outcome(job, CompletionKind.Release, null, task);
+        }
+
+        if (ex is SnoozeJobException snooze)
+        {
+            return new Outcome(job, CompletionKind.Snooze, null, task) { Delay = snooze.Delay };
+        }
+
+        string error;
+        if (ex is OperationCanceledException && reason == StopReason.Timeout)
+        {
+            error = $"The attempt timed out after {task?.Settings.Timeout}.";
+        }
+        else
+        {
+            error = ex.ToString();
+            if (error.Length > MaxErrorLength)
+            {
+                error = error[..MaxErrorLength];
+            }
+        }
+
+        if (ex is InvalidPayloadException or PermanentJobFailureException || job.Attempt > job.MaxRetries)
+        {
+            return new Outcome(job, CompletionKind.Dead, null, task) { Error = error, Failed = true, Exception = ex };
+        }
+
+        var settings = task?.Settings;
+        var delay = RetryBackoff.Delay(job.Attempt, settings?.RetryDelay ?? options.DefaultRetryDelay,
+            settings?.MaxRetryDelay ?? options.DefaultMaxRetryDelay, Random.Shared.NextDouble());
+        return new Outcome(job, CompletionKind.Retry, null, task) { Error = error, Delay = delay, Failed = true, Exception = ex };
+    }
+
+    private static Activity? StartActivity(JobRecord job)
+    {
+        var source = TypedJobsDiagnostics.ActivitySource;
+        if (!source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(job.TraceParent, job.TraceState, isRemote: true, out var parent);
+        var activity = source.StartActivity("run " + job.TaskName, ActivityKind.Consumer, parent);
+        activity?.SetTag("typedjobs.task", job.TaskName);
+        activity?.SetTag("typedjobs.queue", job.Queue);
+        activity?.SetTag("typedjobs.job_id", job.Id.ToString());
+        activity?.SetTag("typedjobs.attempt", job.Attempt);
+        return activity;
+    }
+
+    private async Task CompleteLoopAsync()
+    {
+        var reader = outcomes.Reader;
+        var batch = new List<Outcome>(worker.CompletionBatchSize);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < worker.CompletionBatchSize && reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            await WriteOutcomesAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteOutcomesAsync(List<Outcome> batch)
+    {
+        var results = new List<ResultWrite>();
+        var completions = new JobCompletion[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var o = batch[i];
+            completions[i] = new JobCompletion { Id = o.Job.Id, LeaseToken = o.Job.LeaseToken!.Value, Kind = o.Kind!.Value, Delay = o.Delay, Error = o.Error };
+            if (o.Result is not null)
+            {
+                results.Add(new ResultWrite(o.Job.Id, o.Result, o.Task?.Settings.ResultRetention ?? options.ResultRetention));
+            }
+        }
+
+        JobsCompleteResult? written = null;
+        for (var attempt = 1; written is null; attempt++)
+        {
+            try
+            {
+                // Results first: once a job shows Succeeded, its result is readable.
+                if (results.Count > 0)
+                {
+                    await storage.Results.ResultsSetAsync(results, CancellationToken.None).ConfigureAwait(false);
+                    results.Clear();
+                }
+
+                written = await storage.Jobs.JobsCompleteAsync(new JobsCompleteParams(completions), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < 10)
+            {
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsCompleteAsync));
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The leases will expire and the rescuer will return these jobs to their queues.
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsCompleteAsync));
+                foreach (var o in batch)
+                {
+                    leases.TryRemove(o.Job.Id, out _);
+                }
+
+                return;
+            }
+        }
+
+        var now = time.GetUtcNow();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var o = batch[i];
+            leases.TryRemove(o.Job.Id, out _);
+            if (!written.Applied[i])
+            {
+                Log.LeaseLost(logger, o.Job.Id);
+                continue;
+            }
+
+            Report(o, now);
+        }
+    }
+
+    private void Report(Outcome o, DateTimeOffset now)
+    {
+        var job = o.Job;
+        var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+        JobEvent Event(JobEventKind kind) => new()
+        {
+            Kind = kind, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now,
+            WorkerId = workerId, Error = o.Error, Duration = o.Duration,
+            Delay = kind is JobEventKind.Retried or JobEventKind.Snoozed ? o.Delay : null,
+        };
+
+        if (o.Failed)
+        {
+            metrics.Failed.Add(1, tags);
+            hub.Publish(Event(JobEventKind.Failed));
+        }
+
+        switch (o.Kind)
+        {
+            case CompletionKind.Succeeded:
+                metrics.Succeeded.Add(1, tags);
+                Log.JobSucceeded(logger, job.Id, job.TaskName, o.Duration);
+                hub.Publish(Event(JobEventKind.Succeeded));
+                break;
+            case CompletionKind.Retry:
+                metrics.Retried.Add(1, tags);
+                Log.JobRetrying(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Delay);
+                hub.Publish(Event(JobEventKind.Retried));
+                break;
+            case CompletionKind.Dead:
+                metrics.Dead.Add(1, tags);
+                Log.JobDead(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Exception?.Message ?? o.Error ?? "");
+                hub.Publish(Event(JobEventKind.Dead));
+                break;
+            case CompletionKind.Snooze:
+                hub.Publish(Event(JobEventKind.Snoozed));
+                break;
+            case CompletionKind.Release:
+                Interlocked.Increment(ref released);
+                hub.Publish(Event(JobEventKind.Released));
+                break;
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken token)
+    {
+        var interval = worker.EffectiveHeartbeat;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, token).ConfigureAwait(false);
+                if (leases.IsEmpty)
+                {
+                    continue;
+                }
+
+                var held = leases.Select(kv => new JobLease(kv.Key, kv.Value)).ToArray();
+                var result = await storage.Jobs.LeasesExtendAsync(new LeasesExtendParams(workerId, held, worker.LeaseDuration), token)
+                    .ConfigureAwait(false);
+                foreach (var id in result.Lost)
+                {
+                    if (executions.TryGetValue(id, out var execution))
+                    {
+                        leases.TryRemove(id, out _);
+                        execution.Cancel(StopReason.LeaseLost);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.LeasesExtendAsync));
+            }
+        }
+    }
+
+    private async Task RescueLoopAsync(CancellationToken token)
+    {
+        var lastMaintenance = time.GetUtcNow();
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await RescueOnceAsync(token).ConfigureAwait(false);
+                if (time.GetUtcNow() - lastMaintenance >= worker.MaintenanceInterval)
+                {
+                    lastMaintenance = time.GetUtcNow();
+                    await MaintainAsync(token).ConfigureAwait(false);
+                }
+
+                await Task.Delay(worker.RescueInterval, time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsRescueAsync));
+                try
+                {
+                    await Task.Delay(worker.RescueInterval, time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    internal async Task RescueOnceAsync(CancellationToken token)
+    {
+        var rescued = await storage.Jobs.JobsRescueAsync(new JobsRescueParams(1000), token).ConfigureAwait(false);
+        if (rescued.Jobs.Count == 0)
+        {
+            return;
+        }
+
+        Log.Rescued(logger, rescued.Jobs.Count);
+        var now = time.GetUtcNow();
+        foreach (var job in rescued.Jobs)
+        {
+            var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+            metrics.Rescued.Add(1, tags);
+            hub.Publish(new JobEvent { Kind = JobEventKind.Rescued, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now, WorkerId = workerId });
+            if (job.NewState == JobState.Dead)
+            {
+                metrics.Dead.Add(1, tags);
+                hub.Publish(new JobEvent { Kind = JobEventKind.Dead, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now, Error = "The lease expired and no attempts were left." });
+            }
+        }
+    }
+
+    private async Task MaintainAsync(CancellationToken token)
+    {
+        const string lockName = "typedjobs:maintenance";
+        if (!await storage.Jobs.LocksAcquireAsync(new LockAcquireParams(lockName, workerId, worker.MaintenanceInterval), token).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var jobs = 0;
+        if (options.SucceededRetention > TimeSpan.Zero)
+        {
+            jobs += await storage.Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], now - options.SucceededRetention), token).ConfigureAwait(false);
+        }
+
+        if (options.DeadRetention > TimeSpan.Zero)
+        {
+            jobs += await storage.Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Dead], now - options.DeadRetention), token).ConfigureAwait(false);
+        }
+
+        var results = await storage.Results.ResultsPruneAsync(token).ConfigureAwait(false);
+        var events = 0;
+        if (options.RecordEvents && storage.Events is { } eventStore)
+        {
+            var keep = TimeSpan.FromTicks(Math.Max(options.SucceededRetention.Ticks, options.DeadRetention.Ticks));
+            if (keep > TimeSpan.Zero)
+            {
+                events = await eventStore.EventsPruneAsync(now - keep, token).ConfigureAwait(false);
+            }
+        }
+
+        if (jobs + results + events > 0)
+        {
+            Log.Pruned(logger, jobs, results, events);
+        }
+    }
+
+    private async Task ShutdownAsync()
+    {
+        var running = executions.Values.Select(e => e.Task!).Where(t => t is not null).ToArray();
+        if (running.Length == 0)
+        {
+            return;
+        }
+
+        var all = Task.WhenAll(running);
+        if (worker.ShutdownTimeout > TimeSpan.Zero)
+        {
+            using var cts = new CancellationTokenSource();
+            await Task.WhenAny(all, Task.Delay(worker.ShutdownTimeout, time, cts.Token)).ConfigureAwait(false);
+            await cts.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (!all.IsCompleted)
+        {
+            foreach (var execution in executions.Values)
+            {
+                execution.Cancel(StopReason.Shutdown);
+            }
+
+            await all.ConfigureAwait(false);
+        }
+    }
+
+    private enum StopReason
+    {
+        None,
+        Cancelled,
+        LeaseLost,
+        Timeout,
+        Shutdown,
+    }
+
+    private sealed class Execution(JobRecord job) : IDisposable
+    {
+        private readonly CancellationTokenSource cts = new();
+        private int reason;
+
+        public JobRecord Job { get; } = job;
+
+        public Task? Task { get; set; }
+
+        public CancellationToken Token => cts.Token;
+
+        public StopReason Reason => (StopReason)Volatile.Read(ref reason);
+
+        public void Cancel(StopReason why)
+        {
+            if (Interlocked.CompareExchange(ref reason, (int)why, (int)StopReason.None) == (int)StopReason.None)
+            {
+                try
+                {
+                    cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public void Dispose() => cts.Dispose();
+    }
+
+    private sealed record Outcome(JobRecord Job, CompletionKind? Kind, byte[]? Result, JobTask? Task)
+    {
+        public TimeSpan Delay { get; init; }
+
+        public string? Error { get; init; }
+
+        public bool Failed { get; init; }
+
+        public Exception? Exception { get; init; }
+
+        public TimeSpan Duration { get; init; }
+    }
+}

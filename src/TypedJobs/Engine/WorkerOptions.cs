@@ -1,0 +1,107 @@
+namespace TypedJobs;
+
+/// <summary>Settings of one worker, given to <c>AddWorker(w =&gt; …)</c>.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The queues this worker serves. Default: <c>["default"]</c>.</summary>
+    public IList<string> Queues { get; set; } = ["default"];
+
+    /// <summary>The most jobs this worker runs at once. Default 10.</summary>
+    public int Concurrency { get; set; } = 10;
+
+    /// <summary>Per-queue caps on concurrent jobs in this worker (queue name → most jobs); queues not listed share <see cref="Concurrency"/>.</summary>
+    public IDictionary<string, int> QueueConcurrency { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>How long the worker sleeps when no wake-up signal arrives before it looks for jobs again. Default 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a claim holds a job before the rescuer may hand it to another worker. Default 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the worker extends all its leases in one call. Default: a third of <see cref="LeaseDuration"/>.</summary>
+    public TimeSpan? HeartbeatInterval { get; set; }
+
+    /// <summary>How long running jobs may finish after shutdown begins before they are cancelled and returned to their queues. Default 20 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often the worker looks for jobs with expired leases. Default 15 seconds.</summary>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often one worker of the cluster prunes old jobs, results and events. Default 10 minutes.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most outcomes written in one store call. Default 500.</summary>
+    public int CompletionBatchSize { get; set; } = 500;
+
+    /// <summary>The worker's id, shown on the jobs it holds. Default: machine name, process id and a random suffix.</summary>
+    public string? WorkerId { get; set; }
+
+    internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? TimeSpan.FromTicks(LeaseDuration.Ticks / 3);
+
+    internal void Validate()
+    {
+        static void Fail(string key, object? value, string rule) =>
+            throw new InvalidOperationException($"Invalid worker setting TypedJobs:Worker:{key} = '{value}': {rule}.");
+
+        if (Queues is null || Queues.Count == 0)
+        {
+            Fail(nameof(Queues), "(empty)", "give at least one queue name");
+        }
+
+        foreach (var queue in Queues!)
+        {
+            if (!Client.QueueNames.IsValid(queue))
+            {
+                Fail(nameof(Queues), queue, "queue names are 1-100 characters of letters, digits, '-', '_', '.' or ':'");
+            }
+        }
+
+        if (Concurrency < 1)
+        {
+            Fail(nameof(Concurrency), Concurrency, "must be at least 1");
+        }
+
+        foreach (var (queue, limit) in QueueConcurrency)
+        {
+            if (limit < 1)
+            {
+                Fail($"{nameof(QueueConcurrency)}:{queue}", limit, "must be at least 1");
+            }
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            Fail(nameof(PollInterval), PollInterval, "must be positive");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            Fail(nameof(LeaseDuration), LeaseDuration, "must be at least 1 second");
+        }
+
+        if (EffectiveHeartbeat <= TimeSpan.Zero || EffectiveHeartbeat >= LeaseDuration)
+        {
+            Fail(nameof(HeartbeatInterval), EffectiveHeartbeat, "must be positive and shorter than LeaseDuration");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            Fail(nameof(ShutdownTimeout), ShutdownTimeout, "must not be negative");
+        }
+
+        if (RescueInterval <= TimeSpan.Zero)
+        {
+            Fail(nameof(RescueInterval), RescueInterval, "must be positive");
+        }
+
+        if (MaintenanceInterval <= TimeSpan.Zero)
+        {
+            Fail(nameof(MaintenanceInterval), MaintenanceInterval, "must be positive");
+        }
+
+        if (CompletionBatchSize < 1)
+        {
+            Fail(nameof(CompletionBatchSize), CompletionBatchSize, "must be at least 1");
+        }
+    }
+}

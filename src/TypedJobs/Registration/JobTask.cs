@@ -1,0 +1,145 @@
+namespace TypedJobs.Registration;
+
+/// <summary>Handles one job of a task with payload <typeparamref name="TPayload"/>.</summary>
+public delegate ValueTask JobHandler<in TPayload>(TPayload payload, JobContext context);
+
+/// <summary>Handles one job of a task with payload <typeparamref name="TPayload"/> and returns its result.</summary>
+public delegate ValueTask<TResult> JobHandler<in TPayload, TResult>(TPayload payload, JobContext context);
+
+/// <summary>
+/// A registered task: its stable name, settings, payload serializer and handler. This is the low-level
+/// registration API the source generator emits calls to; it can be used by hand as well:
+/// <code>
+/// static readonly JobTask&lt;Email&gt; SendEmail = JobTask.Create("send-email",
+///     JobSerializer.FromJsonTypeInfo(AppJson.Default.Email),
+///     (email, ctx) => ctx.Services.GetRequiredService&lt;IMailer&gt;().SendAsync(email, ctx.CancellationToken),
+///     new TaskSettings { Queue = "emails", MaxRetries = 5 });
+/// services.AddTypedJobs(o => o.UseInMemory()).AddTask(SendEmail).AddWorker();
+/// await client.EnqueueAsync(SendEmail, new Email("a@b.c"));
+/// </code>
+/// </summary>
+public abstract class JobTask
+{
+    private protected JobTask(string name, TaskSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(settings);
+        Name = name;
+        Settings = settings;
+    }
+
+    /// <summary>The stable name stored with every job of this task.</summary>
+    public string Name { get; }
+
+    /// <summary>The declared settings.</summary>
+    public TaskSettings Settings { get; }
+
+    /// <summary>Whether the task produces a result.</summary>
+    public abstract bool HasResult { get; }
+
+    /// <summary>Deserializes the payload, runs the handler and returns the serialized result, if any.</summary>
+    internal abstract ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context);
+
+    /// <summary>Deserializes the payload only (throws <see cref="InvalidPayloadException"/> when it does not fit).</summary>
+    internal abstract object? DecodePayload(ReadOnlySpan<byte> payload);
+
+    /// <summary>Creates a task without a result.</summary>
+    public static JobTask<TPayload> Create<TPayload>(string name, JobSerializer<TPayload> payloadSerializer,
+        JobHandler<TPayload> handler, TaskSettings? settings = null) =>
+        new(name, settings ?? TaskSettings.Default, payloadSerializer, handler);
+
+    /// <summary>Creates a task that returns a result.</summary>
+    public static JobTask<TPayload, TResult> Create<TPayload, TResult>(string name, JobSerializer<TPayload> payloadSerializer,
+        JobSerializer<TResult> resultSerializer, JobHandler<TPayload, TResult> handler, TaskSettings? settings = null) =>
+        new(name, settings ?? TaskSettings.Default, payloadSerializer, resultSerializer, handler);
+}
+
+/// <summary>A registered task taking a payload of type <typeparamref name="TPayload"/>.</summary>
+public class JobTask<TPayload> : JobTask
+{
+    private readonly JobHandler<TPayload>? handler;
+
+    private protected JobTask(string name, TaskSettings settings, JobSerializer<TPayload> payloadSerializer)
+        : base(name, settings)
+    {
+        ArgumentNullException.ThrowIfNull(payloadSerializer);
+        PayloadSerializer = payloadSerializer;
+    }
+
+    internal JobTask(string name, TaskSettings settings, JobSerializer<TPayload> payloadSerializer, JobHandler<TPayload> handler)
+        : this(name, settings, payloadSerializer)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        this.handler = handler;
+    }
+
+    /// <summary>The payload serializer.</summary>
+    public JobSerializer<TPayload> PayloadSerializer { get; }
+
+    /// <inheritdoc />
+    public override bool HasResult => false;
+
+    internal TPayload Decode(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return PayloadSerializer.Deserialize(payload);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidPayloadException(Name, ex);
+        }
+    }
+
+    internal override object? DecodePayload(ReadOnlySpan<byte> payload) => Decode(payload);
+
+    internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
+    {
+        var value = Decode(payload.Span);
+        await handler!(value, context).ConfigureAwait(false);
+        return null;
+    }
+}
+
+/// <summary>A registered task taking <typeparamref name="TPayload"/> and producing <typeparamref name="TResult"/>.</summary>
+public sealed class JobTask<TPayload, TResult> : JobTask<TPayload>
+{
+    private readonly JobHandler<TPayload, TResult> handler;
+
+    internal JobTask(string name, TaskSettings settings, JobSerializer<TPayload> payloadSerializer,
+        JobSerializer<TResult> resultSerializer, JobHandler<TPayload, TResult> handler)
+        : base(name, settings, payloadSerializer)
+    {
+        ArgumentNullException.ThrowIfNull(resultSerializer);
+        ArgumentNullException.ThrowIfNull(handler);
+        ResultSerializer = resultSerializer;
+        this.handler = handler;
+    }
+
+    /// <summary>The result serializer.</summary>
+    public JobSerializer<TResult> ResultSerializer { get; }
+
+    /// <inheritdoc />
+    public override bool HasResult => true;
+
+    internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
+    {
+        var value = Decode(payload.Span);
+        var result = await handler(value, context).ConfigureAwait(false);
+        return ResultSerializer.ToBytes(result);
+    }
+}
+
+/// <summary>Raised when a stored payload cannot be read by the task's serializer; the job is dead-lettered at once.</summary>
+public sealed class InvalidPayloadException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public InvalidPayloadException(string taskName, Exception innerException)
+        : base($"The stored payload of task '{taskName}' could not be read: {innerException.Message}", innerException)
+    {
+        TaskName = taskName;
+    }
+
+    /// <summary>The task whose payload failed.</summary>
+    public string TaskName { get; }
+}
