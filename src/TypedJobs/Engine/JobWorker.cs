@@ -101,7 +101,7 @@ internal sealed class JobWorker : BackgroundService
         {
             // Subscribe to "a slot was freed" before reading the counts, so a release in between is not missed.
             var slotWait = slotFreed.WaitAsync(CancellationToken.None).AsTask();
-            var (claims, total, taskLimits) = Capacity();
+            var (claims, total, taskLimits, constrained) = Capacity();
             if (total == 0)
             {
                 await slotWait.WaitAsync(stopping).ConfigureAwait(false);
@@ -151,21 +151,23 @@ internal sealed class JobWorker : BackgroundService
 
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var timer = Task.Delay(delay, time, sleep.Token);
-            // With per-task limits, a freed slot may unblock a waiting job, so wake on it as well.
-            await (taskLimits is null ? Task.WhenAny(wake, timer) : Task.WhenAny(wake, timer, slotWait)).ConfigureAwait(false);
+            // When a queue or task cap held the claim back, a freed slot may unblock a waiting job: wake on it as well.
+            await (constrained ? Task.WhenAny(wake, timer, slotWait) : Task.WhenAny(wake, timer)).ConfigureAwait(false);
             await sleep.CancelAsync().ConfigureAwait(false);
         }
     }
 
-    private (QueueClaim[] Claims, int Total, Dictionary<string, int>? TaskLimits) Capacity()
+    private (QueueClaim[] Claims, int Total, Dictionary<string, int>? TaskLimits, bool Constrained) Capacity()
     {
         lock (runningPerQueue)
         {
             var free = worker.Concurrency - executions.Count;
             if (free <= 0)
             {
-                return ([], 0, null);
+                return ([], 0, null, true);
             }
+
+            var constrained = false;
 
             var claims = new List<QueueClaim>(queueNames.Length);
             var total = 0;
@@ -175,6 +177,7 @@ internal sealed class JobWorker : BackgroundService
                 if (worker.QueueConcurrency.TryGetValue(queue, out var limit))
                 {
                     max = Math.Min(max, limit - runningPerQueue.GetValueOrDefault(queue));
+                    constrained |= max < free;
                 }
 
                 if (max > 0)
@@ -192,10 +195,11 @@ internal sealed class JobWorker : BackgroundService
                 {
                     taskLimits ??= new(StringComparer.Ordinal);
                     taskLimits[task.Name] = Math.Max(0, task.Settings.MaxConcurrency - runningPerTask.GetValueOrDefault(task.Name));
+                    constrained |= taskLimits[task.Name] < free;
                 }
             }
 
-            return (claims.ToArray(), total, taskLimits);
+            return (claims.ToArray(), total, taskLimits, constrained);
         }
     }
 
