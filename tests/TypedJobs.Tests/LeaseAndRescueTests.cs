@@ -1,0 +1,144 @@
+using TypedJobs.Storage;
+using TypedJobs.Storage.Memory;
+using TypedJobs.Tests.Support;
+
+namespace TypedJobs.Tests;
+
+public class LeaseAndRescueTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private static JobInsert Insert(Priority priority = Priority.Normal, int maxRetries = 3, DateTimeOffset? runAt = null, string queue = "default") =>
+        new() { Id = JobId.New(), TaskName = "t", Queue = queue, Priority = priority, Payload = "{}"u8.ToArray(), MaxRetries = maxRetries, RunAt = runAt };
+
+    private static async Task<JobRecord> ClaimOneAsync(MemoryStorage store, string worker)
+    {
+        var result = await store.JobsClaimAsync(new JobsClaimParams { WorkerId = worker, Queues = [new QueueClaim("default", 10)], Max = 1, LeaseDuration = Lease }, default);
+        return Assert.Single(result.Jobs);
+    }
+
+    [Fact]
+    public async Task Claim_OrdersByPriority_ThenDueTime_ThenInsertion()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryStorage(time);
+        var t0 = time.GetUtcNow();
+        var lowEarly = Insert(Priority.Low, runAt: t0 - TimeSpan.FromHours(1));
+        var normalLate = Insert(Priority.Normal, runAt: t0 - TimeSpan.FromMinutes(1));
+        var normalEarly = Insert(Priority.Normal, runAt: t0 - TimeSpan.FromMinutes(10));
+        var normalSameDueA = Insert(Priority.Normal, runAt: t0);
+        var normalSameDueB = Insert(Priority.Normal, runAt: t0);
+        var critical = Insert(Priority.Critical, runAt: t0);
+        var high = Insert(Priority.High, runAt: t0);
+        var future = Insert(Priority.Critical, runAt: t0 + TimeSpan.FromMinutes(5));
+        await store.JobsInsertAsync(new JobsInsertParams([lowEarly, normalLate, normalEarly, normalSameDueA, normalSameDueB, critical, high, future]), default);
+
+        var claimed = await store.JobsClaimAsync(new JobsClaimParams { WorkerId = "w", Queues = [new QueueClaim("default", 100)], Max = 100, LeaseDuration = Lease }, default);
+
+        Assert.Equal(
+            [critical.Id, high.Id, normalEarly.Id, normalLate.Id, normalSameDueA.Id, normalSameDueB.Id, lowEarly.Id],
+            claimed.Jobs.Select(j => j.Id));
+        Assert.All(claimed.Jobs, j => Assert.Equal(JobState.Running, j.State));
+        Assert.Equal(future.RunAt, claimed.NextDueAt);
+    }
+
+    [Fact]
+    public async Task StaleWorkersCompletion_IsRefused_AfterItsLeaseWasRescuedAndReclaimed()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryStorage(time);
+        await store.JobsInsertAsync(new JobsInsertParams([Insert()]), default);
+        var stale = await ClaimOneAsync(store, "worker-a");
+
+        time.Advance(Lease + TimeSpan.FromSeconds(1));
+        var rescued = await store.JobsRescueAsync(new JobsRescueParams(100), default);
+        Assert.Equal(JobState.Ready, Assert.Single(rescued.Jobs).NewState);
+        var fresh = await ClaimOneAsync(store, "worker-b");
+        Assert.Equal(stale.Id, fresh.Id);
+        Assert.NotEqual(stale.LeaseToken, fresh.LeaseToken);
+        Assert.Equal(2, fresh.Attempt);
+
+        var staleWrite = await store.JobsCompleteAsync(new JobsCompleteParams([
+            new JobCompletion { Id = stale.Id, LeaseToken = stale.LeaseToken!.Value, Kind = CompletionKind.Dead, Error = "stale" },
+        ]), default);
+        var staleExtend = await store.LeasesExtendAsync(new LeasesExtendParams("worker-a", [new JobLease(stale.Id, stale.LeaseToken!.Value)], Lease), default);
+
+        Assert.False(Assert.Single(staleWrite.Applied));
+        Assert.Equal([stale.Id], staleExtend.Lost);
+        var current = (await store.JobsGetAsync(stale.Id, default))!;
+        Assert.Equal(JobState.Running, current.State);
+        Assert.Equal("worker-b", current.WorkerId);
+
+        var freshWrite = await store.JobsCompleteAsync(new JobsCompleteParams([
+            new JobCompletion { Id = fresh.Id, LeaseToken = fresh.LeaseToken!.Value, Kind = CompletionKind.Succeeded },
+        ]), default);
+        Assert.True(Assert.Single(freshWrite.Applied));
+        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(stale.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task Rescue_RechecksStateAndExpiry()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryStorage(time);
+        await store.JobsInsertAsync(new JobsInsertParams([Insert(), Insert(), Insert()]), default);
+        var extended = await ClaimOneAsync(store, "w");
+        var completed = await ClaimOneAsync(store, "w");
+        var abandoned = await ClaimOneAsync(store, "w");
+
+        time.Advance(Lease - TimeSpan.FromSeconds(5));
+        await store.LeasesExtendAsync(new LeasesExtendParams("w", [new JobLease(extended.Id, extended.LeaseToken!.Value)], Lease), default);
+        await store.JobsCompleteAsync(new JobsCompleteParams([
+            new JobCompletion { Id = completed.Id, LeaseToken = completed.LeaseToken!.Value, Kind = CompletionKind.Succeeded },
+        ]), default);
+        Assert.Empty((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var rescued = await store.JobsRescueAsync(new JobsRescueParams(100), default);
+
+        Assert.Equal(abandoned.Id, Assert.Single(rescued.Jobs).Id);
+        Assert.Equal(JobState.Running, (await store.JobsGetAsync(extended.Id, default))!.State);
+        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(completed.Id, default))!.State);
+        Assert.Equal(JobState.Ready, (await store.JobsGetAsync(abandoned.Id, default))!.State);
+        Assert.Empty((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
+    }
+
+    [Fact]
+    public async Task Rescue_DeadLettersAJobWithNoAttemptsLeft()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryStorage(time);
+        await store.JobsInsertAsync(new JobsInsertParams([Insert(maxRetries: 0)]), default);
+        var job = await ClaimOneAsync(store, "crashed");
+
+        time.Advance(Lease);
+        var rescued = Assert.Single((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
+
+        Assert.Equal(JobState.Dead, rescued.NewState);
+        var dead = (await store.JobsGetAsync(job.Id, default))!;
+        Assert.Equal(JobState.Dead, dead.State);
+        Assert.Contains("crashed", dead.LastError);
+    }
+
+    [Fact]
+    public async Task Worker_RescuesJobsOrphanedByACrashedWorker_AndRunsThem()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryStorage(time);
+        var ran = new TaskCompletionSource<int>();
+        var task = Tasks.Create("t", (_, ctx) =>
+        {
+            ran.TrySetResult(ctx.Attempt);
+            return ValueTask.CompletedTask;
+        });
+        // A worker that crashed: it claimed the job and never came back.
+        await store.JobsInsertAsync(new JobsInsertParams([Insert()]), default);
+        var orphan = await ClaimOneAsync(store, "crashed-worker");
+
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task), w => w.RescueInterval = TimeSpan.FromSeconds(10), time: time, storage: store);
+        await Eventually.TrueAsync(() => ran.Task.IsCompleted, "the orphan to run", tick: () => time.Advance(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(2, await ran.Task);
+        await host.WaitForStateAsync(orphan.Id, JobState.Succeeded);
+    }
+}
