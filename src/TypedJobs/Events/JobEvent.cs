@@ -69,8 +69,10 @@ public sealed record JobEvent
 }
 
 /// <summary>
-/// Receives lifecycle events in process. Register with <c>AddObserver&lt;T&gt;()</c>. Events are delivered
-/// in order on a background loop; a slow or failing observer never slows or fails a job.
+/// Receives lifecycle events in process. Register with <c>AddObserver&lt;T&gt;()</c>. Events are delivered on a
+/// background loop in the order this process published them; a slow or failing observer never slows or fails a job.
+/// <see cref="JobEventKind.Enqueued"/> is published by the enqueuing caller after the store confirmed the insert, so
+/// a worker that picks the job up at once may report <see cref="JobEventKind.Started"/> first.
 /// </summary>
 public interface IJobEventObserver
 {

@@ -1,0 +1,241 @@
+namespace TypedJobs.Storage.Conformance;
+
+/// <summary>Claiming: what is claimed, in which order, with which limits.</summary>
+public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
+    where TFactory : IStorageFactory, new()
+{
+    [Fact]
+    public async Task Claim_EmptyStore_ReturnsNothing()
+    {
+        Assert.Empty(await ClaimAsync());
+    }
+
+    [Fact]
+    public async Task Claim_MovesJobToRunningWithLeaseFromStoreClock()
+    {
+        var id = await InsertOneAsync(NewJob());
+        Clock.Advance(TimeSpan.FromSeconds(3));
+
+        var claimed = await ClaimOneAsync(lease: TimeSpan.FromSeconds(45), worker: "w-7");
+        var stored = await GetAsync(id);
+
+        Assert.Equal(id, claimed.Id);
+        foreach (var job in new[] { claimed, stored })
+        {
+            Assert.Equal(JobState.Running, job.State);
+            Assert.Equal(1, job.Attempt);
+            Assert.Equal(Now, job.StartedAt);
+            Assert.Equal(Now.AddSeconds(45), job.LeaseExpiresAt);
+            Assert.NotNull(job.LeaseToken);
+            Assert.NotEqual(Guid.Empty, job.LeaseToken);
+            Assert.Equal("w-7", job.WorkerId);
+        }
+
+        Assert.Equal(claimed.LeaseToken, stored.LeaseToken);
+    }
+
+    [Fact]
+    public async Task Claim_OrdersByPriorityThenDueTimeThenInsertion()
+    {
+        var low = NewJob(priority: Priority.Low);
+        var normalLate = NewJob(runAt: Now.AddMinutes(-1));
+        var normalEarly = NewJob(runAt: Now.AddMinutes(-5));
+        var normalSameTimeFirst = NewJob();
+        var normalSameTimeSecond = NewJob();
+        var critical = NewJob(priority: Priority.Critical);
+        var high = NewJob(priority: Priority.High);
+        await InsertAsync(low, normalSameTimeFirst, normalLate, critical, normalSameTimeSecond, normalEarly, high);
+
+        var claimed = await ClaimAsync(10);
+
+        Assert.Equal(
+            new[] { critical.Id, high.Id, normalEarly.Id, normalLate.Id, normalSameTimeFirst.Id, normalSameTimeSecond.Id, low.Id },
+            claimed.Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task Claim_InsertionOrderBreaksTiesAcrossSeparateInserts()
+    {
+        var ids = new List<JobId>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await InsertOneAsync(NewJob()));
+        }
+
+        var claimed = new List<JobId>();
+        for (var i = 0; i < 5; i++)
+        {
+            claimed.Add((await ClaimOneAsync()).Id);
+        }
+
+        Assert.Equal(ids, claimed);
+    }
+
+    [Fact]
+    public async Task Claim_TakesAtMostMaxAndTheBestFirst()
+    {
+        var normal = await InsertManyAsync(3);
+        var high = await InsertOneAsync(NewJob(priority: Priority.High));
+
+        var claimed = await ClaimAsync(2);
+
+        Assert.Equal([high, normal[0]], claimed.Select(j => j.Id));
+        Assert.Equal(2, (await QueueAsync("default"))!.Counts[JobState.Ready]);
+    }
+
+    [Fact]
+    public async Task Claim_HonoursEachQueuesMaxAndTheTotalMax()
+    {
+        await InsertManyAsync(3, "a");
+        await InsertManyAsync(3, "b");
+        await InsertManyAsync(3, "c");
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = [new QueueClaim("a", 1), new QueueClaim("b", 3), new QueueClaim("c", 3)],
+            Max = 5,
+            LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Equal(5, result.Jobs.Count);
+        Assert.Single(result.Jobs, j => j.Queue == "a");
+        Assert.True(result.Jobs.Count(j => j.Queue == "b") <= 3);
+        Assert.True(result.Jobs.Count(j => j.Queue == "c") <= 3);
+    }
+
+    [Fact]
+    public async Task Claim_AcrossQueues_TakesHigherPriorityFirstWhenTotalIsTight()
+    {
+        await InsertAsync(NewJob("a", priority: Priority.Low), NewJob("a", priority: Priority.Low));
+        var high = await InsertOneAsync(NewJob("b", priority: Priority.High));
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = [new QueueClaim("a", 1), new QueueClaim("b", 1)],
+            Max = 1,
+            LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Equal(high, Assert.Single(result.Jobs).Id);
+    }
+
+    [Fact]
+    public async Task Claim_IgnoresQueuesNotAskedFor()
+    {
+        await InsertManyAsync(2, "other");
+
+        Assert.Empty(await ClaimAsync(10, "default"));
+        Assert.Equal(2, (await QueueAsync("other"))!.Counts[JobState.Ready]);
+    }
+
+    [Fact]
+    public async Task Claim_SkipsScheduledJobsUntilTheyAreDue()
+    {
+        var later = await InsertOneAsync(NewJob(delay: TimeSpan.FromSeconds(10)));
+
+        var early = await ClaimAsync();
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        var due = await ClaimAsync();
+
+        Assert.Empty(early);
+        Assert.Equal(later, Assert.Single(due).Id);
+    }
+
+    [Fact]
+    public async Task Claim_ReportsWhenTheNextScheduledJobBecomesDue()
+    {
+        await InsertOneAsync(NewJob(delay: TimeSpan.FromSeconds(20)));
+        await InsertOneAsync(NewJob(delay: TimeSpan.FromSeconds(10)));
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("default", 5)], Max = 5, LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Empty(result.Jobs);
+        // NextDueAt is optional ("if the store knows cheaply"), but when given it must be right.
+        if (result.NextDueAt is { } next)
+        {
+            Assert.Equal(Now.AddSeconds(10), next);
+        }
+    }
+
+    [Fact]
+    public async Task Claim_NeverHandsOneJobToTwoWorkers()
+    {
+        var id = await InsertOneAsync(NewJob());
+
+        var first = await ClaimAsync(worker: "w1");
+        var second = await ClaimAsync(worker: "w2");
+
+        Assert.Equal(id, Assert.Single(first).Id);
+        Assert.Empty(second);
+    }
+
+    [Fact]
+    public async Task Claim_ConcurrentClaimers_NeverShareAJob()
+    {
+        var ids = await InsertManyAsync(60);
+        using var start = new ManualResetEventSlim();
+        var claimers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            start.Wait(Ct);
+            var mine = new List<JobId>();
+            while (true)
+            {
+                var jobs = await ClaimAsync(3, worker: $"w{w}");
+                if (jobs.Count == 0)
+                {
+                    return mine;
+                }
+
+                mine.AddRange(jobs.Select(j => j.Id));
+            }
+        })).ToArray();
+
+        start.Set();
+        var claimed = (await Task.WhenAll(claimers)).SelectMany(x => x).ToList();
+
+        Assert.Equal(ids.Length, claimed.Count);
+        Assert.Equal(ids.OrderBy(i => i), claimed.OrderBy(i => i));
+    }
+
+    [Fact]
+    public async Task Claim_EachClaimGetsAFreshLeaseToken()
+    {
+        await InsertManyAsync(3);
+        var first = await ClaimAsync(3);
+        Assert.True(await CompleteAsync(first[0], CompletionKind.Release));
+
+        var again = await ClaimOneAsync();
+
+        Assert.Equal(3, first.Select(j => j.LeaseToken).Distinct().Count());
+        Assert.Equal(first[0].Id, again.Id);
+        Assert.NotEqual(first[0].LeaseToken, again.LeaseToken);
+    }
+
+    [Fact]
+    public async Task Claim_TaskLimitOfZero_SkipsThatTask()
+    {
+        await InsertAsync(NewJob(task: "limited", priority: Priority.High), NewJob(task: "free"));
+
+        var claimed = await ClaimAsync(10, taskLimits: new Dictionary<string, int> { ["limited"] = 0 });
+
+        Assert.Equal("free", Assert.Single(claimed).TaskName);
+        Assert.Equal(1, (await QueueAsync("default"))!.Counts[JobState.Ready]);
+    }
+
+    [Fact]
+    public async Task Claim_TaskLimit_CapsThatTaskAndFillsWithOthers()
+    {
+        await InsertAsync(Enumerable.Range(0, 5).Select(_ => NewJob(task: "limited", priority: Priority.High)).ToArray());
+        await InsertAsync(Enumerable.Range(0, 5).Select(_ => NewJob(task: "free")).ToArray());
+
+        var claimed = await ClaimAsync(5, taskLimits: new Dictionary<string, int> { ["limited"] = 2 });
+
+        Assert.Equal(2, claimed.Count(j => j.TaskName == "limited"));
+        Assert.Equal(3, claimed.Count(j => j.TaskName == "free"));
+    }
+}
