@@ -1,0 +1,200 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TypedJobs;
+using TypedJobs.Bench;
+using TypedJobs.Registration;
+
+// Throughput and latency of no-op jobs per store. Usage:
+//   dotnet run -c Release --project bench/TypedJobs.Bench -- [--jobs N] [--stores memory,sqlite] [--concurrency 1,16,64]
+var options = BenchOptions.Parse(args);
+Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+Console.WriteLine();
+Console.WriteLine($"| {"store",-16} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"add→start p50",13} | {"add→start p99",13} |");
+Console.WriteLine($"|{new string('-', 18)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 15)}|{new string('-', 15)}|");
+foreach (var store in options.Stores)
+{
+    foreach (var concurrency in options.Concurrency)
+    {
+        var row = await Runner.RunAsync(store, concurrency, options);
+        Console.WriteLine($"| {store.Name,-16} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+    }
+}
+
+static string Format(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMicroseconds:0} µs";
+
+namespace TypedJobs.Bench
+{
+    internal sealed record BenchOptions(int Jobs, int LatencySamples, IReadOnlyList<StoreSetup> Stores, IReadOnlyList<int> Concurrency)
+    {
+        public static BenchOptions Parse(string[] args)
+        {
+            var jobs = 200_000;
+            var samples = 2_000;
+            var stores = "memory";
+            var concurrency = "1,16,64";
+            for (var i = 0; i < args.Length - 1; i += 2)
+            {
+                switch (args[i])
+                {
+                    case "--jobs": jobs = int.Parse(args[i + 1]); break;
+                    case "--latency-samples": samples = int.Parse(args[i + 1]); break;
+                    case "--stores": stores = args[i + 1]; break;
+                    case "--concurrency": concurrency = args[i + 1]; break;
+                    default: throw new ArgumentException($"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency");
+                }
+            }
+
+            return new BenchOptions(jobs, samples,
+                stores.Split(',').Select(StoreSetup.Get).ToArray(),
+                concurrency.Split(',').Select(int.Parse).ToArray());
+        }
+    }
+
+    internal sealed record StoreSetup(string Name, Action<TypedJobsOptions, string> Use)
+    {
+        public static StoreSetup Get(string name) => name switch
+        {
+            "memory" => new StoreSetup("memory", (o, _) => o.UseInMemory()),
+            _ => StoreSetups.Extra(name) ?? throw new ArgumentException($"Unknown store '{name}'; valid: memory{StoreSetups.ExtraNames}"),
+        };
+    }
+
+    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan LatencyP50, TimeSpan LatencyP99);
+
+    /// <summary>The payload: the enqueue timestamp, so the handler can measure add→start latency.</summary>
+    internal sealed class StampSerializer : JobSerializer<long>
+    {
+        public override void Serialize(long value, IBufferWriter<byte> destination)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(destination.GetSpan(8), value);
+            destination.Advance(8);
+        }
+
+        public override long Deserialize(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadInt64LittleEndian(data);
+    }
+
+    internal static class Runner
+    {
+        public static async Task<Row> RunAsync(StoreSetup store, int concurrency, BenchOptions options)
+        {
+            var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
+            try
+            {
+                var enqueueRate = 0.0;
+                var processRate = 0.0;
+                // Throughput: enqueue everything in batches of 1000 first, then start the worker and time the drain.
+                {
+                    var done = 0;
+                    var finished = new TaskCompletionSource();
+                    var total = options.Jobs;
+                    var task = JobTask.Create<long>("noop", new StampSerializer(), (_, _) =>
+                    {
+                        if (Interlocked.Increment(ref done) == total)
+                        {
+                            finished.TrySetResult();
+                        }
+
+                        return ValueTask.CompletedTask;
+                    });
+                    await using var producer = await StartAsync(store, Path.Combine(dir.FullName, "throughput"), task, worker: false, concurrency);
+                    var client = producer.Services.GetRequiredService<IJobClient>();
+                    var sw = Stopwatch.StartNew();
+                    var batch = new long[1000];
+                    for (var sent = 0; sent < total; sent += batch.Length)
+                    {
+                        await client.EnqueueBatchAsync(task, sent + batch.Length <= total ? batch : batch[..(total - sent)]);
+                    }
+
+                    enqueueRate = total / sw.Elapsed.TotalSeconds;
+
+                    sw.Restart();
+                    await using var consumer = await StartAsync(store, Path.Combine(dir.FullName, "throughput"), task, worker: true, concurrency,
+                        sharedStorage: producer.Storage);
+                    await finished.Task.WaitAsync(TimeSpan.FromMinutes(10));
+                    processRate = total / sw.Elapsed.TotalSeconds;
+                }
+
+                // Latency: one job at a time into an idle worker, add→start measured in the handler.
+                var samples = new double[options.LatencySamples];
+                {
+                    var index = 0;
+                    var ran = new SemaphoreSlim(0);
+                    var task = JobTask.Create<long>("stamp", new StampSerializer(), (stamp, _) =>
+                    {
+                        samples[Interlocked.Increment(ref index) - 1] = Stopwatch.GetElapsedTime(stamp).TotalMicroseconds;
+                        ran.Release();
+                        return ValueTask.CompletedTask;
+                    });
+                    await using var host = await StartAsync(store, Path.Combine(dir.FullName, "latency"), task, worker: true, concurrency);
+                    var client = host.Services.GetRequiredService<IJobClient>();
+                    for (var i = 0; i < samples.Length; i++)
+                    {
+                        await client.EnqueueAsync(task, Stopwatch.GetTimestamp());
+                        await ran.WaitAsync(TimeSpan.FromSeconds(30));
+                    }
+                }
+
+                Array.Sort(samples);
+                return new Row(enqueueRate, processRate,
+                    TimeSpan.FromMicroseconds(samples[samples.Length / 2]),
+                    TimeSpan.FromMicroseconds(samples[(int)(samples.Length * 0.99)]));
+            }
+            finally
+            {
+                dir.Delete(recursive: true);
+            }
+        }
+
+        private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
+            object? sharedStorage = null)
+        {
+            Directory.CreateDirectory(path);
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            object? storage = sharedStorage;
+            var jobs = builder.Services.AddTypedJobs(o =>
+            {
+                if (sharedStorage is not null)
+                {
+                    o.UseStorage(_ => sharedStorage);
+                }
+                else
+                {
+                    store.Use(o, Path.Combine(path, "jobs.db"));
+                }
+
+                o.SucceededRetention = TimeSpan.Zero;
+            }).AddTask(task);
+            if (worker)
+            {
+                jobs.AddWorker(w =>
+                {
+                    w.Concurrency = concurrency;
+                    w.CompletionBatchSize = 1000;
+                });
+            }
+
+            var host = builder.Build();
+            await host.StartAsync();
+            storage ??= host.Services.GetRequiredService<TypedJobs.Storage.IJobStore>();
+            return new BenchHost(host, storage);
+        }
+    }
+
+    internal sealed class BenchHost(IHost host, object storage) : IAsyncDisposable
+    {
+        public IServiceProvider Services => host.Services;
+
+        public object Storage { get; } = storage;
+
+        public async ValueTask DisposeAsync()
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+}
