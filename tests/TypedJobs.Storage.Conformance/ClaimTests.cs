@@ -163,6 +163,24 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_NextDueAt_OnlyConsidersTheClaimedQueues()
+    {
+        await InsertOneAsync(NewJob("other", delay: TimeSpan.FromSeconds(5)));
+        await InsertOneAsync(NewJob(delay: TimeSpan.FromSeconds(30)));
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("default", 5)], Max = 5, LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Empty(result.Jobs);
+        if (result.NextDueAt is { } next)
+        {
+            Assert.Equal(Now.AddSeconds(30), next);
+        }
+    }
+
+    [Fact]
     public async Task Claim_NeverHandsOneJobToTwoWorkers()
     {
         var id = await InsertOneAsync(NewJob());

@@ -196,6 +196,20 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Insert_SameIdTwiceInOneBatch_FailsTheWholeBatch()
+    {
+        var first = NewJob(uniqueKey: "first");
+        var twin = NewJob(queue: "other") with { Id = first.Id };
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await Jobs.JobsInsertAsync(new JobsInsertParams([first, twin]), Ct));
+
+        Assert.Null(await Jobs.JobsGetAsync(first.Id, Ct));
+        Assert.Empty(await Jobs.QueuesListAsync(Ct));
+        Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "first"))).Inserted);
+    }
+
+    [Fact]
     public async Task Insert_ConcurrentEnqueuesWithOneUniqueKey_InsertExactlyOneJob()
     {
         const int callers = 16;

@@ -73,12 +73,12 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     [Fact]
     public async Task Clear_DeletesOnlyWaitingJobsOfThatQueue()
     {
+        var succeeded = await FinishedJobAsync(JobState.Succeeded);
+        var running = await InsertOneAsync(NewJob());
+        await ClaimOneAsync();
         var ready = await InsertOneAsync(NewJob());
         var scheduled = await InsertOneAsync(NewJob(delay: TimeSpan.FromHours(1)));
         var other = await InsertOneAsync(NewJob("other"));
-        var running = await InsertOneAsync(NewJob(priority: Priority.Critical));
-        await ClaimOneAsync();
-        var succeeded = await FinishedJobAsync(JobState.Succeeded);
 
         var cleared = await Jobs.QueuesClearAsync("default", Ct);
 

@@ -147,7 +147,10 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
         return queues.SingleOrDefault(q => q.Name == name);
     }
 
-    /// <summary>Inserts a job and takes it through claim and completion to a finished state.</summary>
+    /// <summary>
+    /// Inserts a job and takes it through claim and completion to a finished state. Other ready jobs of the queue are
+    /// claimed on the way (and left running), so call it before seeding waiting jobs in the same queue.
+    /// </summary>
     protected async Task<JobId> FinishedJobAsync(JobState state, string queue = "default", string? uniqueKey = null, bool uniqueUntilPruned = false)
     {
         var id = await InsertOneAsync(NewJob(queue, uniqueKey: uniqueKey, uniqueUntilPruned: uniqueUntilPruned)).ConfigureAwait(false);

@@ -60,10 +60,11 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
             // Validate the whole batch first so the insert is atomic.
             HashSet<string>? batchKeys = null;
             Dictionary<string, int>? firstOfKey = null;
+            var batchIds = new HashSet<JobId>();
             for (var i = 0; i < parameters.Jobs.Count; i++)
             {
                 var insert = parameters.Jobs[i];
-                if (jobs.ContainsKey(insert.Id))
+                if (jobs.ContainsKey(insert.Id) || !batchIds.Add(insert.Id))
                 {
                     throw new InvalidOperationException($"A job with id {insert.Id} already exists.");
                 }
@@ -221,6 +222,12 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
             }
 
             nextDue = NextDueUnsafe();
+            // The heap spans every queue: its head is the answer only when it belongs to a claimed queue.
+            // Otherwise the earliest due time of the claimed queues is not known cheaply, so none is reported.
+            if (nextDue is not null && scheduled.TryPeek(out var earliest, out _) && !ClaimsQueue(parameters.Queues, earliest.Entry.Queue))
+            {
+                nextDue = null;
+            }
         }
 
         return ValueTask.FromResult(new JobsClaimResult(claimed, nextDue));
@@ -723,6 +730,19 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
                 .OrderBy(s => s.NextRunAt).Take(max).ToList();
             return ValueTask.FromResult(due);
         }
+    }
+
+    private static bool ClaimsQueue(IReadOnlyList<QueueClaim> claims, string queue)
+    {
+        foreach (var claim in claims)
+        {
+            if (string.Equals(claim.Name, queue, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static (int, DateTimeOffset, long) Key(Entry e) => (-(int)e.Priority, e.DueAt, e.Sequence);
