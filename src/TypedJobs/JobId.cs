@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
 
 namespace TypedJobs;
 
@@ -8,39 +9,37 @@ namespace TypedJobs;
 /// </summary>
 public readonly record struct JobId(Guid Value) : ISpanFormattable, IComparable<JobId>
 {
-    private static readonly object Gate = new();
-    private static long lastMillis;
-    private static int counter;
+    private const int RandomBufferSize = 4096;
+
+    // Milliseconds since the epoch in the upper bits and a 12-bit counter in the lower ones, advanced atomically so
+    // ids made in one process are strictly increasing even within one millisecond.
+    private static long lastStamp;
+
+    [ThreadStatic]
+    private static byte[]? randomBuffer;
+
+    [ThreadStatic]
+    private static int randomOffset;
 
     /// <summary>Creates a new, time-ordered, unique id.</summary>
     public static JobId New()
     {
-        long millis;
-        int seq;
-        lock (Gate)
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 12;
+        long stamp;
+        while (true)
         {
-            millis = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            if (millis <= lastMillis)
+            var last = Volatile.Read(ref lastStamp);
+            stamp = now > last ? now : last + 1;
+            if (Interlocked.CompareExchange(ref lastStamp, stamp, last) == last)
             {
-                millis = lastMillis;
-                counter++;
-                if (counter > 0xFFF)
-                {
-                    millis++;
-                    counter = 0;
-                }
+                break;
             }
-            else
-            {
-                counter = 0;
-            }
-
-            lastMillis = millis;
-            seq = counter;
         }
 
+        var millis = stamp >> 12;
+        var seq = (int)(stamp & 0xFFF);
         Span<byte> bytes = stackalloc byte[16];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        NextRandom(bytes[8..]);
         bytes[0] = (byte)(millis >> 40);
         bytes[1] = (byte)(millis >> 32);
         bytes[2] = (byte)(millis >> 24);
@@ -51,6 +50,20 @@ public readonly record struct JobId(Guid Value) : ISpanFormattable, IComparable<
         bytes[7] = (byte)seq;
         bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
         return new JobId(new Guid(bytes, bigEndian: true));
+    }
+
+    private static void NextRandom(Span<byte> destination)
+    {
+        var buffer = randomBuffer;
+        if (buffer is null || randomOffset + destination.Length > RandomBufferSize)
+        {
+            buffer = randomBuffer ??= new byte[RandomBufferSize];
+            RandomNumberGenerator.Fill(buffer);
+            randomOffset = 0;
+        }
+
+        buffer.AsSpan(randomOffset, destination.Length).CopyTo(destination);
+        randomOffset += destination.Length;
     }
 
     /// <summary>Parses the canonical text form of an id.</summary>

@@ -224,12 +224,27 @@ internal sealed class JobClient(
         return await Store.LocksReleaseAsync(name, owner, cancellationToken).ConfigureAwait(false);
     }
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? serializeBuffer;
+
     private byte[] Serialize<TPayload>(JobTask<TPayload> task, TPayload payload)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        task.PayloadSerializer.Serialize(payload, buffer);
-        CheckSize(task.Name, buffer.WrittenCount);
-        return buffer.WrittenSpan.ToArray();
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        try
+        {
+            task.PayloadSerializer.Serialize(payload, buffer);
+            CheckSize(task.Name, buffer.WrittenCount);
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            // Do not keep a large buffer alive on the thread after an unusually big payload.
+            if (buffer.Capacity > 64 * 1024)
+            {
+                serializeBuffer = null;
+            }
+        }
     }
 
     private void CheckSize(string taskName, int size)
@@ -320,20 +335,32 @@ internal sealed class JobClient(
         var result = await Store.JobsInsertAsync(new JobsInsertParams(inserts), cancellationToken).ConfigureAwait(false);
         var ids = new JobId[inserts.Count];
         var now = time.GetUtcNow();
+        var inserted = 0;
         for (var i = 0; i < ids.Length; i++)
         {
             var outcome = result.Outcomes[i];
             ids[i] = outcome.Id;
-            if (outcome.Inserted)
+            if (!outcome.Inserted)
+            {
+                continue;
+            }
+
+            inserted++;
+            if (hub.IsObserved(outcome.Id))
             {
                 var insert = inserts[i];
-                metrics.Enqueued.Add(1, TypedJobsMetrics.Tags(insert.TaskName, insert.Queue));
                 hub.Publish(new JobEvent
                 {
                     Kind = JobEventKind.Enqueued, JobId = outcome.Id, TaskName = insert.TaskName, Queue = insert.Queue,
                     Timestamp = now,
                 });
             }
+        }
+
+        // Every job of one call shares its task and queue.
+        if (inserted > 0)
+        {
+            metrics.Enqueued.Add(inserted, TypedJobsMetrics.Tags(inserts[0].TaskName, inserts[0].Queue));
         }
 
         if (activity is not null)

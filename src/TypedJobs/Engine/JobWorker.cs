@@ -214,7 +214,7 @@ internal sealed class JobWorker : BackgroundService
         }
 
         leases[job.Id] = job.LeaseToken!.Value;
-        localJobs.Add(job.Id, () => execution.Cancel(StopReason.Cancelled));
+        localJobs.Add(job.Id, execution);
         execution.Task = Task.Run(() => RunAsync(execution));
     }
 
@@ -227,11 +227,14 @@ internal sealed class JobWorker : BackgroundService
         metrics.Started.Add(1, tags);
         metrics.Running.Add(1, tags);
         metrics.WaitTime.Record(Math.Max(0, (startedAt - job.DueAt).TotalSeconds), tags);
-        hub.Publish(new JobEvent
+        if (hub.IsObserved(job.Id))
         {
-            Kind = JobEventKind.Started, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt,
-            Timestamp = startedAt, WorkerId = workerId,
-        });
+            hub.Publish(new JobEvent
+            {
+                Kind = JobEventKind.Started, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt,
+                Timestamp = startedAt, WorkerId = workerId,
+            });
+        }
 
         using var activity = StartActivity(job);
         Outcome outcome;
@@ -270,11 +273,11 @@ internal sealed class JobWorker : BackgroundService
             }
         }
 
-        outcome = outcome with { Duration = time.GetElapsedTime(startTimestamp) };
+        outcome.Duration = time.GetElapsedTime(startTimestamp);
         if (execution.Reason is StopReason.LeaseLost or StopReason.Cancelled)
         {
             // The store no longer gives this worker the job (cancelled, deleted or rescued): discard the outcome.
-            outcome = outcome with { Kind = null };
+            outcome.Kind = null;
         }
 
         activity?.SetTag("typedjobs.outcome", outcome.Kind?.ToString() ?? "Discarded");
@@ -443,6 +446,7 @@ internal sealed class JobWorker : BackgroundService
     {
         var job = o.Job;
         var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+        var observed = hub.IsObserved(job.Id);
         JobEvent Event(JobEventKind kind) => new()
         {
             Kind = kind, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now,
@@ -450,10 +454,18 @@ internal sealed class JobWorker : BackgroundService
             Delay = kind is JobEventKind.Retried or JobEventKind.Snoozed ? o.Delay : null,
         };
 
+        void Publish(JobEventKind kind)
+        {
+            if (observed)
+            {
+                hub.Publish(Event(kind));
+            }
+        }
+
         if (o.Failed)
         {
             metrics.Failed.Add(1, tags);
-            hub.Publish(Event(JobEventKind.Failed));
+            Publish(JobEventKind.Failed);
         }
 
         switch (o.Kind)
@@ -461,24 +473,24 @@ internal sealed class JobWorker : BackgroundService
             case CompletionKind.Succeeded:
                 metrics.Succeeded.Add(1, tags);
                 Log.JobSucceeded(logger, job.Id, job.TaskName, o.Duration);
-                hub.Publish(Event(JobEventKind.Succeeded));
+                Publish(JobEventKind.Succeeded);
                 break;
             case CompletionKind.Retry:
                 metrics.Retried.Add(1, tags);
                 Log.JobRetrying(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Delay);
-                hub.Publish(Event(JobEventKind.Retried));
+                Publish(JobEventKind.Retried);
                 break;
             case CompletionKind.Dead:
                 metrics.Dead.Add(1, tags);
                 Log.JobDead(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Exception?.Message ?? o.Error ?? "");
-                hub.Publish(Event(JobEventKind.Dead));
+                Publish(JobEventKind.Dead);
                 break;
             case CompletionKind.Snooze:
-                hub.Publish(Event(JobEventKind.Snoozed));
+                Publish(JobEventKind.Snoozed);
                 break;
             case CompletionKind.Release:
                 Interlocked.Increment(ref released);
-                hub.Publish(Event(JobEventKind.Released));
+                Publish(JobEventKind.Released);
                 break;
         }
     }
@@ -650,7 +662,7 @@ internal sealed class JobWorker : BackgroundService
         Shutdown,
     }
 
-    private sealed class Execution(JobRecord job) : IDisposable
+    private sealed class Execution(JobRecord job) : IDisposable, ILocalJob
     {
         private readonly CancellationTokenSource cts = new();
         private int reason;
@@ -678,10 +690,20 @@ internal sealed class JobWorker : BackgroundService
         }
 
         public void Dispose() => cts.Dispose();
+
+        void ILocalJob.Cancel() => Cancel(StopReason.Cancelled);
     }
 
-    private sealed record Outcome(JobRecord Job, CompletionKind? Kind, byte[]? Result, JobTask? Task)
+    private sealed class Outcome(JobRecord job, CompletionKind? kind, byte[]? result, JobTask? task)
     {
+        public JobRecord Job { get; } = job;
+
+        public CompletionKind? Kind { get; set; } = kind;
+
+        public byte[]? Result { get; } = result;
+
+        public JobTask? Task { get; } = task;
+
         public TimeSpan Delay { get; init; }
 
         public string? Error { get; init; }
@@ -690,6 +712,6 @@ internal sealed class JobWorker : BackgroundService
 
         public Exception? Exception { get; init; }
 
-        public TimeSpan Duration { get; init; }
+        public TimeSpan Duration { get; set; }
     }
 }

@@ -32,6 +32,9 @@ internal sealed class JobEventHub : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether an event about <paramref name="id"/> would reach anyone (lets hot paths skip building it).</summary>
+    public bool IsObserved(JobId id) => channel is not null || (!waiters.IsEmpty && waiters.ContainsKey(id));
+
     public void Publish(JobEvent jobEvent)
     {
         if (!waiters.IsEmpty && FinalState(jobEvent) is { } state && waiters.TryRemove(jobEvent.JobId, out var waiter))
