@@ -1,0 +1,37 @@
+using System.Text;
+
+namespace TypedJobs.Generators.Emit;
+
+/// <summary>A string builder that keeps track of indentation and braces.</summary>
+internal sealed class CodeWriter
+{
+    private readonly StringBuilder builder = new();
+    private int indent;
+
+    public CodeWriter Line(string text = "")
+    {
+        if (text.Length > 0)
+        {
+            builder.Append(' ', indent * 4);
+        }
+
+        builder.Append(text).Append('\n');
+        return this;
+    }
+
+    public CodeWriter Open(string text)
+    {
+        Line(text);
+        Line("{");
+        indent++;
+        return this;
+    }
+
+    public CodeWriter Close(string suffix = "")
+    {
+        indent--;
+        return Line("}" + suffix);
+    }
+
+    public override string ToString() => builder.ToString();
+}

@@ -1,0 +1,115 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using TypedJobs.Generators;
+
+namespace TypedJobs.Generators.Tests.Support;
+
+/// <summary>Compiles user source with the task generator (and optionally the System.Text.Json generator) in memory.</summary>
+internal static class TestCompiler
+{
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
+
+    private static readonly Lazy<ISourceGenerator[]> JsonGenerators = new(LoadJsonGenerators);
+
+    public static string TypedJobsPath => typeof(TaskAttribute).Assembly.Location;
+
+    public static CSharpCompilation Create(string assemblyName, IEnumerable<string> sources, IEnumerable<MetadataReference>? extra = null,
+        NullableContextOptions nullable = NullableContextOptions.Enable)
+    {
+        var trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"{assemblyName}/Source{i}.cs"));
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+            nullableContextOptions: nullable,
+            warningLevel: 9999,
+            optimizationLevel: OptimizationLevel.Debug,
+            concurrentBuild: false);
+        return CSharpCompilation.Create(assemblyName, trees, References.Value.AddRange(extra ?? []), options);
+    }
+
+    public static GeneratorDriver CreateDriver(bool withJson = false)
+    {
+        var generators = new List<ISourceGenerator> { new TaskGenerator().AsSourceGenerator() };
+        if (withJson)
+        {
+            generators.AddRange(JsonGenerators.Value);
+        }
+
+        return CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    /// <summary>Runs the generators; returns the updated compilation, the generators' diagnostics and the run result.</summary>
+    public static GeneratedCompilation Generate(CSharpCompilation compilation, bool withJson = false)
+    {
+        var driver = CreateDriver(withJson).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        return new GeneratedCompilation((CSharpCompilation)output, diagnostics, driver.GetRunResult());
+    }
+
+    /// <summary>Compiles <paramref name="sources"/> with the generators and fails on any error.</summary>
+    public static (byte[] Image, GeneratedCompilation Generated) Build(string assemblyName, IEnumerable<string> sources,
+        IEnumerable<MetadataReference>? extra = null, bool withJson = false)
+    {
+        var generated = Generate(Create(assemblyName, sources, extra), withJson);
+        var problems = generated.GeneratorDiagnostics.Concat(generated.Output.GetDiagnostics())
+            .Where(static d => d.Severity == DiagnosticSeverity.Error)
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("Compilation failed:\n" + string.Join("\n", problems) + "\n\n" + generated.GeneratedText());
+        }
+
+        using var stream = new MemoryStream();
+        var result = generated.Output.Emit(stream);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException("Emit failed:\n" + string.Join("\n", result.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error)));
+        }
+
+        return (stream.ToArray(), generated);
+    }
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetDirectoryName(p) == runtimeDirectory
+                || Path.GetFileName(p).StartsWith("Microsoft.Extensions.", StringComparison.Ordinal)
+                || Path.GetFileName(p) == "System.Text.Json.dll")
+            .Where(static p => p.EndsWith(".dll", StringComparison.Ordinal))
+            .GroupBy(Path.GetFileName)
+            .Select(g => g.FirstOrDefault(p => Path.GetDirectoryName(p) != runtimeDirectory) ?? g.First())
+            .Append(TypedJobsPath);
+        return [.. paths.Select(static p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+    }
+
+    private static ISourceGenerator[] LoadJsonGenerators()
+    {
+        var path = typeof(TestCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "JsonSourceGenerator").Value!;
+        var reference = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(path, new AnalyzerLoader());
+        return [.. reference.GetGenerators(LanguageNames.CSharp)];
+    }
+
+    private sealed class AnalyzerLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
+    }
+}
+
+/// <summary>A compilation after the generators ran.</summary>
+internal sealed record GeneratedCompilation(CSharpCompilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics, GeneratorDriverRunResult RunResult)
+{
+    /// <summary>The generated sources of the task generator, by hint name.</summary>
+    public IReadOnlyList<(string HintName, string Text)> Sources =>
+        [.. RunResult.Results.Where(static r => r.Generator.GetGeneratorType() == typeof(TaskGenerator))
+            .SelectMany(static r => r.GeneratedSources)
+            .Select(static s => (s.HintName, s.SourceText.ToString()))];
+
+    public string GeneratedText() => string.Join("\n", Sources.Select(static s => "// ---- " + s.HintName + "\n" + s.Text));
+}
