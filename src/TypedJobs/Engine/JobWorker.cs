@@ -39,6 +39,7 @@ internal sealed class JobWorker : BackgroundService
     private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly AsyncSignal slotFreed = new();
     private readonly CancellationTokenSource backgroundCts = new();
+    private readonly int refillThreshold;
     private int released;
 
     public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
@@ -57,6 +58,7 @@ internal sealed class JobWorker : BackgroundService
         this.logger = logger;
         workerId = worker.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
         queueNames = worker.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        refillThreshold = Math.Max(1, worker.Concurrency / 8);
     }
 
     public string WorkerId => workerId;
@@ -307,7 +309,12 @@ internal sealed class JobWorker : BackgroundService
         }
 
         execution.Dispose();
-        slotFreed.Set();
+        // Wake the producer once enough slots are free to make a claim worth a store call, so claims stay batched
+        // under load; below that it is woken by the next finishing job (or at once when the worker runs dry).
+        if (worker.Concurrency - executions.Count >= refillThreshold || executions.IsEmpty)
+        {
+            slotFreed.Set();
+        }
     }
 
     private Outcome Classify(JobRecord job, JobTask? task, Execution execution, Exception ex)
