@@ -26,6 +26,16 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0} + ${a:-0}))
 done
 skipped=$((total - passed - failed))
+
+# Gates that are programs rather than xUnit tests: each "<gate>: <check> passed|failed" line counts as one test.
+if [ "${SKIP_AOT_GATE:-0}" != 1 ]; then
+  gate_log="$results/aot-gate.log"
+  bash eng/aot-gate.sh 2>&1 | tee "$gate_log"
+  gate_passed=$(grep -cE '^aot-gate: .* passed$' "$gate_log")
+  gate_failed=$(grep -cE '^aot-gate: .* failed$' "$gate_log")
+  if [ "$gate_passed" -eq 0 ] && [ "$gate_failed" -eq 0 ]; then gate_failed=1; fi
+  passed=$((passed + gate_passed)); failed=$((failed + gate_failed)); total=$((total + gate_passed + gate_failed))
+fi
 if [ "$total" -eq 0 ]; then
   echo "no test results were found"
   failed=$((failed + 1))
