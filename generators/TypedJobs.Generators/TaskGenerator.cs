@@ -54,7 +54,7 @@ public sealed class TaskGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Generation);
 
         var parseDiagnostics = parsed
-            .SelectMany(static (r, _) => r.Diagnostics)
+            .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(TrackingNames.ParseDiagnostics);
 
         var setDiagnostics = allTasks.Combine(contexts)
@@ -62,14 +62,16 @@ public sealed class TaskGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.SetDiagnostics);
 
         context.RegisterSourceOutput(generation, static (spc, model) => Emit(spc, model));
-        context.RegisterSourceOutput(parseDiagnostics, static (spc, d) => spc.ReportDiagnostic(d.ToDiagnostic()));
-        context.RegisterSourceOutput(setDiagnostics, static (spc, all) =>
+        context.RegisterSourceOutput(parseDiagnostics, static (spc, all) => Report(spc, all));
+        context.RegisterSourceOutput(setDiagnostics, static (spc, all) => Report(spc, all));
+    }
+
+    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
         {
-            foreach (var d in all)
-            {
-                spc.ReportDiagnostic(d.ToDiagnostic());
-            }
-        });
+            context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
     }
 
     private static void Emit(SourceProductionContext context, GenerationModel model)

@@ -7,15 +7,23 @@ internal sealed class CodeWriter
 {
     private readonly StringBuilder builder = new();
     private int indent;
+    private bool afterOpen;
 
+    /// <summary>Writes a line; a blank line right after an opening brace is dropped.</summary>
     public CodeWriter Line(string text = "")
     {
+        if (text.Length == 0 && afterOpen)
+        {
+            return this;
+        }
+
         if (text.Length > 0)
         {
             builder.Append(' ', indent * 4);
         }
 
         builder.Append(text).Append('\n');
+        afterOpen = text == "{";
         return this;
     }
 

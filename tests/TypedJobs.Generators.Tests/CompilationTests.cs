@@ -1,0 +1,131 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using TypedJobs.Generators.Tests.Support;
+
+namespace TypedJobs.Generators.Tests;
+
+/// <summary>Generated code compiles cleanly under the strictest settings, and bad declarations give our diagnostics only.</summary>
+public sealed class CompilationTests
+{
+    [Fact]
+    public void GeneratedCode_HasNoDiagnosticsWithAllWarningsAsErrorsAndDocumentationChecks()
+    {
+        var library = JobProgram.CompileLibrary("Shop.Library", Samples.Library);
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types], [library.Reference])
+            .WithOptions(TestCompiler.Create("x", []).Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+
+        var generated = TestCompiler.Generate(compilation);
+
+        Assert.Equal(4, generated.Sources.Count);
+        Assert.Empty(generated.GeneratorDiagnostics);
+        Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden));
+    }
+
+    [Fact]
+    public void GeneratedCode_IsCleanWhenTheUserCodeIsNullableOblivious()
+    {
+        const string source = """
+            using System.Collections.Generic;
+            using TypedJobs;
+
+            namespace Old
+            {
+                public class Legacy
+                {
+                    public string Name { get; set; }
+                    public List<string> Items { get; set; }
+                }
+
+                public static class OldTasks
+                {
+                    [Task]
+                    public static string Run(string text = null, Legacy legacy = null, List<Legacy> many = null) => text;
+                }
+            }
+            """;
+        var compilation = TestCompiler.Create("Old", [source], nullable: NullableContextOptions.Disable)
+            .WithOptions(TestCompiler.Create("x", [], nullable: NullableContextOptions.Disable).Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+
+        var generated = TestCompiler.Generate(compilation);
+
+        Assert.Empty(generated.GeneratorDiagnostics);
+        var problems = generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden && d.Id != "CS1591").ToList();
+        Assert.Empty(problems);
+    }
+
+    [Theory]
+    [InlineData("TJ1001", "[Task] public static System.Span<int> M() => default;")]
+    [InlineData("TJ1002", "[Task] public static void M(ref int x) { }")]
+    [InlineData("TJ1003", "[Task] public static void M<T>(T x) { }")]
+    [InlineData("TJ1004", "[Task] private static void M() { }")]
+    [InlineData("TJ1006", "[Task(Name = \"same\")] public static void M() { } [Task(Name = \"same\")] public static void N() { }")]
+    [InlineData("TJ1007", "[Task] public static void M(System.IO.Stream stream, object any) { }")]
+    [InlineData("TJ1007", "[Task] public static System.Action M() => () => { };")]
+    [InlineData("TJ3001", "[Task(Timeout = \"soon\")] public static void M() { }")]
+    [InlineData("TJ3001", "[Task(Interval = \"-00:01:00\")] public static void M() { }")]
+    [InlineData("TJ3002", "[Task(Unique = \"maybe\")] public static void M() { }")]
+    [InlineData("TJ3003", "[Task(MaxRetries = -5)] public static void M() { }")]
+    public void InvalidTask_ReportsItsDiagnosticAndStillCompiles(string id, string member)
+    {
+        var source = "using TypedJobs;\nnamespace Bad\n{\n    public static class Tasks\n    {\n        " + member + "\n    }\n}\n";
+
+        var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+
+        var ours = generated.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+        Assert.NotEmpty(ours);
+        Assert.All(ours, static d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.All(ours, static d => Assert.Equal("Bad/Source0.cs", d.Location.GetLineSpan().Path));
+        Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void InstanceTaskOnAnAbstractType_ReportsTJ1005()
+    {
+        const string source = """
+            using TypedJobs;
+
+            namespace Bad
+            {
+                public abstract class Base
+                {
+                    [Task]
+                    public void M() { }
+                }
+            }
+            """;
+
+        var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+
+        Assert.Contains(generated.GeneratorDiagnostics, static d => d.Id == "TJ1005" && d.GetMessage().Contains("Bad.Base", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TypeWithoutSerializer_IsNamedInTheDiagnostic()
+    {
+        const string source = """
+            using TypedJobs;
+
+            namespace Bad
+            {
+                public sealed class Holder
+                {
+                    public System.IO.Stream? Content { get; set; }
+                }
+
+                public static class Tasks
+                {
+                    [Task]
+                    public static void M(Holder holder) { }
+                }
+            }
+            """;
+
+        var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+
+        var diagnostic = Assert.Single(generated.GeneratorDiagnostics);
+        Assert.Equal("TJ1007", diagnostic.Id);
+        Assert.Contains("System.IO.Stream", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("JsonSerializable", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
+    }
+}

@@ -1,0 +1,156 @@
+namespace TypedJobs.Generators.Tests;
+
+/// <summary>User code shared by the snapshot, warning and caching tests.</summary>
+internal static class Samples
+{
+    /// <summary>The shape of the design's example: an instance task, a recurring task with a service, a task with a result.</summary>
+    public const string Email = """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using TypedJobs;
+
+        namespace Shop.Jobs
+        {
+            /// <summary>Sends mail.</summary>
+            public interface ISmtpClient
+            {
+                /// <summary>Sends one message.</summary>
+                /// <param name="to">The recipient.</param>
+                /// <param name="body">The text.</param>
+                /// <param name="ct">Cancels the send.</param>
+                /// <returns>A task that completes when the message is sent.</returns>
+                Task SendAsync(string to, string body, CancellationToken ct);
+            }
+
+            /// <summary>Builds reports.</summary>
+            public interface IReportService
+            {
+                /// <summary>Builds the nightly report.</summary>
+                /// <param name="ct">Cancels the work.</param>
+                /// <returns>A task that completes when the report is built.</returns>
+                Task BuildAsync(CancellationToken ct);
+            }
+
+            /// <summary>A customer.</summary>
+            /// <param name="Name">The name.</param>
+            /// <param name="Email">The address.</param>
+            /// <param name="Tags">Free-form tags.</param>
+            public sealed record Customer(string Name, string? Email, IReadOnlyList<string> Tags);
+
+            /// <summary>Mail tasks.</summary>
+            /// <param name="smtp">The mail client.</param>
+            public sealed class EmailTasks(ISmtpClient smtp)
+            {
+                /// <summary>Sends the welcome mail to a new <see cref="Customer"/>.</summary>
+                /// <param name="to">The recipient's address.</param>
+                /// <param name="customer">The customer to greet.</param>
+                /// <param name="ct">Cancels the send.</param>
+                /// <returns>A task that completes when the mail is sent.</returns>
+                [Task(Queue = "emails", MaxRetries = 5, Timeout = "00:02:00", Priority = Priority.High)]
+                public async Task SendWelcome(string to, Customer customer, CancellationToken ct) =>
+                    await smtp.SendAsync(to, "Welcome " + customer.Name, ct).ConfigureAwait(false);
+            }
+
+            /// <summary>Report tasks.</summary>
+            public static class Reports
+            {
+                /// <summary>Builds the nightly report.</summary>
+                /// <param name="reports">The report service.</param>
+                /// <param name="ct">Cancels the work.</param>
+                /// <returns>A task that completes when the report is built.</returns>
+                [Task(Cron = "0 2 * * *", TimeZone = "Europe/Berlin", Unique = "01:00:00")]
+                public static Task Nightly([FromServices] IReportService reports, CancellationToken ct) => reports.BuildAsync(ct);
+
+                /// <summary>Counts the customers of a region.</summary>
+                /// <param name="region">The region code.</param>
+                /// <param name="limit">The most to count.</param>
+                /// <returns>The count.</returns>
+                [Task(Name = "reports.count")]
+                public static Task<int> Count(string region, int limit = 100) => Task.FromResult(region.Length + limit);
+            }
+        }
+        """;
+
+    /// <summary>Payload types of every supported kind.</summary>
+    public const string Types = """
+        using System;
+        using System.Collections.Generic;
+        using TypedJobs;
+
+        namespace Shop.Kinds
+        {
+            /// <summary>A color.</summary>
+            public enum Color
+            {
+                /// <summary>Red.</summary>
+                Red,
+
+                /// <summary>Blue.</summary>
+                Blue,
+            }
+
+            /// <summary>A point.</summary>
+            public struct Point
+            {
+                /// <summary>X.</summary>
+                public int X { get; set; }
+
+                /// <summary>Y.</summary>
+                public int Y { get; set; }
+            }
+
+            /// <summary>An order line.</summary>
+            /// <param name="Sku">The article.</param>
+            /// <param name="Quantity">How many.</param>
+            public sealed record Line(string Sku, int Quantity)
+            {
+                /// <summary>A comment.</summary>
+                public string? Comment { get; set; }
+
+                /// <summary>Where.</summary>
+                public Point? At { get; init; }
+            }
+
+            /// <summary>Kind tasks.</summary>
+            public static class KindTasks
+            {
+                /// <summary>Takes everything.</summary>
+                /// <param name="id">An id.</param>
+                /// <param name="when">A time.</param>
+                /// <param name="day">A day.</param>
+                /// <param name="span">A duration.</param>
+                /// <param name="uri">An address.</param>
+                /// <param name="data">Bytes.</param>
+                /// <param name="color">A color.</param>
+                /// <param name="maybe">An optional number.</param>
+                /// <param name="lines">Lines.</param>
+                /// <param name="byName">Lines by name.</param>
+                /// <param name="class">A keyword.</param>
+                /// <returns>The lines.</returns>
+                [Task]
+                public static Line[] Everything(Guid id, DateTimeOffset when, DateOnly day, TimeSpan span, Uri uri, byte[] data, Color color,
+                    int? maybe, List<Line> lines, Dictionary<string, Line?> byName, string @class = "none") => lines.ToArray();
+            }
+        }
+        """;
+
+    /// <summary>A library whose registry the host references.</summary>
+    public const string Library = """
+        using TypedJobs;
+
+        namespace Lib
+        {
+            /// <summary>Library tasks.</summary>
+            public static class LibTasks
+            {
+                /// <summary>Does library work.</summary>
+                /// <param name="x">A number.</param>
+                [Task]
+                public static void Work(int x)
+                {
+                }
+            }
+        }
+        """;
+}
