@@ -1,0 +1,356 @@
+namespace TypedJobs.Storage.Sqlite.Internal;
+
+/// <summary>
+/// Every SQL statement of the SQLite store, for one table prefix. Values are always bound as parameters; only the
+/// validated prefix is spliced into the text. Times are stored as UTC ticks (INTEGER), ids and lease tokens as
+/// 16-byte BLOBs. A waiting job is stored as state 1 whether or not it is due yet: "scheduled" is derived from
+/// <c>due_at</c> at read time, so no promotion step is needed.
+/// </summary>
+internal sealed class SqliteSql
+{
+    /// <summary>The schema version this code writes and reads.</summary>
+    public const int SchemaVersion = 1;
+
+    /// <summary>Stored state of a job waiting for its due time or a worker.</summary>
+    public const int Waiting = 1;
+
+    /// <summary>The columns of a job, in the order <see cref="SqliteStorage"/> reads them.</summary>
+    private const string JobColumns =
+        "seq, id, task, queue, priority, state, payload, attempt, max_retries, created_at, due_at, started_at, finished_at, " +
+        "lease_expires_at, lease_token, worker_id, unique_key, last_error, trace_parent, trace_state";
+
+    private const string ScheduleColumns =
+        "name, task, cron, interval_ticks, time_zone, payload, paused, next_run_at, last_run_at, declared, version";
+
+    public SqliteSql(string prefix)
+    {
+        var p = prefix;
+        CreateMigrationsTable =
+            $"CREATE TABLE IF NOT EXISTS {p}migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+        SelectSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {p}migrations";
+        InsertMigration = $"INSERT INTO {p}migrations (version, description, applied_at) VALUES (@version, @description, @now)";
+        Migrations =
+        [
+            new Migration(1, "jobs, queues, locks, results, events, schedules",
+            [
+                $"""
+                CREATE TABLE {p}jobs (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id BLOB NOT NULL UNIQUE,
+                    task TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    state INTEGER NOT NULL,
+                    payload BLOB NOT NULL,
+                    attempt INTEGER NOT NULL DEFAULT 0,
+                    max_retries INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    due_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    finished_at INTEGER,
+                    lease_expires_at INTEGER,
+                    lease_token BLOB,
+                    worker_id TEXT,
+                    unique_key TEXT,
+                    unique_until_pruned INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    trace_parent TEXT,
+                    trace_state TEXT)
+                """,
+                $"CREATE UNIQUE INDEX {p}jobs_unique_key ON {p}jobs (unique_key)",
+                $"CREATE INDEX {p}jobs_claim ON {p}jobs (queue, priority DESC, due_at, seq) WHERE state = 1",
+                $"CREATE INDEX {p}jobs_due ON {p}jobs (queue, due_at) WHERE state = 1",
+                $"CREATE INDEX {p}jobs_lease ON {p}jobs (lease_expires_at) WHERE state = 2",
+                $"CREATE INDEX {p}jobs_finished ON {p}jobs (finished_at) WHERE state >= 3",
+                $"CREATE INDEX {p}jobs_queue_state ON {p}jobs (queue, state, due_at)",
+                $"CREATE TABLE {p}queues (name TEXT PRIMARY KEY, paused INTEGER NOT NULL) WITHOUT ROWID",
+                $"CREATE TABLE {p}locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID",
+                $"CREATE TABLE {p}results (job_id BLOB PRIMARY KEY, value BLOB NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID",
+                $"CREATE INDEX {p}results_expires ON {p}results (expires_at)",
+                $"""
+                CREATE TABLE {p}events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    task TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    error TEXT,
+                    worker_id TEXT,
+                    delay_ticks INTEGER,
+                    duration_ticks INTEGER)
+                """,
+                $"CREATE INDEX {p}events_job ON {p}events (job_id, seq)",
+                $"CREATE INDEX {p}events_at ON {p}events (at)",
+                $"""
+                CREATE TABLE {p}schedules (
+                    name TEXT PRIMARY KEY,
+                    task TEXT NOT NULL,
+                    cron TEXT,
+                    interval_ticks INTEGER,
+                    time_zone TEXT,
+                    payload BLOB,
+                    paused INTEGER NOT NULL,
+                    next_run_at INTEGER,
+                    last_run_at INTEGER,
+                    declared INTEGER NOT NULL,
+                    version INTEGER NOT NULL) WITHOUT ROWID
+                """,
+                $"CREATE INDEX {p}schedules_due ON {p}schedules (next_run_at) WHERE paused = 0 AND next_run_at IS NOT NULL",
+                $"CREATE TABLE {p}counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+                $"INSERT INTO {p}counters (name, value) VALUES ('schedule_version', 0)",
+            ]),
+        ];
+
+        InsertJob = $"""
+            INSERT INTO {p}jobs (id, task, queue, priority, state, payload, attempt, max_retries, created_at, due_at,
+                                 unique_key, unique_until_pruned, trace_parent, trace_state)
+            VALUES (@id, @task, @queue, @priority, 1, @payload, 0, @max_retries, @now, @due_at,
+                    @unique_key, @unique_until_pruned, @trace_parent, @trace_state)
+            ON CONFLICT (unique_key) DO NOTHING
+            """;
+        SelectIdByUniqueKey = $"SELECT id FROM {p}jobs WHERE unique_key = @unique_key";
+
+        ClaimCandidates = $"""
+            SELECT seq, task, priority, due_at FROM {p}jobs
+            WHERE queue = @queue AND state = 1 AND due_at <= @now
+              AND NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
+              AND (@excluded_tasks IS NULL OR task NOT IN (SELECT value FROM json_each(@excluded_tasks)))
+              AND (@chosen IS NULL OR seq NOT IN (SELECT value FROM json_each(@chosen)))
+            ORDER BY priority DESC, due_at, seq
+            LIMIT @limit
+            """;
+        ClaimJobs = $"""
+            UPDATE {p}jobs
+            SET state = 2, attempt = attempt + 1, lease_token = randomblob(16), lease_expires_at = @lease_expires_at,
+                started_at = @now, worker_id = @worker_id
+            WHERE seq IN (SELECT value FROM json_each(@seqs)) AND state = 1
+            RETURNING {JobColumns}
+            """;
+        NextDueAt = $"SELECT due_at FROM {p}jobs WHERE queue = @queue AND state = 1 AND due_at > @now ORDER BY due_at LIMIT 1";
+
+        CompleteJob = $"""
+            UPDATE {p}jobs
+            SET state = @state,
+                finished_at = CASE WHEN @state >= 3 THEN @now ELSE finished_at END,
+                due_at = COALESCE(@due_at, due_at),
+                attempt = CASE WHEN @give_back = 1 THEN MAX(attempt - 1, 0) ELSE attempt END,
+                last_error = CASE WHEN @set_error = 1 THEN @error ELSE last_error END,
+                unique_key = CASE WHEN @state >= 3 AND unique_until_pruned = 0 THEN NULL ELSE unique_key END,
+                lease_token = NULL,
+                lease_expires_at = NULL
+            WHERE id = @id AND state = 2 AND lease_token = @lease_token
+            """;
+        ExtendLease = $"UPDATE {p}jobs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = 2 AND lease_token = @lease_token";
+        RescueJobs = $"""
+            UPDATE {p}jobs
+            SET state = CASE WHEN attempt > max_retries THEN 4 ELSE 1 END,
+                finished_at = CASE WHEN attempt > max_retries THEN @now ELSE finished_at END,
+                last_error = 'The lease of worker ''' || COALESCE(worker_id, '') || ''' expired' ||
+                    CASE WHEN attempt > max_retries THEN ' and the job has no attempts left.'
+                         ELSE '; the job was returned to the queue.' END,
+                unique_key = CASE WHEN attempt > max_retries AND unique_until_pruned = 0 THEN NULL ELSE unique_key END,
+                lease_token = NULL,
+                lease_expires_at = NULL
+            WHERE seq IN (SELECT seq FROM {p}jobs WHERE state = 2 AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @max)
+              AND state = 2 AND lease_expires_at <= @now
+            RETURNING id, task, queue, attempt, state
+            """;
+
+        SelectJob = $"SELECT {JobColumns} FROM {p}jobs WHERE id = @id";
+        ListJobs = $"""
+            SELECT {JobColumns} FROM {p}jobs
+            WHERE seq < @before
+              AND (@queue IS NULL OR queue = @queue)
+              AND (@task IS NULL OR task = @task)
+              AND (@state IS NULL OR (CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END) = @state)
+            ORDER BY seq DESC
+            LIMIT @limit
+            """;
+        SelectJobState = $"SELECT state, due_at FROM {p}jobs WHERE id = @id";
+        CancelJob = $"""
+            UPDATE {p}jobs
+            SET state = 5, finished_at = @now, lease_token = NULL, lease_expires_at = NULL,
+                unique_key = CASE WHEN unique_until_pruned = 0 THEN NULL ELSE unique_key END
+            WHERE id = @id AND state < 3
+            """;
+        RetryJob = $"UPDATE {p}jobs SET state = 1, attempt = 0, finished_at = NULL, due_at = @now WHERE id = @id AND state IN (4, 5)";
+        DeleteJob = $"DELETE FROM {p}jobs WHERE id = @id";
+        DeleteResult = $"DELETE FROM {p}results WHERE job_id = @id";
+        PruneCandidates = $"""
+            SELECT seq FROM {p}jobs
+            WHERE state >= 3 AND state IN (SELECT value FROM json_each(@states)) AND finished_at < @before
+            ORDER BY finished_at
+            LIMIT @max
+            """;
+        PruneResults = $"DELETE FROM {p}results WHERE job_id IN (SELECT id FROM {p}jobs WHERE seq IN (SELECT value FROM json_each(@seqs)))";
+        PruneJobs = $"DELETE FROM {p}jobs WHERE seq IN (SELECT value FROM json_each(@seqs))";
+
+        CountJobs = $"""
+            SELECT queue, CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END AS s, COUNT(*)
+            FROM {p}jobs GROUP BY queue, s
+            """;
+        SelectPausedQueues = $"SELECT name FROM {p}queues WHERE paused = 1";
+        PauseQueue = $"INSERT INTO {p}queues (name, paused) VALUES (@queue, 1) ON CONFLICT (name) DO UPDATE SET paused = 1";
+        ResumeQueue = $"DELETE FROM {p}queues WHERE name = @queue";
+        ClearQueue = $"DELETE FROM {p}jobs WHERE queue = @queue AND state = 1";
+
+        AcquireLock = $"""
+            INSERT INTO {p}locks (name, owner, expires_at) VALUES (@name, @owner, @expires_at)
+            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+            WHERE {p}locks.owner = excluded.owner OR {p}locks.expires_at <= @now
+            """;
+        ReleaseLock = $"DELETE FROM {p}locks WHERE name = @name AND owner = @owner RETURNING expires_at";
+
+        SetResult = $"""
+            INSERT INTO {p}results (job_id, value, expires_at) VALUES (@id, @value, @expires_at)
+            ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+            """;
+        GetResult = $"SELECT value, expires_at FROM {p}results WHERE job_id = @id AND expires_at > @now";
+        PruneExpiredResults = $"DELETE FROM {p}results WHERE expires_at <= @now";
+
+        AppendEvent = $"""
+            INSERT INTO {p}events (job_id, kind, task, queue, attempt, at, error, worker_id, delay_ticks, duration_ticks)
+            VALUES (@job_id, @kind, @task, @queue, @attempt, @at, @error, @worker_id, @delay_ticks, @duration_ticks)
+            """;
+        ListEvents = $"""
+            SELECT job_id, kind, task, queue, attempt, at, error, worker_id, delay_ticks, duration_ticks FROM {p}events
+            WHERE @job_id IS NULL OR job_id = @job_id
+            ORDER BY seq
+            LIMIT @limit
+            """;
+        PruneEvents = $"DELETE FROM {p}events WHERE at < @before";
+
+        NextScheduleVersion = $"UPDATE {p}counters SET value = value + 1 WHERE name = 'schedule_version' RETURNING value";
+        UpsertSchedule = $"""
+            INSERT INTO {p}schedules ({ScheduleColumns})
+            VALUES (@name, @task, @cron, @interval_ticks, @time_zone, @payload, @paused, @next_run_at, @last_run_at, @declared, @version)
+            ON CONFLICT (name) DO UPDATE SET
+                task = excluded.task, cron = excluded.cron, interval_ticks = excluded.interval_ticks,
+                time_zone = excluded.time_zone, payload = excluded.payload, paused = excluded.paused,
+                next_run_at = excluded.next_run_at, last_run_at = excluded.last_run_at,
+                declared = excluded.declared, version = excluded.version
+            """;
+        SelectSchedule = $"SELECT {ScheduleColumns} FROM {p}schedules WHERE name = @name";
+        ListSchedules = $"SELECT {ScheduleColumns} FROM {p}schedules";
+        DeleteSchedule = $"DELETE FROM {p}schedules WHERE name = @name";
+        AdvanceSchedule = $"""
+            UPDATE {p}schedules
+            SET last_run_at = COALESCE(@last_run_at, last_run_at), next_run_at = @next_run_at, version = @version
+            WHERE name = @name AND version = @expected_version
+            RETURNING {ScheduleColumns}
+            """;
+        DueSchedules = $"""
+            SELECT {ScheduleColumns} FROM {p}schedules
+            WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= @now
+            ORDER BY next_run_at, name
+            LIMIT @max
+            """;
+    }
+
+    public string CreateMigrationsTable { get; }
+
+    public string SelectSchemaVersion { get; }
+
+    public string InsertMigration { get; }
+
+    public IReadOnlyList<Migration> Migrations { get; }
+
+    public string InsertJob { get; }
+
+    public string SelectIdByUniqueKey { get; }
+
+    public string ClaimCandidates { get; }
+
+    public string ClaimJobs { get; }
+
+    public string NextDueAt { get; }
+
+    public string CompleteJob { get; }
+
+    public string ExtendLease { get; }
+
+    public string RescueJobs { get; }
+
+    public string SelectJob { get; }
+
+    public string ListJobs { get; }
+
+    public string SelectJobState { get; }
+
+    public string CancelJob { get; }
+
+    public string RetryJob { get; }
+
+    public string DeleteJob { get; }
+
+    public string DeleteResult { get; }
+
+    public string PruneCandidates { get; }
+
+    public string PruneResults { get; }
+
+    public string PruneJobs { get; }
+
+    public string CountJobs { get; }
+
+    public string SelectPausedQueues { get; }
+
+    public string PauseQueue { get; }
+
+    public string ResumeQueue { get; }
+
+    public string ClearQueue { get; }
+
+    public string AcquireLock { get; }
+
+    public string ReleaseLock { get; }
+
+    public string SetResult { get; }
+
+    public string GetResult { get; }
+
+    public string PruneExpiredResults { get; }
+
+    public string AppendEvent { get; }
+
+    public string ListEvents { get; }
+
+    public string PruneEvents { get; }
+
+    public string NextScheduleVersion { get; }
+
+    public string UpsertSchedule { get; }
+
+    public string SelectSchedule { get; }
+
+    public string ListSchedules { get; }
+
+    public string DeleteSchedule { get; }
+
+    public string AdvanceSchedule { get; }
+
+    public string DueSchedules { get; }
+
+    /// <summary>One schema step: applied in one transaction together with its row in the migrations table.</summary>
+    public sealed record Migration(int Version, string Description, IReadOnlyList<string> Statements);
+}
+
+/// <summary>Connection-level statements (values come from validated options, never from user text).</summary>
+internal static class SqlitePragmas
+{
+    public const string JournalModeWal = "PRAGMA journal_mode = WAL";
+
+    public static string Synchronous(SqliteSynchronous mode) => mode switch
+    {
+        SqliteSynchronous.Off => "PRAGMA synchronous = OFF",
+        SqliteSynchronous.Normal => "PRAGMA synchronous = NORMAL",
+        SqliteSynchronous.Full => "PRAGMA synchronous = FULL",
+        SqliteSynchronous.Extra => "PRAGMA synchronous = EXTRA",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+    };
+
+    public static string BusyTimeout(TimeSpan timeout) =>
+        "PRAGMA busy_timeout = " + ((long)timeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

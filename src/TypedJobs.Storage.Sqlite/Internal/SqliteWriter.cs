@@ -1,0 +1,251 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace TypedJobs.Storage.Sqlite.Internal;
+
+/// <summary>The connection and transaction a write operation runs in, with prepared commands cached per SQL text.</summary>
+internal sealed class WriteContext(SqliteConnection connection) : IDisposable
+{
+    private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+
+    public SqliteConnection Connection { get; } = connection;
+
+    public SqliteTransaction? Transaction { get; set; }
+
+    /// <summary>Whether an operation of the current group made jobs ready (wakes in-process workers after commit).</summary>
+    public bool Wake { get; set; }
+
+    /// <summary>A command for <paramref name="sql"/> in the current transaction, with no parameters.</summary>
+    public SqliteCommand Command(string sql)
+    {
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = Connection.CreateCommand();
+            command.CommandText = sql;
+            commands.Add(sql, command);
+        }
+
+        command.Transaction = Transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in commands.Values)
+        {
+            command.Dispose();
+        }
+
+        commands.Clear();
+    }
+}
+
+/// <summary>A write queued for the writer; completes after the transaction holding it commits.</summary>
+internal abstract class WriteOperation
+{
+    protected WriteOperation(CancellationToken cancellationToken)
+    {
+        CancellationToken = cancellationToken;
+    }
+
+    public CancellationToken CancellationToken { get; }
+
+    public abstract void Execute(WriteContext context);
+
+    public abstract void Commit();
+
+    public abstract void Fail(Exception exception);
+
+    public abstract void Cancel();
+}
+
+internal sealed class WriteOperation<T>(Func<WriteContext, T> body, CancellationToken cancellationToken) : WriteOperation(cancellationToken)
+{
+    private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? result;
+
+    public Task<T> Task => completion.Task;
+
+    public override void Execute(WriteContext context) => result = body(context);
+
+    public override void Commit() => completion.TrySetResult(result!);
+
+    public override void Fail(Exception exception) => completion.TrySetException(exception);
+
+    public override void Cancel() => completion.TrySetCanceled(CancellationToken);
+}
+
+/// <summary>
+/// The single writer of one store: a dedicated thread drains a queue of write operations and runs as many as are
+/// waiting (up to a limit) in one <c>BEGIN IMMEDIATE … COMMIT</c> (group commit). Each operation runs inside its own
+/// savepoint, so one failing operation is rolled back alone; every caller's task completes only after the commit, so
+/// an acknowledged write is durable to the level of the <c>synchronous</c> pragma.
+/// </summary>
+internal sealed partial class SqliteWriter : IDisposable
+{
+    private readonly Channel<WriteOperation> queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WriteContext context;
+    private readonly int maxBatch;
+    private readonly Action wake;
+    private readonly ILogger logger;
+    private readonly Thread thread;
+
+    public SqliteWriter(SqliteConnection connection, int maxBatch, Action wake, ILogger logger)
+    {
+        context = new WriteContext(connection);
+        this.maxBatch = maxBatch;
+        this.wake = wake;
+        this.logger = logger;
+        thread = new Thread(Run) { IsBackground = true, Name = "TypedJobs SQLite writer" };
+        thread.Start();
+    }
+
+    /// <summary>Queues <paramref name="body"/> and completes with its result once its transaction committed.</summary>
+    public Task<T> WriteAsync<T>(Func<WriteContext, T> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation<T>(body, cancellationToken);
+        if (!queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The SQLite store was disposed.");
+        }
+
+        return operation.Task;
+    }
+
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        if (thread.IsAlive && Thread.CurrentThread != thread)
+        {
+            thread.Join(TimeSpan.FromSeconds(30));
+        }
+
+        context.Dispose();
+        context.Connection.Dispose();
+    }
+
+    private void Run()
+    {
+        var reader = queue.Reader;
+        var batch = new List<WriteOperation>(maxBatch);
+        while (true)
+        {
+            while (batch.Count < maxBatch && reader.TryRead(out var operation))
+            {
+                if (operation.CancellationToken.IsCancellationRequested)
+                {
+                    operation.Cancel();
+                }
+                else
+                {
+                    batch.Add(operation);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                ExecuteGroup(batch);
+                batch.Clear();
+                continue;
+            }
+
+            var more = reader.WaitToReadAsync();
+            if (!(more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+            {
+                return;
+            }
+        }
+    }
+
+    private void ExecuteGroup(List<WriteOperation> batch)
+    {
+        var failed = new bool[batch.Count];
+        context.Wake = false;
+        try
+        {
+            context.Transaction = context.Connection.BeginTransaction(deferred: false);
+        }
+        catch (Exception ex)
+        {
+            LogGroupFailed(logger, ex, batch.Count);
+            foreach (var operation in batch)
+            {
+                operation.Fail(ex);
+            }
+
+            return;
+        }
+
+        var transaction = context.Transaction;
+        try
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                transaction.Save("op");
+                try
+                {
+                    batch[i].Execute(context);
+                    transaction.Release("op");
+                }
+                catch (Exception ex)
+                {
+                    failed[i] = true;
+                    transaction.Rollback("op");
+                    transaction.Release("op");
+                    batch[i].Fail(ex);
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex)
+        {
+            LogGroupFailed(logger, ex, batch.Count);
+            try
+            {
+                transaction.Rollback();
+            }
+            catch (Exception rollbackError)
+            {
+                LogRollbackFailed(logger, rollbackError);
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (!failed[i])
+                {
+                    batch[i].Fail(ex);
+                }
+            }
+
+            return;
+        }
+        finally
+        {
+            transaction.Dispose();
+            context.Transaction = null;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!failed[i])
+            {
+                batch[i].Commit();
+            }
+        }
+
+        if (context.Wake)
+        {
+            wake();
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "A SQLite write transaction of {Operations} operations failed; each caller receives the error")]
+    private static partial void LogGroupFailed(ILogger logger, Exception exception, int operations);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Rolling back a failed SQLite write transaction failed")]
+    private static partial void LogRollbackFailed(ILogger logger, Exception exception);
+}
