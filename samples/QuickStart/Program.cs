@@ -1,43 +1,14 @@
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TypedJobs;
 using TypedJobs.Events;
-using TypedJobs.Registration;
-
-// Three tasks, registered by hand with the low-level API.
-var sendWelcome = JobTask.Create("send-welcome", JobSerializer.FromJsonTypeInfo(SampleJson.Default.Welcome),
-    (welcome, ctx) =>
-    {
-        // Fails on its first attempt (a flaky mail server), succeeds on the retry.
-        if (ctx.Attempt == 1)
-        {
-            throw new InvalidOperationException("mail server busy");
-        }
-
-        Console.WriteLine($"  [run] welcome mail to {welcome.Email} (attempt {ctx.Attempt})");
-        return ValueTask.CompletedTask;
-    },
-    new TaskSettings { Queue = "emails", MaxRetries = 3, RetryDelay = TimeSpan.FromMilliseconds(500) });
-
-var remind = JobTask.Create("remind", JobSerializer.FromJsonTypeInfo(SampleJson.Default.String),
-    (text, _) =>
-    {
-        Console.WriteLine($"  [run] reminder: {text}");
-        return ValueTask.CompletedTask;
-    });
-
-var countWords = JobTask.Create("count-words", JobSerializer.FromJsonTypeInfo(SampleJson.Default.String),
-    JobSerializer.FromJsonTypeInfo(SampleJson.Default.Int32),
-    (text, _) => ValueTask.FromResult(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length));
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("TypedJobs", LogLevel.Error);
+
+// The [Task] methods below are registered by generated code: no AddTask calls.
 builder.Services.AddTypedJobs(o => o.UseInMemory())
-    .AddTask(sendWelcome)
-    .AddTask(remind)
-    .AddTask(countWords)
     .AddObserver(new ConsoleObserver())
     .AddWorker(w => w.Queues = ["default", "emails"]);
 
@@ -46,20 +17,21 @@ await host.StartAsync();
 var jobs = host.Services.GetRequiredService<IJobClient>();
 
 Console.WriteLine("Enqueuing jobs...");
-var welcomeId = await jobs.EnqueueAsync(sendWelcome, new Welcome("ada@example.com", "Ada"));
-var remindId = await jobs.EnqueueAsync(remind, "stand-up in two seconds", new JobOptions { Delay = TimeSpan.FromSeconds(2) });
-var count = await jobs.EnqueueAsync(countWords, "the quick brown fox jumps over the lazy dog");
+var welcomeId = await jobs.EnqueueSendWelcomeAsync(new Welcome("ada@example.com", "Ada"));
+var remindId = await jobs.EnqueueRemindAsync("stand-up in two seconds", new JobOptions { Delay = TimeSpan.FromSeconds(2) });
+var count = await jobs.EnqueueCountWordsAsync("the quick brown fox jumps over the lazy dog");
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 var words = await count.GetResultAsync(timeout.Token);
 var welcomeJob = await jobs.WaitForCompletionAsync(welcomeId, timeout.Token);
 var remindJob = await jobs.WaitForCompletionAsync(remindId, timeout.Token);
+var countJob = await jobs.WaitForCompletionAsync(count, timeout.Token);
 
 Console.WriteLine();
 Console.WriteLine("Summary");
 Console.WriteLine($"  retried job  {welcomeJob.TaskName,-12} {welcomeJob.State} after {welcomeJob.Attempt} attempts");
 Console.WriteLine($"  delayed job  {remindJob.TaskName,-12} {remindJob.State}, ran {(remindJob.StartedAt - remindJob.CreatedAt)?.TotalSeconds:0.0} s after enqueue");
-Console.WriteLine($"  result job   {countWords.Name,-12} Succeeded, result = {words}");
+Console.WriteLine($"  result job   {countJob.TaskName,-12} {countJob.State}, result = {words}");
 await host.StopAsync();
 
 var ok = welcomeJob is { State: JobState.Succeeded, Attempt: 2 } && remindJob.State == JobState.Succeeded && words == 9;
@@ -68,10 +40,30 @@ return ok ? 0 : 1;
 /// <summary>The payload of the welcome task.</summary>
 internal sealed record Welcome(string Email, string Name);
 
-[JsonSerializable(typeof(Welcome))]
-[JsonSerializable(typeof(string))]
-[JsonSerializable(typeof(int))]
-internal sealed partial class SampleJson : JsonSerializerContext;
+/// <summary>
+/// Three tasks. The source generator gives each an <c>EnqueueXxxAsync</c> method on <see cref="IJobClient"/>, a
+/// serializer for its parameters and its registration.
+/// </summary>
+internal static class SampleTasks
+{
+    [Task(Name = "send-welcome", Queue = "emails", MaxRetries = 3, RetryDelay = "00:00:00.5")]
+    public static void SendWelcome(Welcome welcome, JobContext context)
+    {
+        // Fails on its first attempt (a flaky mail server), succeeds on the retry.
+        if (context.Attempt == 1)
+        {
+            throw new InvalidOperationException("mail server busy");
+        }
+
+        Console.WriteLine($"  [run] welcome mail to {welcome.Email} (attempt {context.Attempt})");
+    }
+
+    [Task(Name = "remind")]
+    public static void Remind(string text) => Console.WriteLine($"  [run] reminder: {text}");
+
+    [Task(Name = "count-words")]
+    public static int CountWords(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+}
 
 internal sealed class ConsoleObserver : IJobEventObserver
 {
