@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace TypedJobs.Storage.Sqlite.Tests;
+
+/// <summary>A running TypedJobs.Storage.Sqlite.Worker process, with its output collected.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WorkerProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static string WorkerDll { get; } = typeof(WorkerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "WorkerDll").Value!;
+
+    public int Id => process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static WorkerProcess Start(params string[] arguments)
+    {
+        Assert.True(File.Exists(WorkerDll), $"The worker app was not built: {WorkerDll}");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(WorkerDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_gcServer"] = "0";
+        return new WorkerProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Waits until the worker printed "ready" (its host started).</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var exited = process.WaitForExitAsync();
+        var finished = await Task.WhenAny(ready.Task, exited, Task.Delay(timeout, TestContext.Current.CancellationToken));
+        if (finished != ready.Task)
+        {
+            Assert.Fail($"Worker {process.Id} did not start within {timeout}. Output:\n{Output}");
+        }
+    }
+
+    /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"Worker {process.Id} did not finish within {timeout}. Output:\n{Output}");
+        }
+
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>Kills the process with SIGKILL: no shutdown code runs, leases stay behind.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+
+        if (line == "ready")
+        {
+            ready.TrySetResult();
+        }
+    }
+}
