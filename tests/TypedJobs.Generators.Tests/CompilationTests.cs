@@ -53,6 +53,45 @@ public sealed class CompilationTests
         Assert.Empty(problems);
     }
 
+    [Fact]
+    public void InternalTaskInAPublicType_GetsInternalStubs()
+    {
+        const string source = """
+            using TypedJobs;
+
+            namespace Mixed
+            {
+                internal sealed record Secret(string Value);
+
+                /// <summary>Public and internal tasks.</summary>
+                public static class Tasks
+                {
+                    /// <summary>A public task.</summary>
+                    /// <param name="x">A number.</param>
+                    [Task]
+                    public static void Open(int x)
+                    {
+                    }
+
+                    [Task]
+                    internal static void Hidden(Secret secret)
+                    {
+                    }
+                }
+            }
+            """;
+        var compilation = TestCompiler.Create("Mixed", [source])
+            .WithOptions(TestCompiler.Create("x", []).Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+
+        var generated = TestCompiler.Generate(compilation);
+
+        Assert.Empty(generated.GeneratorDiagnostics);
+        Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden));
+        var text = generated.Sources.Single(static s => s.HintName.Contains("Mixed", StringComparison.Ordinal)).Text;
+        Assert.Contains("public static global::System.Threading.Tasks.ValueTask<global::TypedJobs.JobId> EnqueueOpenAsync(", text, StringComparison.Ordinal);
+        Assert.Contains("internal static global::System.Threading.Tasks.ValueTask<global::TypedJobs.JobId> EnqueueHiddenAsync(", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("TJ1001", "[Task] public static System.Span<int> M() => default;")]
     [InlineData("TJ1002", "[Task] public static void M(ref int x) { }")]

@@ -137,7 +137,8 @@ internal static class TaskEmitter
         parameters.AddRange(payload.Select(static p => p.Type + " " + Names.Escape(p.Name) + (p.DefaultValue is null ? string.Empty : " = " + p.DefaultValue)));
         parameters.Add("global::TypedJobs.JobOptions? " + options + " = null");
         parameters.Add("global::System.Threading.CancellationToken " + token + " = default");
-        w.Open("public static " + returns + " Enqueue" + stubName + "Async(" + string.Join(", ", parameters) + ")");
+        var access = task.IsPublic ? "public" : "internal";
+        w.Open(access + " static " + returns + " Enqueue" + stubName + "Async(" + string.Join(", ", parameters) + ")");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(" + client + ");");
         var generics = "<" + payloadType + (task.HasResult ? ", " + task.ResultType : string.Empty) + ">";
         w.Line("return " + client + ".EnqueueAsync" + generics + "(" + prefix + "Task, " + creation + ", " + options + ", " + token + ");");
@@ -171,7 +172,7 @@ internal static class TaskEmitter
         w.Line("/// <param name=\"options\">Settings for every job; <see langword=\"null\"/> keeps the task's declared settings.</param>");
         w.Line("/// <param name=\"cancellationToken\">Cancels the enqueue call, not the jobs.</param>");
         w.Line("/// <returns>The new jobs' ids, in input order.</returns>");
-        w.Open("public static " + Tasks + ".ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedJobs.JobId>> Enqueue" + stubName
+        w.Open(access + " static " + Tasks + ".ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedJobs.JobId>> Enqueue" + stubName
             + "BatchAsync(this global::TypedJobs.IJobClient client, " + itemType + " " + jobs
             + ", global::TypedJobs.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(client);");
