@@ -1,0 +1,235 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using TypedJobs.Storage.Conformance;
+using TypedJobs.Storage.Sqlite.Internal;
+
+namespace TypedJobs.Storage.Sqlite.Tests;
+
+/// <summary>Behaviour specific to the SQLite store: pragmas, prefixes, migrations, transactional enqueue, wake-ups, odd rows.</summary>
+public sealed class SqliteStoreTests : IAsyncDisposable
+{
+    private readonly TempDirectory directory = TempDirectory.Create();
+    private readonly List<SqliteStorage> stores = [];
+    private readonly FakeClock clock = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string DatabasePath => Path.Combine(directory.Path, "jobs.db");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        directory.Dispose();
+    }
+
+    private async Task<SqliteStorage> OpenAsync(Action<SqliteStorageOptions>? configure = null)
+    {
+        var options = new SqliteStorageOptions { ConnectionString = DatabasePath };
+        configure?.Invoke(options);
+        var store = new SqliteStorage(options, clock);
+        stores.Add(store);
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+
+    private SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command.ExecuteScalar();
+    }
+
+    private static JobInsert Job(string queue = "default") => new()
+    {
+        Id = JobId.New(), TaskName = "task", Queue = queue, Payload = "{}"u8.ToArray(), MaxRetries = 3,
+    };
+
+    private static JobsClaimParams ClaimParams(string queue = "default") => new()
+    {
+        WorkerId = "w", Queues = [new QueueClaim(queue, 10)], Max = 10, LeaseDuration = TimeSpan.FromSeconds(30),
+    };
+
+    [Fact]
+    public async Task Initialize_SwitchesTheFileToWal_AndRecordsTheSchemaVersion()
+    {
+        await OpenAsync();
+        using var connection = Connect();
+
+        Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
+        Assert.Equal((long)SqliteSql.SchemaVersion, Scalar(connection, "SELECT MAX(version) FROM typedjobs_migrations"));
+        Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM typedjobs_migrations"));
+    }
+
+    [Fact]
+    public async Task Initialize_ConcurrentlyFromManyStores_AppliesEachMigrationOnce()
+    {
+        var opening = Enumerable.Range(0, 6).Select(_ => Task.Run(() => OpenAsync())).ToArray();
+        await Task.WhenAll(opening);
+        using var connection = Connect();
+
+        Assert.Equal((long)new SqliteSql(SqliteStorageOptions.DefaultTablePrefix).Migrations.Count, Scalar(connection, "SELECT COUNT(*) FROM typedjobs_migrations"));
+    }
+
+    [Fact]
+    public async Task Initialize_DatabaseFromANewerVersion_FailsWithAClearMessage()
+    {
+        await OpenAsync();
+        using (var connection = Connect())
+        {
+            Scalar(connection, "INSERT INTO typedjobs_migrations (version, description, applied_at) VALUES (999, 'future', 0)");
+        }
+
+        var newer = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath }, clock);
+        stores.Add(newer);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync(Ct));
+
+        Assert.Contains("999", error.Message);
+        Assert.Contains("newer", error.Message);
+    }
+
+    [Fact]
+    public async Task TablePrefix_KeepsTwoStoresInOneFileApart()
+    {
+        var first = await OpenAsync();
+        var second = await OpenAsync(o => o.TablePrefix = "other_");
+        await first.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        Assert.Empty((await second.JobsClaimAsync(ClaimParams(), Ct)).Jobs);
+        Assert.Single((await first.JobsClaimAsync(ClaimParams(), Ct)).Jobs);
+        using var connection = Connect();
+        Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'other_jobs'"));
+    }
+
+    [Fact]
+    public async Task Insert_WakesWaitingWorkersOfTheSameStore()
+    {
+        var store = await OpenAsync();
+        var wait = store.JobsWaitAsync(["default"], Ct).AsTask();
+        Assert.False(wait.IsCompleted);
+
+        await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    [Fact]
+    public async Task TransactionalEnqueue_IsVisibleOnlyAfterTheCallerCommits()
+    {
+        var store = await OpenAsync();
+        var job = Job();
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Scalar(connection, "CREATE TABLE orders (id INTEGER PRIMARY KEY)", transaction);
+
+        var result = await transaction.EnqueueJobsAsync([job], timeProvider: clock, cancellationToken: Ct);
+        var beforeCommit = await store.JobsGetAsync(job.Id, Ct);
+        transaction.Commit();
+        var afterCommit = await store.JobsGetAsync(job.Id, Ct);
+
+        Assert.Equal(new JobInsertOutcome(job.Id, true), Assert.Single(result.Outcomes));
+        Assert.Null(beforeCommit);
+        Assert.NotNull(afterCommit);
+        Assert.Equal(JobState.Ready, afterCommit.State);
+        Assert.Equal(clock.GetUtcNow(), afterCommit.CreatedAt);
+    }
+
+    [Fact]
+    public async Task TransactionalEnqueue_RolledBack_LeavesNoJob_AndHonoursUniqueKeys()
+    {
+        var store = await OpenAsync();
+        var existing = Job() with { UniqueKey = "k" };
+        await store.JobsInsertAsync(new JobsInsertParams([existing]), Ct);
+        var rolledBack = Job();
+        using var connection = Connect();
+
+        using (var transaction = connection.BeginTransaction(deferred: false))
+        {
+            var result = await transaction.EnqueueJobsAsync([rolledBack, Job() with { UniqueKey = "k" }], cancellationToken: Ct);
+            Assert.Equal(new JobInsertOutcome(existing.Id, false), result.Outcomes[1]);
+            transaction.Rollback();
+        }
+
+        Assert.Null(await store.JobsGetAsync(rolledBack.Id, Ct));
+        Assert.Equal(1, (await store.QueuesListAsync(Ct)).Single().Length);
+    }
+
+    [Fact]
+    public async Task TransactionalEnqueue_BadPrefix_IsRejected()
+    {
+        await OpenAsync();
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await transaction.EnqueueJobsAsync([Job()], tablePrefix: "x; DROP TABLE typedjobs_jobs; --", cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task CorruptRow_DoesNotBlockOtherJobs()
+    {
+        var store = await OpenAsync();
+        var good = Job();
+        var bad = Job();
+        await store.JobsInsertAsync(new JobsInsertParams([bad, good]), Ct);
+        using (var connection = Connect())
+        {
+            // A row damaged outside TypedJobs: a payload stored as text and an unknown priority.
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE typedjobs_jobs SET payload = 'not json', priority = 42 WHERE id = @id";
+            command.Parameters.Add(new SqliteParameter("@id", SqliteType.Blob) { Value = bad.Id.Value.ToByteArray() });
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var claimed = (await store.JobsClaimAsync(ClaimParams(), Ct)).Jobs;
+
+        Assert.Equal(2, claimed.Count);
+        Assert.Equal(Encoding.UTF8.GetBytes("not json"), claimed.Single(j => j.Id == bad.Id).Payload);
+        Assert.Contains(claimed, j => j.Id == good.Id);
+    }
+
+    [Fact]
+    public async Task Writes_FromManyCallersAtOnce_AreGroupedAndAllCommitted()
+    {
+        var store = await OpenAsync();
+        var inserts = Enumerable.Range(0, 300)
+            .Select(_ => Task.Run(async () => await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct)))
+            .ToArray();
+
+        await Task.WhenAll(inserts);
+
+        using var connection = Connect();
+        Assert.Equal(300L, Scalar(connection, "SELECT COUNT(*) FROM typedjobs_jobs"));
+    }
+
+    [Fact]
+    public async Task FailedWrite_IsRolledBackAlone_WithoutFailingOthersInItsGroup()
+    {
+        var store = await OpenAsync();
+        var existing = Job();
+        await store.JobsInsertAsync(new JobsInsertParams([existing]), Ct);
+        var fresh = Enumerable.Range(0, 50).Select(_ => Job()).ToArray();
+
+        var good = fresh.Select(j => store.JobsInsertAsync(new JobsInsertParams([j]), Ct).AsTask()).ToArray();
+        var bad = store.JobsInsertAsync(new JobsInsertParams([Job(), existing]), Ct).AsTask();
+
+        await Task.WhenAll(good);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        foreach (var job in fresh)
+        {
+            Assert.NotNull(await store.JobsGetAsync(job.Id, Ct));
+        }
+    }
+}
