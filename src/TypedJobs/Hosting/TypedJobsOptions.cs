@@ -61,6 +61,9 @@ public sealed class TypedJobsOptions
     /// <summary>How often a caller waiting for a result re-reads the store when no in-process signal arrives. Default 1 second.</summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Settings of the scheduler that <c>AddWorker()</c> and <c>AddScheduler()</c> run (section <c>TypedJobs:Scheduler</c>).</summary>
+    public SchedulerOptions Scheduler { get; } = new();
+
     /// <summary>Uses the in-memory backend for every role (single process, nothing persists).</summary>
     public TypedJobsOptions UseInMemory() => UseStorage(static sp => new MemoryStorage(sp.GetService(typeof(TimeProvider)) as TimeProvider));
 

@@ -53,6 +53,8 @@ public static class TypedJobsServiceCollectionExtensions
         services.TryAddSingleton<JobClient>();
         services.TryAddSingleton<IJobClient>(static sp => sp.GetRequiredService<JobClient>());
         services.TryAddSingleton<IJobAdmin>(static sp => sp.GetRequiredService<JobClient>());
+        services.TryAddSingleton(TypedJobs.Scheduling.ScheduleAdmin.Create);
+        services.TryAddSingleton<IScheduleAdmin>(static sp => sp.GetRequiredService<TypedJobs.Scheduling.ScheduleAdmin>());
         foreach (var registration in TaskRegistrations.All)
         {
             registration(builder);
@@ -75,6 +77,8 @@ public sealed class TypedJobsBuilder
 
     /// <summary>
     /// Runs a worker in this process (a hosted service). Call again to add another worker with other queues or limits.
+    /// Also runs the scheduler (see <see cref="TypedJobsSchedulerBuilderExtensions.AddScheduler"/>) unless
+    /// <see cref="SchedulerOptions.Enabled"/> is <see langword="false"/>.
     /// </summary>
     public TypedJobsBuilder AddWorker(Action<WorkerOptions>? configure = null)
     {
@@ -91,6 +95,7 @@ public sealed class TypedJobsBuilder
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<ILogger<JobWorker>>()));
+        this.AddScheduler();
         return this;
     }
 
@@ -199,6 +204,7 @@ internal sealed class TypedJobsOptionsValidator : IValidateOptions<TypedJobsOpti
             failures.Add($"TypedJobs:ResultPollInterval = '{options.ResultPollInterval}' must be positive.");
         }
 
+        failures.AddRange(options.Scheduler.Validate());
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
