@@ -125,7 +125,7 @@ internal sealed class JobWorker : BackgroundService
                     Max = total,
                     LeaseDuration = worker.LeaseDuration,
                     TaskLimits = taskLimits,
-                }, stopping).ConfigureAwait(false);
+                }, CancellationToken.None).ConfigureAwait(false); // never abandon a claim half-way: its jobs would sit leased until rescued
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
