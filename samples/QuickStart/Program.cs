@@ -26,12 +26,17 @@ var words = await count.GetResultAsync(timeout.Token);
 var welcomeJob = await jobs.WaitForCompletionAsync(welcomeId, timeout.Token);
 var remindJob = await jobs.WaitForCompletionAsync(remindId, timeout.Token);
 var countJob = await jobs.WaitForCompletionAsync(count, timeout.Token);
+while (Volatile.Read(ref SampleTasks.Heartbeats) == 0)
+{
+    await Task.Delay(50, timeout.Token); // the recurring task runs every second, on the second
+}
 
 Console.WriteLine();
 Console.WriteLine("Summary");
 Console.WriteLine($"  retried job  {welcomeJob.TaskName,-12} {welcomeJob.State} after {welcomeJob.Attempt} attempts");
 Console.WriteLine($"  delayed job  {remindJob.TaskName,-12} {remindJob.State}, ran {(remindJob.StartedAt - remindJob.CreatedAt)?.TotalSeconds:0.0} s after enqueue");
 Console.WriteLine($"  result job   {countJob.TaskName,-12} {countJob.State}, result = {words}");
+Console.WriteLine($"  recurring    {"heartbeat",-12} ran {Volatile.Read(ref SampleTasks.Heartbeats)} times (every second)");
 await host.StopAsync();
 
 var ok = welcomeJob is { State: JobState.Succeeded, Attempt: 2 } && remindJob.State == JobState.Succeeded && words == 9;
@@ -41,7 +46,7 @@ return ok ? 0 : 1;
 internal sealed record Welcome(string Email, string Name);
 
 /// <summary>
-/// Three tasks. The source generator gives each an <c>EnqueueXxxAsync</c> method on <see cref="IJobClient"/>, a
+/// Four tasks, one of them recurring. The source generator gives each an <c>EnqueueXxxAsync</c> method on <see cref="IJobClient"/>, a
 /// serializer for its parameters and its registration.
 /// </summary>
 internal static class SampleTasks
@@ -63,6 +68,12 @@ internal static class SampleTasks
 
     [Task(Name = "count-words")]
     public static int CountWords(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>How often <see cref="Heartbeat"/> ran.</summary>
+    public static int Heartbeats;
+
+    [Task(Name = "heartbeat", Interval = "00:00:01")]
+    public static void Heartbeat() => Interlocked.Increment(ref Heartbeats);
 }
 
 internal sealed class ConsoleObserver : IJobEventObserver
