@@ -108,14 +108,15 @@ public sealed class RunTests
                     [Task]
                     public static Task<string> Collections(int[] numbers, List<string> names, IReadOnlyList<Point> points, IEnumerable<long> longs,
                         Dictionary<string, Address> book, IReadOnlyDictionary<string, int?> sparse, byte[] bytes, IList<Color?> colors, Box[][] boxes,
-                        ICollection<Access> access, IReadOnlyCollection<string?> maybe) =>
+                        ICollection<Access> access, IReadOnlyCollection<string?> maybe, IDictionary<string, long[]> arrays) =>
                         Task.FromResult(string.Join("|",
                             string.Join(",", numbers), string.Join(",", names), string.Join(",", points.Select(p => $"{p.X}:{p.Y}")),
                             string.Join(",", longs), string.Join(",", book.Select(kv => $"{kv.Key}={kv.Value}")),
                             string.Join(",", sparse.Select(kv => $"{kv.Key}={kv.Value?.ToString() ?? "null"}")), Convert.ToBase64String(bytes),
                             string.Join(",", colors.Select(c => c?.ToString() ?? "null")),
                             string.Join(",", boxes.Select(r => string.Join("+", r.Select(b => b.Area)))),
-                            string.Join(",", access), string.Join(",", maybe.Select(m => m ?? "null"))));
+                            string.Join(",", access), string.Join(",", maybe.Select(m => m ?? "null")),
+                            string.Join(",", arrays.Select(kv => kv.Key + "=" + string.Join("+", kv.Value)))));
 
                     [Task]
                     public static string Nullables(int? some, int? none, string? text, string? missing, Color? color, Guid? id, Point? point, Address? address) =>
@@ -144,7 +145,7 @@ public sealed class RunTests
 
                     var collections = await client.EnqueueCollectionsAsync([1, 2], ["x"], [new Point { X = 1, Y = 2 }], [long.MaxValue],
                         new() { ["home"] = new Address("H", "C", 9) }, new Dictionary<string, int?> { ["a"] = 1, ["b"] = null }, [1, 2, 255],
-                        [Color.Red, null], [[new Box(2, 3), new Box(1, 1)], []], [Access.Read, Access.Write | Access.Read], ["m", null]);
+                        [Color.Red, null], [[new Box(2, 3), new Box(1, 1)], []], [Access.Read, Access.Write | Access.Read], ["m", null], new Dictionary<string, long[]> { ["k"] = [1, 2] });
                     Harness.Record(await collections.GetResultAsync());
 
                     var nullables = await client.EnqueueNullablesAsync(5, null, "t", null, Color.Blue, Guid.Empty, new Point { X = 7 }, null);
@@ -164,7 +165,7 @@ public sealed class RunTests
         Assert.Equal(
             """
             Ann|Address { Street = Main 1, City = , Zip = 12345 }|a,b|Green|2|vip!|Bob|Town|True
-            1,2|x|1:2|9223372036854775807|home=Address { Street = H, City = C, Zip = 9 }|a=1,b=null|AQL/|Red,null|6+1,|Read,Read, Write|m,null
+            1,2|x|1:2|9223372036854775807|home=Address { Street = H, City = C, Zip = 9 }|a=1,b=null|AQL/|Red,null|6+1,|Read,Read, Write|m,null|k=1+2
             5|null|t|null|Blue|00000000-0000-0000-0000-000000000000|7|null
             Blue|null
             2|Address { Street = s1, City = , Zip = 1 }|True
@@ -645,7 +646,9 @@ public sealed class RunTests
     {
         const string source = """
             using System.Threading.Tasks;
+            using Microsoft.Extensions.DependencyInjection;
             using TypedJobs;
+            using TypedJobs.Registration;
 
             namespace Settings
             {
@@ -653,6 +656,16 @@ public sealed class RunTests
                 {
                     [Task(Name = "settings.configured", Queue = "default", Priority = Priority.High, MaxRetries = 3, Timeout = "00:01:00", RetryDelay = "00:00:01")]
                     public static void Configured() { }
+
+                    [Task(Name = "settings.cron", Cron = "0 2 * * *", TimeZone = "Europe/Berlin", Unique = "00:05:00",
+                        MaxRetryDelay = "00:10:00", MaxConcurrency = 2, MaxRetries = 0)]
+                    public static void Nightly() { }
+
+                    [Task(Name = "settings.interval", Interval = "1.00:00:00")]
+                    public static void Daily() { }
+
+                    [Task(Name = "settings.unique", Unique = "true")]
+                    public static void UniqueJob() { }
                 }
             }
 
@@ -662,12 +675,27 @@ public sealed class RunTests
                 {
                     var job = await Harness.FinishAsync(client, await Settings.TasksJobClientExtensions.EnqueueConfiguredAsync(client));
                     Harness.Record($"{job.TaskName}|{job.Queue}|{job.Priority}|{job.MaxRetries}|{job.State}");
+                    var registry = Harness.Services.GetRequiredService<TaskRegistry>();
+                    foreach (var name in new[] { "settings.configured", "settings.cron", "settings.interval", "settings.unique" })
+                    {
+                        registry.TryGet(name, out var task);
+                        var s = task!.Settings;
+                        Harness.Record($"{name}|{s.Queue}|{s.Priority}|{s.MaxRetries}|{s.RetryDelay}|{s.MaxRetryDelay}|{s.Timeout}|{s.UniqueByPayload}|{s.UniqueWindow}|{s.MaxConcurrency}|{s.Cron}|{s.TimeZone}|{s.Interval}");
+                    }
                 });
             }
             """;
 
         var output = await JobProgram.RunAsync(source);
 
-        Assert.Equal("settings.configured|default|High|3|Succeeded", output);
+        Assert.Equal(
+            """
+            settings.configured|default|High|3|Succeeded
+            settings.configured|default|High|3|00:00:01||00:01:00|False||0|||
+            settings.cron||Normal|0||00:10:00||True|00:05:00|2|0 2 * * *|Europe/Berlin|
+            settings.interval||Normal|||||False||0|||1.00:00:00
+            settings.unique||Normal|||||True||0|||
+            """.Replace("\r\n", "\n"),
+            output);
     }
 }

@@ -23,6 +23,8 @@ internal static class JobProgram
         {
             private static readonly ConcurrentQueue<string> Lines = new();
 
+            public static IServiceProvider Services { get; private set; } = null!;
+
             public static void Record(string line) => Lines.Enqueue(line);
 
             public static async Task<string> RunAsync(Func<IJobClient, Task> body, Action<IServiceCollection>? services = null)
@@ -31,6 +33,7 @@ internal static class JobProgram
                 services?.Invoke(builder.Services);
                 builder.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(w => w.PollInterval = TimeSpan.FromMilliseconds(50));
                 using var host = builder.Build();
+                Services = host.Services;
                 await host.StartAsync();
                 try
                 {
