@@ -151,7 +151,10 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
 
         var result = await Jobs.JobsClaimAsync(new JobsClaimParams
         {
-            WorkerId = "w", Queues = [new QueueClaim("default", 5)], Max = 5, LeaseDuration = Lease,
+            WorkerId = "w",
+            Queues = [new QueueClaim("default", 5)],
+            Max = 5,
+            LeaseDuration = Lease,
         }, Ct);
 
         Assert.Empty(result.Jobs);
@@ -170,7 +173,10 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
 
         var result = await Jobs.JobsClaimAsync(new JobsClaimParams
         {
-            WorkerId = "w", Queues = [new QueueClaim("default", 5)], Max = 5, LeaseDuration = Lease,
+            WorkerId = "w",
+            Queues = [new QueueClaim("default", 5)],
+            Max = 5,
+            LeaseDuration = Lease,
         }, Ct);
 
         Assert.Empty(result.Jobs);

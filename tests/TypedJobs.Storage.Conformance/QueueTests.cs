@@ -27,7 +27,10 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
 
         var result = await Jobs.JobsClaimAsync(new JobsClaimParams
         {
-            WorkerId = "w", Queues = [new QueueClaim("a", 5), new QueueClaim("b", 5)], Max = 10, LeaseDuration = Lease,
+            WorkerId = "w",
+            Queues = [new QueueClaim("a", 5), new QueueClaim("b", 5)],
+            Max = 10,
+            LeaseDuration = Lease,
         }, Ct);
 
         Assert.Equal(b, Assert.Single(result.Jobs).Id);

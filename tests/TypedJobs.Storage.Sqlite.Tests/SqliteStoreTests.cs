@@ -54,12 +54,19 @@ public sealed class SqliteStoreTests : IAsyncDisposable
 
     private static JobInsert Job(string queue = "default") => new()
     {
-        Id = JobId.New(), TaskName = "task", Queue = queue, Payload = "{}"u8.ToArray(), MaxRetries = 3,
+        Id = JobId.New(),
+        TaskName = "task",
+        Queue = queue,
+        Payload = "{}"u8.ToArray(),
+        MaxRetries = 3,
     };
 
     private static JobsClaimParams ClaimParams(string queue = "default") => new()
     {
-        WorkerId = "w", Queues = [new QueueClaim(queue, 10)], Max = 10, LeaseDuration = TimeSpan.FromSeconds(30),
+        WorkerId = "w",
+        Queues = [new QueueClaim(queue, 10)],
+        Max = 10,
+        LeaseDuration = TimeSpan.FromSeconds(30),
     };
 
     [Fact]
