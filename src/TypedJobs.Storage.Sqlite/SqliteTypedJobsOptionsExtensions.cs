@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TypedJobs.Storage.Sqlite;
 using TypedJobs.Storage.Sqlite.Internal;
@@ -11,7 +12,8 @@ public static class SqliteTypedJobsOptionsExtensions
     /// <summary>
     /// Stores every role (jobs, results, events, schedules) in a SQLite database file: WAL journal, one group-committing
     /// writer, <c>synchronous=FULL</c> by default. Several processes may share the file; workers in this process wake at
-    /// once when jobs arrive, workers in other processes at their next poll.
+    /// once when jobs arrive, workers in other processes at their next poll. The store closes the file when the host
+    /// has stopped.
     /// </summary>
     /// <param name="options">The TypedJobs options.</param>
     /// <param name="connectionStringOrPath">A file path (<c>jobs.db</c>) or a connection string (<c>Data Source=jobs.db</c>).</param>
@@ -35,8 +37,14 @@ public static class SqliteTypedJobsOptionsExtensions
         ArgumentNullException.ThrowIfNull(settings);
         var frozen = settings.Clone();
         frozen.Validate();
-        return options.UseStorage(sp => new SqliteStorage(frozen, sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("TypedJobs.Storage.Sqlite")));
+        return options.UseStorage(sp =>
+        {
+            var storage = new SqliteStorage(frozen, sp.GetService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger("TypedJobs.Storage.Sqlite"));
+            // Once the host has stopped (workers finished), stop the writer thread and close the file.
+            sp.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(storage.Dispose);
+            return storage;
+        });
     }
 
     /// <summary>

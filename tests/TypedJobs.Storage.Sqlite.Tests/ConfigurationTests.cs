@@ -126,13 +126,14 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
-    public async Task UseSqlite_RunsJobsEndToEnd_WithAResult()
+    public async Task UseSqlite_RunsJobsEndToEnd_AndClosesTheFileWhenTheHostStops()
     {
         var doubler = JobTask.Create("double", JobSerializer.FromJsonTypeInfo(TestJson.Default.Int32),
             JobSerializer.FromJsonTypeInfo(TestJson.Default.Int32), (n, _) => ValueTask.FromResult(n * 2));
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddTypedJobs(o => o.UseConnectionUrl("sqlite://" + Path.Combine(directory.Path, "e2e.db")))
+        var path = Path.Combine(directory.Path, "e2e.db");
+        builder.Services.AddTypedJobs(o => o.UseConnectionUrl("sqlite://" + path))
             .AddTask(doubler)
             .AddWorker(w => w.PollInterval = TimeSpan.FromSeconds(30));
         using var host = builder.Build();
@@ -154,6 +155,10 @@ public sealed class ConfigurationTests : IDisposable
         {
             await host.StopAsync(CancellationToken.None);
         }
+
+        // Stopping the host closed the store: the last connection to a WAL database checkpoints and removes the WAL file.
+        Assert.True(File.Exists(path));
+        Assert.False(File.Exists(path + "-wal"), "The store kept the database open after the host stopped.");
     }
 }
 
