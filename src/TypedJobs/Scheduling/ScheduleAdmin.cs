@@ -90,7 +90,7 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
             Name = definition.Name,
             TaskName = definition.TaskName,
             Cron = definition.Cron,
-            TimeZone = definition.Cron is null ? null : definition.TimeZone,
+            TimeZone = definition.TimeZone,
             Interval = definition.Interval,
             Payload = definition.Payload,
             Paused = existing?.Paused ?? false,
@@ -218,10 +218,6 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
             {
                 error = "set either Cron or Interval, not both";
             }
-            else if (settings is { Interval: not null, TimeZone: not null })
-            {
-                error = "TimeZone applies to Cron only, not to Interval";
-            }
 
             error ??= ValidateTiming(settings.Cron, settings.TimeZone, settings.Interval);
             if (error is not null)
@@ -333,10 +329,9 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
                 return ex.Message;
             }
         }
-        else if (timeZone is not null && CronParser.TryFindTimeZone(timeZone, out _) is null)
+        else if (timeZone is not null)
         {
-            CronParser.TryFindTimeZone(timeZone, out var zoneError);
-            return zoneError;
+            return "TimeZone applies to Cron only";
         }
 
         if (interval is { } value && value < Occurrences.MinInterval)

@@ -343,6 +343,9 @@ public class SchedulerTests
         var tooShort = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await admin.AddOrUpdateAsync(new ScheduleDefinition { Name = "x", TaskName = "greet", Interval = TimeSpan.FromMilliseconds(10) }));
         Assert.Contains("shorter than the minimum", tooShort.Message);
+        var zoneWithoutCron = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await admin.AddOrUpdateAsync(new ScheduleDefinition { Name = "x", TaskName = "greet", Interval = TimeSpan.FromMinutes(1), TimeZone = "Europe/Berlin" }));
+        Assert.Contains("TimeZone applies to Cron only", zoneWithoutCron.Message);
         var badArgs = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await admin.AddOrUpdateAsync(new ScheduleDefinition { Name = "x", TaskName = "greet", Interval = TimeSpan.FromMinutes(1), Payload = "[1]"u8.ToArray() }));
         Assert.Contains("could not be read", badArgs.Message);
