@@ -7,13 +7,9 @@ namespace TypedJobs.Storage.Conformance;
 public interface IStorageFactory : IAsyncDisposable
 {
     /// <summary>
-    /// Whether each <see cref="OpenAsync"/> returns a separate instance on the same database (as another process would
-    /// see it). Backends that live in one object (memory) return the same instance every time.
-    /// </summary>
-    bool SeparateInstances { get; }
-
-    /// <summary>
-    /// Opens a store on this test's database whose clock is <paramref name="timeProvider"/>. The returned object
+    /// Opens a store on this test's database whose clock is <paramref name="timeProvider"/>. Each call should return a
+    /// separate instance on the same database, as another process would see it; a backend that lives in one object
+    /// (memory) returns the same instance every time. The returned object
     /// implements every role the backend supports (<see cref="IJobStore"/>, <see cref="IResultStore"/>,
     /// <see cref="IEventStore"/>, <see cref="IScheduleStore"/>). The suite calls <c>InitializeAsync</c> itself.
     /// </summary>

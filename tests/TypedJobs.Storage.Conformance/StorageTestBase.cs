@@ -165,19 +165,4 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
         Assert.True(await CompleteAsync(claimed, kind, error: kind == CompletionKind.Succeeded ? null : "failed").ConfigureAwait(false));
         return id;
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes.</summary>
-    protected static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition().ConfigureAwait(false))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out after {timeout} waiting for {what}.");
-            }
-
-            await Task.Delay(10, Ct).ConfigureAwait(false);
-        }
-    }
 }

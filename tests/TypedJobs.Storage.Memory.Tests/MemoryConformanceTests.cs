@@ -8,7 +8,6 @@ public sealed class MemoryStorageFactory : IStorageFactory
 {
     private MemoryStorage? storage;
 
-    public bool SeparateInstances => false;
 
     public ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken) =>
         ValueTask.FromResult<object>(storage ??= new MemoryStorage(timeProvider));

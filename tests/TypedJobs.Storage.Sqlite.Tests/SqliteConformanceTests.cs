@@ -17,7 +17,6 @@ public sealed class SqliteStorageFactory : IStorageFactory
 
     public string DatabasePath => Path.Combine(Directory.Path, "jobs.db");
 
-    public bool SeparateInstances => true;
 
     public ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
     {
