@@ -3,7 +3,6 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
-using TypedJobs.Generators.Diagnostics;
 using TypedJobs.Generators.Emit;
 using TypedJobs.Generators.Model;
 using TypedJobs.Generators.Parsing;
@@ -13,7 +12,8 @@ namespace TypedJobs.Generators;
 /// <summary>
 /// Generates, for every <c>[Task]</c> method, a typed enqueue stub on <c>IJobClient</c>, a reflection-free payload
 /// serializer and the task registration, plus the assembly's task registry and the module initializer that
-/// registers it and every referenced assembly's registry.
+/// registers it and every referenced assembly's registry. It reports no diagnostics: tasks that break a rule are left
+/// out, and the TypedJobs analyzers, which apply the same rules (<see cref="Rules.TaskRules"/>), report them.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class TaskGenerator : IIncrementalGenerator
@@ -30,8 +30,8 @@ public sealed class TaskGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Parse);
 
         var tasks = parsed
-            .Where(static r => r.Task is not null)
-            .Select(static (r, _) => r.Task!)
+            .Where(static t => t is not null)
+            .Select(static (t, _) => t!)
             .WithTrackingName(TrackingNames.Tasks);
 
         var allTasks = tasks.Collect()
@@ -53,25 +53,7 @@ public sealed class TaskGenerator : IIncrementalGenerator
             .Select(static (x, _) => new GenerationModel(x.Left.Left, x.Left.Right, x.Right))
             .WithTrackingName(TrackingNames.Generation);
 
-        var parseDiagnostics = parsed
-            .Select(static (r, _) => r.Diagnostics)
-            .WithTrackingName(TrackingNames.ParseDiagnostics);
-
-        var setDiagnostics = allTasks.Combine(contexts)
-            .Select(static (x, _) => TaskSetDiagnostics.Analyze(x.Left, x.Right))
-            .WithTrackingName(TrackingNames.SetDiagnostics);
-
         context.RegisterSourceOutput(generation, static (spc, model) => Emit(spc, model));
-        context.RegisterSourceOutput(parseDiagnostics, static (spc, all) => Report(spc, all));
-        context.RegisterSourceOutput(setDiagnostics, static (spc, all) => Report(spc, all));
-    }
-
-    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
-    {
-        foreach (var diagnostic in diagnostics)
-        {
-            context.ReportDiagnostic(diagnostic.ToDiagnostic());
-        }
     }
 
     private static void Emit(SourceProductionContext context, GenerationModel model)
@@ -84,7 +66,7 @@ public sealed class TaskGenerator : IIncrementalGenerator
 
     internal static IEnumerable<(string HintName, string Source)> GenerateSources(GenerationModel model)
     {
-        var contexts = TaskSetDiagnostics.ContextMap(model.Contexts);
+        var contexts = JsonEmitter.ContextMap(model.Contexts);
         var stubNames = StubNames(model.Tasks);
         var taskClasses = new List<string>();
         foreach (var group in model.Tasks.GroupBy(static t => t.ContainingType).OrderBy(static g => g.Key, System.StringComparer.Ordinal))
@@ -98,7 +80,7 @@ public sealed class TaskGenerator : IIncrementalGenerator
 
         if (taskClasses.Count > 0 || model.Assembly.ReferencedRegistries.Count > 0)
         {
-            yield return ("TypedJobs.Registry.g.cs", RegistryEmitter.Emit(model.Assembly, taskClasses, Version));
+            yield return ("TypedJobs.Registry.g.cs", RegistryEmitter.Emit(model.Assembly, taskClasses, model.Tasks.Select(static t => t.TaskName), Version));
         }
     }
 

@@ -1,10 +1,11 @@
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using TypedJobs.Generators.Tests.Support;
 
 namespace TypedJobs.Generators.Tests;
 
-/// <summary>Generated code compiles cleanly under the strictest settings, and bad declarations give our diagnostics only.</summary>
+/// <summary>Generated code compiles cleanly under the strictest settings, and bad declarations are skipped by the generator and reported once, by the analyzers.</summary>
 public sealed class CompilationTests
 {
     [Fact]
@@ -93,32 +94,44 @@ public sealed class CompilationTests
     }
 
     [Theory]
-    [InlineData("TJ1001", "[Task] public static System.Span<int> M() => default;")]
-    [InlineData("TJ1002", "[Task] public static void M(ref int x) { }")]
-    [InlineData("TJ1003", "[Task] public static void M<T>(T x) { }")]
-    [InlineData("TJ1004", "[Task] private static void M() { }")]
-    [InlineData("TJ1006", "[Task(Name = \"same\")] public static void M() { } [Task(Name = \"same\")] public static void N() { }")]
-    [InlineData("TJ1007", "[Task] public static void M(System.IO.Stream stream, object any) { }")]
-    [InlineData("TJ1007", "[Task] public static System.Action M() => () => { };")]
-    [InlineData("TJ3001", "[Task(Timeout = \"soon\")] public static void M() { }")]
-    [InlineData("TJ3001", "[Task(Interval = \"-00:01:00\")] public static void M() { }")]
-    [InlineData("TJ3002", "[Task(Unique = \"maybe\")] public static void M() { }")]
-    [InlineData("TJ3003", "[Task(MaxRetries = -5)] public static void M() { }")]
-    public void InvalidTask_ReportsItsDiagnosticAndStillCompiles(string id, string member)
+    [InlineData("TJ1001", "[Task] public static System.Span<int> M() => default;", true)]
+    [InlineData("TJ1002", "[Task] public static void M(ref int x) { }", true)]
+    [InlineData("TJ1003", "[Task] public static void M<T>(T x) { }", true)]
+    [InlineData("TJ1004", "[Task] private static void M() { }", true)]
+    [InlineData("TJ1006", "[Task(Name = \"same\")] public static void M() { } [Task(Name = \"same\")] public static void N() { }", false)]
+    [InlineData("TJ1007", "[Task] public static void M(System.IO.Stream stream, object any) { }", false)]
+    [InlineData("TJ1007", "[Task] public static System.Action M() => () => { };", false)]
+    [InlineData("TJ1008", "[Task(Cron = \"0 2 * * *\")] public static void M(string region) { }", false)]
+    [InlineData("TJ3001", "[Task(Timeout = \"soon\")] public static void M() { }", false)]
+    [InlineData("TJ3001", "[Task(Interval = \"-00:01:00\")] public static void M() { }", false)]
+    [InlineData("TJ3002", "[Task(Unique = \"maybe\")] public static void M() { }", false)]
+    [InlineData("TJ3003", "[Task(MaxRetries = -5)] public static void M() { }", false)]
+    [InlineData("TJ3004", "[Task(Cron = \"0 25 * * *\")] public static void M() { }", false)]
+    [InlineData("TJ3005", "[Task(Cron = \"@daily\", TimeZone = \"Europe/Berln\")] public static void M() { }", false)]
+    [InlineData("TJ3006", "[Task(Queue = \"\")] public static void M() { }", false)]
+    [InlineData("TJ3007", "[Task(Cron = \"@daily\", Interval = \"00:05:00\")] public static void M() { }", false)]
+    public void InvalidTask_TheGeneratorIsSilentTheAnalyzersReportItOnceAndTheRestCompiles(string id, string member, bool skipped)
     {
-        var source = "using TypedJobs;\nnamespace Bad\n{\n    public static class Tasks\n    {\n        " + member + "\n    }\n}\n";
+        var source = "using TypedJobs;\nnamespace Bad\n{\n    public static class Tasks\n    {\n        " + member
+            + "\n        [Task] public static void Fine(int n) { }\n    }\n}\n";
 
         var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+        var analyzers = TestCompiler.Analyze(generated.Output);
 
-        var ours = generated.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+        Assert.Empty(generated.GeneratorDiagnostics);
+        var ours = analyzers.Where(static d => d.Id.StartsWith("TJ", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(ours);
+        Assert.All(ours, d => Assert.Equal(id, d.Id));
         Assert.All(ours, static d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
         Assert.All(ours, static d => Assert.Equal("Bad/Source0.cs", d.Location.GetLineSpan().Path));
+        Assert.Equal(ours.Count, ours.Select(static d => (d.Location.SourceSpan, d.GetMessage(CultureInfo.InvariantCulture))).Distinct().Count());
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains("EnqueueFineAsync", generated.GeneratedText(), StringComparison.Ordinal);
+        Assert.Equal(!skipped, generated.GeneratedText().Contains("EnqueueMAsync", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void InstanceTaskOnAnAbstractType_ReportsTJ1005()
+    public void InstanceTaskOnAnAbstractType_IsSkippedAndReportedAsTJ1005()
     {
         const string source = """
             using TypedJobs;
@@ -135,11 +148,13 @@ public sealed class CompilationTests
 
         var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
 
-        Assert.Contains(generated.GeneratorDiagnostics, static d => d.Id == "TJ1005" && d.GetMessage().Contains("Bad.Base", StringComparison.Ordinal));
+        Assert.Empty(generated.GeneratorDiagnostics);
+        Assert.DoesNotContain("EnqueueMAsync", generated.GeneratedText(), StringComparison.Ordinal);
+        Assert.Contains(TestCompiler.Analyze(generated.Output), static d => d.Id == "TJ1005" && d.GetMessage(CultureInfo.InvariantCulture).Contains("Bad.Base", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void TypeWithoutSerializer_IsNamedInTheDiagnostic()
+    public void TypeWithoutSerializer_IsNamedInTheDiagnosticAndTheStubStillCompiles()
     {
         const string source = """
             using TypedJobs;
@@ -161,10 +176,12 @@ public sealed class CompilationTests
 
         var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
 
-        var diagnostic = Assert.Single(generated.GeneratorDiagnostics);
+        Assert.Empty(generated.GeneratorDiagnostics);
+        var diagnostic = Assert.Single(TestCompiler.Analyze(generated.Output));
         Assert.Equal("TJ1007", diagnostic.Id);
-        Assert.Contains("System.IO.Stream", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.Contains("JsonSerializable", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("System.IO.Stream", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains("JsonSerializable", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains("EnqueueMAsync", generated.GeneratedText(), StringComparison.Ordinal);
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
     }
 }

@@ -1,111 +1,191 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 
 namespace TypedJobs.Generators.Diagnostics;
 
 /// <summary>
-/// Every diagnostic the generator reports. IDs are stable and never reused: TJ1xxx declaration rules,
-/// TJ3xxx configuration rules. Each is documented in docs/generator.md.
+/// Every TypedJobs diagnostic. This one file is compiled into the generator and the analyzers (linked), so IDs,
+/// titles and messages exist once. IDs are stable and never renumbered or reused: TJ1xxx declaration rules,
+/// TJ2xxx usage rules, TJ3xxx configuration rules. Each has a page at docs/diagnostics/{ID}.md and an entry in
+/// AnalyzerReleases.Shipped.md or AnalyzerReleases.Unshipped.md.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
-    private const string Category = "TypedJobs";
+    /// <summary>Where the pages of docs/diagnostics are published; a rule's help link is this plus <c>{ID}.md</c>.</summary>
+    public const string HelpLinkBase = "https://github.com/typedjobs/typedjobs/blob/main/docs/diagnostics/";
+
+    private const string Declaration = "TypedJobs.Declaration";
+    private const string Usage = "TypedJobs.Usage";
+    private const string Configuration = "TypedJobs.Configuration";
 
     public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
         "TJ1001",
         "Unsupported task return type",
-        "Task method '{0}' returns '{1}'; a task returns void, Task, ValueTask, Task<T>, ValueTask<T> or a value",
-        Category,
+        "Task method '{0}' returns '{1}'; return void, Task, ValueTask, Task<T>, ValueTask<T> or a serializable value",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1001.md");
 
     public static readonly DiagnosticDescriptor UnsupportedParameter = new(
         "TJ1002",
         "Unsupported task parameter",
-        "Parameter '{0}' of task method '{1}' is {2}; task parameters are passed by value",
-        Category,
+        "Parameter '{0}' of task method '{1}' is {2}; task arguments are stored as JSON and passed by value, so declare it as a plain by-value parameter of a serializable type",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1002.md");
 
     public static readonly DiagnosticDescriptor GenericTask = new(
         "TJ1003",
         "Generic task method or containing type",
-        "Task method '{0}' is generic or declared in a generic type; tasks need a closed method",
-        Category,
+        "Task method '{0}' is generic or declared in a generic type; declare the task as a non-generic method of a non-generic type",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1003.md");
 
     public static readonly DiagnosticDescriptor InaccessibleTask = new(
         "TJ1004",
-        "Inaccessible task method",
-        "Task method '{0}' must be public or internal, and so must every type containing it",
-        Category,
+        "Inaccessible task method or containing type",
+        "Task method '{0}' cannot be called by generated code because {1} is {2}; make it public or internal",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1004.md");
 
     public static readonly DiagnosticDescriptor NoConstructor = new(
         "TJ1005",
         "Instance task type cannot be created",
-        "Instance task '{0}' is declared in '{1}', which {2}; make the method static or give the type a public or internal constructor",
-        Category,
+        "Instance task '{0}' is declared in '{1}', which {2}; make the method static or give the type one public or internal constructor with the most parameters",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1005.md");
 
     public static readonly DiagnosticDescriptor DuplicateTaskName = new(
         "TJ1006",
         "Duplicate task name",
-        "Task name '{0}' of '{1}' is already used by '{2}'; set a distinct Name in [Task]",
-        Category,
+        "Task name '{0}' of '{1}' is already used by {2}; set a distinct Name in [Task]",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1006.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor NoSerializer = new(
         "TJ1007",
         "Type has no serializer",
-        "Type '{0}' used by task '{1}' cannot be serialized: {2}. Add [JsonSerializable(typeof({0}))] to a JsonSerializerContext in this assembly.",
-        Category,
+        "Type '{0}' used by task '{1}' cannot be serialized: {2}; add [JsonSerializable(typeof({0}))] to a JsonSerializerContext in this assembly, or use a supported type",
+        Declaration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1007.md");
+
+    public static readonly DiagnosticDescriptor RecurringTaskParameter = new(
+        "TJ1008",
+        "Recurring task parameter without a default value",
+        "Parameter '{0}' of recurring task '{1}' has no default value, but scheduled runs are enqueued without arguments; give it a default value or remove it",
+        Declaration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1008.md");
+
+    public static readonly DiagnosticDescriptor UnobservedCancellationToken = new(
+        "TJ1009",
+        "Task never observes its cancellation token",
+        "Task method '{0}' never uses its CancellationToken '{1}', so a timeout or cancel cannot stop it; pass the token to the calls that accept one",
+        Declaration,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1009.md");
+
+    public static readonly DiagnosticDescriptor MissingCancellationToken = new(
+        "TJ1010",
+        "Task cannot be cancelled",
+        "Task method '{0}' calls '{1}', which accepts a CancellationToken, but the task has none; add a CancellationToken parameter and pass it on so a timeout or cancel can stop the job",
+        Declaration,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1010.md");
+
+    public static readonly DiagnosticDescriptor EnqueueInLoop = new(
+        "TJ2001",
+        "Enqueue in a loop",
+        "'{0}' is called inside a loop, one store round trip per job; collect the arguments and call '{1}' once to enqueue them atomically",
+        Usage,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ2001.md");
 
     public static readonly DiagnosticDescriptor InvalidTimeSpan = new(
         "TJ3001",
         "Invalid time span in [Task]",
-        "[Task] {0} = \"{1}\" is not a valid {2} time span (use the TimeSpan format [d.]hh:mm:ss[.fffffff])",
-        Category,
+        "[Task] {0} = \"{1}\" on '{2}' is not a valid {3} time span; use the TimeSpan format [d.]hh:mm:ss[.fffffff], such as \"00:05:00\"",
+        Configuration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3001.md");
 
     public static readonly DiagnosticDescriptor InvalidUnique = new(
         "TJ3002",
         "Invalid Unique setting in [Task]",
-        "[Task] Unique = \"{0}\" must be \"true\", \"false\" or a positive time span",
-        Category,
+        "[Task] Unique = \"{0}\" on '{1}' is invalid; use \"true\", \"false\" or a positive time span such as \"00:10:00\"",
+        Configuration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3002.md");
 
     public static readonly DiagnosticDescriptor InvalidNumber = new(
         "TJ3003",
         "Invalid number in [Task]",
-        "[Task] {0} = {1} is out of range: {2}",
-        Category,
+        "[Task] {0} = {1} on '{2}' is out of range; {3}",
+        Configuration,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3003.md");
 
-    private static readonly DiagnosticDescriptor[] All =
+    public static readonly DiagnosticDescriptor InvalidCron = new(
+        "TJ3004",
+        "Invalid cron expression in [Task]",
+        "[Task] Cron = \"{0}\" on '{1}' is invalid: {2}",
+        Configuration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3004.md");
+
+    public static readonly DiagnosticDescriptor InvalidTimeZone = new(
+        "TJ3005",
+        "Invalid time zone in [Task]",
+        "[Task] TimeZone = \"{0}\" on '{1}' is invalid: {2}",
+        Configuration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3005.md");
+
+    public static readonly DiagnosticDescriptor InvalidQueueName = new(
+        "TJ3006",
+        "Invalid queue name in [Task]",
+        "[Task] Queue = \"{0}\" on '{1}' is not a valid queue name; use 1-100 characters of letters, digits, '-', '_', '.' or ':', or leave Queue unset for the default queue",
+        Configuration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3006.md");
+
+    public static readonly DiagnosticDescriptor InvalidSchedule = new(
+        "TJ3007",
+        "Conflicting schedule settings in [Task]",
+        "The schedule of '{0}' is invalid: {1}",
+        Configuration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ3007.md");
+
+    /// <summary>Every descriptor, in ID order.</summary>
+    public static ImmutableArray<DiagnosticDescriptor> All { get; } =
     [
-        UnsupportedReturnType, UnsupportedParameter, GenericTask, InaccessibleTask, NoConstructor,
-        DuplicateTaskName, NoSerializer, InvalidTimeSpan, InvalidUnique, InvalidNumber,
+        UnsupportedReturnType, UnsupportedParameter, GenericTask, InaccessibleTask, NoConstructor, DuplicateTaskName,
+        NoSerializer, RecurringTaskParameter, UnobservedCancellationToken, MissingCancellationToken, EnqueueInLoop,
+        InvalidTimeSpan, InvalidUnique, InvalidNumber, InvalidCron, InvalidTimeZone, InvalidQueueName, InvalidSchedule,
     ];
-
-    public static DiagnosticDescriptor ById(string id)
-    {
-        foreach (var descriptor in All)
-        {
-            if (descriptor.Id == id)
-            {
-                return descriptor;
-            }
-        }
-
-        throw new System.ArgumentException("Unknown diagnostic id " + id, nameof(id));
-    }
 }

@@ -38,6 +38,21 @@ internal sealed class JsonEmitter
         }
     }
 
+    /// <summary>The user's contexts by the type they declare (the first context wins when several declare one type).</summary>
+    public static Dictionary<string, string> ContextMap(IEnumerable<JsonContextEntry> contexts)
+    {
+        var map = new Dictionary<string, string>(System.StringComparer.Ordinal);
+        foreach (var entry in contexts)
+        {
+            if (!map.ContainsKey(entry.TypeName))
+            {
+                map.Add(entry.TypeName, entry.Context);
+            }
+        }
+
+        return map;
+    }
+
     /// <summary>The context type that serializes <paramref name="shape"/>, if a user context covers it.</summary>
     public static string? ContextFor(TypeShape shape, IReadOnlyDictionary<string, string> contexts) =>
         shape.Kind is ShapeKind.Object or ShapeKind.Unsupported && contexts.TryGetValue(shape.ContextName, out var context) ? context : null;

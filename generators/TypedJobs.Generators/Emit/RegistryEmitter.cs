@@ -12,10 +12,11 @@ namespace TypedJobs.Generators.Emit;
 internal static class RegistryEmitter
 {
     private const string Di = "global::Microsoft.Extensions.DependencyInjection";
+    private const string TaskNameKey = Rules.TaskRules.TaskNameMetadataKey;
 
     public static string RegistryName(string assemblyName) => Names.Sanitize(assemblyName) + "_TaskRegistry";
 
-    public static string Emit(AssemblyModel assembly, IReadOnlyList<string> taskClasses, string version)
+    public static string Emit(AssemblyModel assembly, IReadOnlyList<string> taskClasses, IEnumerable<string> taskNames, string version)
     {
         var registry = RegistryName(assembly.AssemblyName);
         var registries = new List<string>();
@@ -33,6 +34,12 @@ internal static class RegistryEmitter
         if (taskClasses.Count > 0)
         {
             w.Line("[assembly: global::TypedJobs.Registration.TaskRegistryAttribute(typeof(global::TypedJobs.Generated." + registry + "))]");
+
+            // The task names, for the duplicate-name check of assemblies that reference this one.
+            foreach (var name in taskNames.Distinct(System.StringComparer.Ordinal).OrderBy(static n => n, System.StringComparer.Ordinal))
+            {
+                w.Line("[assembly: global::System.Reflection.AssemblyMetadata(\"" + TaskNameKey + "\", " + Names.Literal(name) + ")]");
+            }
             w.Line();
         }
 

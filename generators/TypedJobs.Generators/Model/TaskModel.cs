@@ -1,38 +1,5 @@
 namespace TypedJobs.Generators.Model;
 
-/// <summary>How a task method returns.</summary>
-internal enum ReturnKind
-{
-    Void,
-    Task,
-    ValueTask,
-    TaskOfT,
-    ValueTaskOfT,
-    Value,
-}
-
-/// <summary>Where the generated handler gets a method or constructor argument from.</summary>
-internal enum ArgumentSource
-{
-    /// <summary>Part of the payload: serialized at enqueue, read back when the job runs.</summary>
-    Payload,
-
-    /// <summary>The job's cancellation token.</summary>
-    CancellationToken,
-
-    /// <summary>The <c>JobContext</c>.</summary>
-    Context,
-
-    /// <summary>The job scope's service provider itself.</summary>
-    ServiceProvider,
-
-    /// <summary>A required service from the job's scope.</summary>
-    Service,
-
-    /// <summary>An optional service from the job's scope (nullable or defaulted parameter).</summary>
-    OptionalService,
-}
-
 /// <summary>What the runner does with the per-job instance after an instance task ran.</summary>
 internal enum DisposeKind
 {
@@ -95,9 +62,6 @@ internal sealed record TaskModel(
 {
     public bool HasResult => ResultType is not null;
 }
-
-/// <summary>The outcome of parsing one <c>[Task]</c> method: the model when it can be generated, and diagnostics.</summary>
-internal sealed record TaskParseResult(TaskModel? Task, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>A type a user <c>JsonSerializerContext</c> declares with <c>[JsonSerializable]</c>.</summary>
 /// <param name="TypeName">The type, fully qualified, without nullable annotations.</param>

@@ -10,31 +10,25 @@ internal static class JsonContextParser
 {
     public const string AttributeName = "System.Text.Json.Serialization.JsonSerializableAttribute";
 
-    public static EquatableArray<JsonContextEntry> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static EquatableArray<JsonContextEntry> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        context.TargetSymbol is INamedTypeSymbol contextType
+            ? Read(contextType, context.Attributes, cancellationToken).ToEquatableArray()
+            : EquatableArray<JsonContextEntry>.Empty;
+
+    /// <summary>
+    /// The types <paramref name="contextType"/> declares, when it is a non-generic <c>JsonSerializerContext</c> that
+    /// generated code can name; <paramref name="attributes"/> are its <c>[JsonSerializable]</c> attributes.
+    /// </summary>
+    public static List<JsonContextEntry> Read(INamedTypeSymbol contextType, IEnumerable<AttributeData> attributes, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol contextType || !SymbolNames.IsAccessibleFromAssembly(contextType) || contextType.IsGenericType)
-        {
-            return EquatableArray<JsonContextEntry>.Empty;
-        }
-
-        var isContext = false;
-        for (var baseType = contextType.BaseType; baseType is not null; baseType = baseType.BaseType)
-        {
-            if (baseType.MetadataName() == "System.Text.Json.Serialization.JsonSerializerContext")
-            {
-                isContext = true;
-                break;
-            }
-        }
-
-        if (!isContext)
-        {
-            return EquatableArray<JsonContextEntry>.Empty;
-        }
-
         var entries = new List<JsonContextEntry>();
+        if (!IsContext(contextType))
+        {
+            return entries;
+        }
+
         var contextName = contextType.ToDisplayString(SymbolNames.Plain);
-        foreach (var attribute in context.Attributes)
+        foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is ITypeSymbol type)
@@ -43,6 +37,25 @@ internal static class JsonContextParser
             }
         }
 
-        return entries.ToEquatableArray();
+        return entries;
+    }
+
+    /// <summary>Whether <paramref name="type"/> is a non-generic <c>JsonSerializerContext</c> that generated code in its assembly can name.</summary>
+    public static bool IsContext(INamedTypeSymbol type)
+    {
+        if (!SymbolNames.IsAccessibleFromAssembly(type) || type.IsGenericType)
+        {
+            return false;
+        }
+
+        for (var baseType = type.BaseType; baseType is not null; baseType = baseType.BaseType)
+        {
+            if (baseType.MetadataName() == "System.Text.Json.Serialization.JsonSerializerContext")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -2,6 +2,9 @@
 #nullable enable
 
 [assembly: global::TypedJobs.Registration.TaskRegistryAttribute(typeof(global::TypedJobs.Generated.Shop_Host_TaskRegistry))]
+[assembly: global::System.Reflection.AssemblyMetadata("TypedJobs.Task", "Shop.Jobs.EmailTasks.SendWelcome")]
+[assembly: global::System.Reflection.AssemblyMetadata("TypedJobs.Task", "Shop.Jobs.Reports.Nightly")]
+[assembly: global::System.Reflection.AssemblyMetadata("TypedJobs.Task", "reports.count")]
 
 namespace TypedJobs.Generated
 {

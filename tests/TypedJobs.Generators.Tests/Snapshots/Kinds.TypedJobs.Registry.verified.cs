@@ -2,6 +2,7 @@
 #nullable enable
 
 [assembly: global::TypedJobs.Registration.TaskRegistryAttribute(typeof(global::TypedJobs.Generated.Shop_TaskRegistry))]
+[assembly: global::System.Reflection.AssemblyMetadata("TypedJobs.Task", "Shop.Kinds.KindTasks.Everything")]
 
 namespace TypedJobs.Generated
 {

@@ -71,6 +71,17 @@ internal static class TestCompiler
         return (stream.ToArray(), generated);
     }
 
+    /// <summary>Runs the TypedJobs analyzers on an already generated compilation; returns their diagnostics.</summary>
+    public static ImmutableArray<Diagnostic> Analyze(Compilation compilation)
+    {
+        ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> analyzers =
+        [
+            new TypedJobs.Analyzers.TaskAnalyzer(), new TypedJobs.Analyzers.DuplicateTaskNameAnalyzer(),
+            new TypedJobs.Analyzers.CancellationAnalyzer(), new TypedJobs.Analyzers.EnqueueInLoopAnalyzer(),
+        ];
+        return Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzerExtensions.WithAnalyzers(compilation, analyzers).GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
