@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using TypedJobs.Generators.Diagnostics;
 using TypedJobs.Generators.Model;
 using TypedJobs.Generators.Parsing;
@@ -28,27 +29,36 @@ internal sealed class SerializerCheck
 
     public void Check(IMethodSymbol method, List<TaskProblem> problems, CancellationToken cancellationToken)
     {
-        var reported = new HashSet<string>(StringComparer.Ordinal);
         var display = TaskRules.DefaultTaskName(method);
         foreach (var parameter in method.Parameters)
         {
             if (TaskRules.ClassifyArgument(parameter, TaskRules.HasFromServices(parameter)) == Generators.Model.ArgumentSource.Payload)
             {
-                CheckRoot(parameter.Type, parameter.Locations.FirstOrDefault(), display, reported, problems, cancellationToken);
+                CheckRoot(parameter.Type, parameter.Locations.FirstOrDefault(), display, problems, cancellationToken);
             }
         }
 
         if (TaskRules.ClassifyReturn(method).Result is { } result)
         {
-            var location = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax syntax
-                ? syntax.ReturnType.GetLocation()
+            var location = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is MethodDeclarationSyntax syntax
+                ? ResultSyntax(syntax.ReturnType).GetLocation()
                 : method.Locations.FirstOrDefault();
-            CheckRoot(result, location, display, reported, problems, cancellationToken);
+            CheckRoot(result, location, display, problems, cancellationToken);
         }
     }
 
-    private void CheckRoot(ITypeSymbol type, Location? location, string task, HashSet<string> reported, List<TaskProblem> problems, CancellationToken cancellationToken)
+    /// <summary>The <c>T</c> of a <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c> return type, else the return type itself.</summary>
+    private static TypeSyntax ResultSyntax(TypeSyntax returnType)
     {
+        var name = returnType is QualifiedNameSyntax qualified ? qualified.Right : returnType;
+        return name is GenericNameSyntax { Identifier.ValueText: "Task" or "ValueTask", TypeArgumentList.Arguments.Count: 1 } generic
+            ? generic.TypeArgumentList.Arguments[0]
+            : returnType;
+    }
+
+    private void CheckRoot(ITypeSymbol type, Location? location, string task, List<TaskProblem> problems, CancellationToken cancellationToken)
+    {
+        var reported = new HashSet<string>(StringComparer.Ordinal);
         var builder = new TypeShapeBuilder(compilation.Assembly);
         var root = builder.Add(type);
         var shapes = builder.Shapes.ToDictionary(static s => s.Key, StringComparer.Ordinal);
