@@ -72,7 +72,12 @@ public sealed class AddCancellationTokenCodeFix : CodeFixProvider
                 continue;
             }
 
-            var positional = call.ViaOverload && invocation.ArgumentList.Arguments.All(static a => a.NameColon is null);
+            // Positional when the token goes right after the arguments written so far, else named.
+            var written = invocation.ArgumentList.Arguments;
+            var ordinal = call.ViaOverload
+                ? written.Count
+                : call.Invocation.TargetMethod.Parameters.First(p => p.Name == call.ParameterName).Ordinal;
+            var positional = ordinal == written.Count && written.All(static a => a.NameColon is null);
             editor.ReplaceNode(invocation.ArgumentList, (current, _) =>
             {
                 var list = (ArgumentListSyntax)current;
@@ -96,6 +101,7 @@ public sealed class AddCancellationTokenCodeFix : CodeFixProvider
             return list.WithParameters(list.Parameters.Insert(index, parameter));
         });
 
-        return editor.GetChangedDocument();
+        var changed = await ImportAdder.AddImportsAsync(editor.GetChangedDocument(), Simplifier.AddImportsAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await Simplifier.ReduceAsync(changed, Simplifier.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

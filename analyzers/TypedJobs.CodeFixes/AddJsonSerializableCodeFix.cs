@@ -129,11 +129,14 @@ public sealed class AddJsonSerializableCodeFix : CodeFixProvider
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         var ns = root?.FindNode(diagnostic.Location.SourceSpan).AncestorsAndSelf().OfType<BaseNamespaceDeclarationSyntax>().FirstOrDefault()?.Name.ToString();
+        var indent = ns is null ? string.Empty : "    ";
         var source = "using System.Text.Json.Serialization;\n\n"
             + (ns is null ? string.Empty : "namespace " + ns + "\n{\n")
-            + "/// <summary>The System.Text.Json context for task payload types without a built-in TypedJobs serializer.</summary>\n"
-            + "[JsonSerializable(typeof(" + typeName + "))]\n"
-            + "internal sealed partial class " + NewContextName + " : JsonSerializerContext\n{\n}\n"
+            + indent + "/// <summary>The System.Text.Json context for task payload types without a built-in TypedJobs serializer.</summary>\n"
+            + indent + "[JsonSerializable(typeof(" + typeName + "))]\n"
+            + indent + "internal sealed partial class " + NewContextName + " : JsonSerializerContext\n"
+            + indent + "{\n"
+            + indent + "}\n"
             + (ns is null ? string.Empty : "}\n");
         var tree = CSharpSyntaxTree.ParseText(source, (CSharpParseOptions?)document.Project.ParseOptions, cancellationToken: cancellationToken);
         var newRoot = await tree.GetRootAsync(cancellationToken).ConfigureAwait(false);

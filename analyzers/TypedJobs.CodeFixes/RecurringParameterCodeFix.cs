@@ -63,10 +63,11 @@ public sealed class RecurringParameterCodeFix : CodeFixProvider
 
     private static ParameterListSyntax AddDefaults(ParameterListSyntax list, int from, SemanticModel model, CancellationToken cancellationToken)
     {
-        var parameters = list.Parameters;
-        for (var i = from; i < parameters.Count; i++)
+        var original = list.Parameters;
+        var parameters = original;
+        for (var i = from; i < original.Count; i++)
         {
-            var parameter = parameters[i];
+            var parameter = original[i];
             if (parameter.Default is not null || parameter.Type is null || model.GetDeclaredSymbol(parameter, cancellationToken) is not { } symbol)
             {
                 continue;
@@ -89,7 +90,7 @@ public sealed class RecurringParameterCodeFix : CodeFixProvider
                 value = SyntaxFactory.LiteralExpression(SyntaxKind.DefaultLiteralExpression, SyntaxFactory.Token(SyntaxKind.DefaultKeyword));
             }
 
-            parameters = parameters.Replace(parameter, parameter
+            parameters = parameters.Replace(parameters[i], parameter
                 .WithType(type)
                 .WithIdentifier(parameter.Identifier.WithTrailingTrivia(SyntaxFactory.Space))
                 .WithDefault(SyntaxFactory.EqualsValueClause(SyntaxFactory.Token(SyntaxKind.EqualsToken).WithTrailingTrivia(SyntaxFactory.Space), value)));

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.CodeAnalysis.CSharp;
+using TypedJobs.Analyzers.Tests.Support;
+
+namespace TypedJobs.Analyzers.Tests;
+
+/// <summary>
+/// The analyzer accepts exactly the cron expressions and time zones the scheduler accepts, with the same message: each
+/// row is checked by running the analyzer on a <c>[Task(Cron = …)]</c> declaration and by calling the runtime's own
+/// <c>CronSchedule.Parse</c> (inside TypedJobs.dll, the code path a declared schedule takes at startup).
+/// </summary>
+public sealed class CronAgreementTests
+{
+    private static readonly MethodInfo RuntimeParse = typeof(TaskAttribute).Assembly
+        .GetType("TypedJobs.Scheduling.CronSchedule", throwOnError: true)!
+        .GetMethod("Parse", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(string)])!;
+
+    [Theory]
+    // Five fields, ranges, steps, lists and names.
+    [InlineData("* * * * *", true)]
+    [InlineData("0 2 * * *", true)]
+    [InlineData("*/15 * * * *", true)]
+    [InlineData("5/15 * * * *", true)]
+    [InlineData("0 0 1-15/2 * *", true)]
+    [InlineData("0 9-17 * * MON-FRI", true)]
+    [InlineData("0 0 * JAN,JUL *", true)]
+    [InlineData("30 4 1 * sun", true)]
+    [InlineData("0 0 * * 7", true)]
+    [InlineData("0 0 12 ? * WED", true)]
+    [InlineData("0 0 29 2 *", true)]
+    [InlineData("  0 2 * * *  ", true)]
+    // Six fields: seconds first.
+    [InlineData("*/10 * * * * *", true)]
+    [InlineData("0 30 9 * * 1-5", true)]
+    [InlineData("59 59 23 31 12 *", true)]
+    // Macros.
+    [InlineData("@hourly", true)]
+    [InlineData("@daily", true)]
+    [InlineData("@midnight", true)]
+    [InlineData("@weekly", true)]
+    [InlineData("@monthly", true)]
+    [InlineData("@yearly", true)]
+    [InlineData("@ANNUALLY", true)]
+    // Invalid: field counts.
+    [InlineData("", false)]
+    [InlineData("   ", false)]
+    [InlineData("* * * *", false)]
+    [InlineData("* * * * * * *", false)]
+    // Invalid: values out of range.
+    [InlineData("60 * * * *", false)]
+    [InlineData("* 24 * * *", false)]
+    [InlineData("0 0 0 * *", false)]
+    [InlineData("0 0 32 * *", false)]
+    [InlineData("0 0 * 13 *", false)]
+    [InlineData("0 0 * * 8", false)]
+    [InlineData("61 * * * * *", false)]
+    // Invalid: ranges, steps and names.
+    [InlineData("5-1 * * * *", false)]
+    [InlineData("*/0 * * * *", false)]
+    [InlineData("1,,2 * * * *", false)]
+    [InlineData("0 0 * FOO *", false)]
+    [InlineData("0 0 * * MON-FOO", false)]
+    [InlineData("a b c d e", false)]
+    [InlineData("0 0 L * *", false)]
+    [InlineData("0 0 * * 1#2", false)]
+    [InlineData("? * * * *", false)]
+    // Invalid: never fires.
+    [InlineData("0 0 30 2 *", false)]
+    [InlineData("0 0 31 4,6 *", false)]
+    // Invalid: macros.
+    [InlineData("@reboot", false)]
+    [InlineData("@every 5m", false)]
+    public async Task CronExpression_AnalyzerAndRuntimeAgree(string expression, bool valid) =>
+        await AssertAgreementAsync("Cron = " + Literal(expression), expression, null, valid);
+
+    [Theory]
+    [InlineData("Europe/Berlin", true)]
+    [InlineData("UTC", true)]
+    [InlineData("America/New_York", true)]
+    [InlineData("Asia/Kolkata", true)]
+    [InlineData("Etc/GMT+5", true)]
+    [InlineData("Europe/Berln", false)]
+    [InlineData("Mars/Olympus_Mons", false)]
+    [InlineData("", false)]
+    [InlineData(" ", false)]
+    public async Task TimeZone_AnalyzerAndRuntimeAgree(string zone, bool valid) =>
+        await AssertAgreementAsync("Cron = \"@daily\", TimeZone = " + Literal(zone), "@daily", zone, valid);
+
+    private static async Task AssertAgreementAsync(string settings, string expression, string? zone, bool valid)
+    {
+        var runtimeError = RuntimeError(expression, zone);
+        var analysis = await Verifier.AnalyzeAsync(["public static class Jobs { [TypedJobs.Task(" + settings + ")] public static void Run() { } }"]);
+        var reported = analysis.Ours.Where(static d => d.Id is "TJ3004" or "TJ3005").ToList();
+
+        Assert.Equal(valid, runtimeError is null);
+        Assert.Equal(valid, reported.Count == 0);
+        if (!valid)
+        {
+            var message = Assert.Single(reported).GetMessage(CultureInfo.InvariantCulture);
+            Assert.EndsWith(": " + runtimeError, message, StringComparison.Ordinal);
+        }
+    }
+
+    private static string? RuntimeError(string expression, string? zone)
+    {
+        try
+        {
+            RuntimeParse.Invoke(null, [expression, zone]);
+            return null;
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is FormatException format)
+        {
+            return format.Message;
+        }
+    }
+
+    private static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
+}
