@@ -5,7 +5,8 @@ namespace TypedJobs.Generators.Tests;
 
 /// <summary>
 /// Packs src/TypedJobs, then builds and runs a fresh console app outside the repository that uses only the package:
-/// the generator must come with it and produce working stubs under strict build settings.
+/// the generator must come with it and produce working stubs under strict build settings, and the analyzers must load
+/// and fail the build on a misuse.
 /// </summary>
 public sealed class PackageTests
 {
@@ -102,8 +103,28 @@ public sealed class PackageTests
         }
         """;
 
+    private const string ConsumerMisuse = """
+        using TypedJobs;
+
+        namespace Consumer
+        {
+            /// <summary>Tasks with mistakes the analyzers catch.</summary>
+            public static class Broken
+            {
+                /// <summary>Hour 25 does not exist.</summary>
+                [Task(Cron = "0 25 * * *")]
+                public static void Nightly() { }
+
+                /// <summary>A stream cannot be stored in a payload.</summary>
+                /// <param name="content">The content.</param>
+                [Task]
+                public static void Store(System.IO.Stream content) => content.Flush();
+            }
+        }
+        """;
+
     [Fact]
-    public async Task PackedPackage_GivesAFreshProjectWorkingStubs()
+    public async Task PackedPackage_GivesAFreshProjectWorkingStubsAndFailsTheBuildOnMisuse()
     {
         var repository = typeof(PackageTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "RepositoryRoot").Value!;
         var root = Directory.CreateTempSubdirectory("typedjobs-package-test-").FullName;
@@ -120,6 +141,8 @@ public sealed class PackageTests
             using (var archive = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"TypedJobs.{version}.nupkg")))
             {
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Generators.dll");
+                Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Analyzers.dll");
+                Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.CodeFixes.dll");
             }
 
             var app = Path.Combine(root, "app");
@@ -145,6 +168,16 @@ public sealed class PackageTests
             var run = await ProcessRunner.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], app, TimeSpan.FromMinutes(2));
             Assert.True(run.ExitCode == 0, "the consumer failed:\n" + run.Output);
             Assert.Equal(["sum=5", "Hello Ada (36, math)", "note=Succeeded", "batch=2"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+            // A misuse fails the build with the analyzers' IDs (so they load from the package), and nothing else.
+            File.WriteAllText(Path.Combine(app, "Misuse.cs"), ConsumerMisuse);
+            var broken = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, TimeSpan.FromMinutes(5));
+            Assert.True(broken.ExitCode != 0, "the build with a misuse succeeded:\n" + broken.Output);
+            Assert.Contains("Misuse.cs(9,22): error TJ3004", broken.Output, StringComparison.Ordinal);
+            Assert.Contains("Misuse.cs(15,51): error TJ1007", broken.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("error CS", broken.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("AD0001", broken.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("CS8032", broken.Output, StringComparison.Ordinal);
         }
         finally
         {
