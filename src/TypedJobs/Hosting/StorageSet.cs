@@ -13,7 +13,7 @@ internal sealed class StorageSet
         var instances = new Dictionary<TypedJobsOptions.StorageRegistration, object>();
         object? Resolve(StorageRoles role)
         {
-            var registration = options.Storage.LastOrDefault(r => (r.Roles & role) != 0);
+            var registration = options.StorageRegistrations.LastOrDefault(r => (r.Roles & role) != 0);
             if (registration is null)
             {
                 return null;

@@ -29,7 +29,8 @@ public enum StorageRoles
 /// <summary>Host-wide TypedJobs settings, configured in <c>AddTypedJobs(o =&gt; …)</c> and validated at startup.</summary>
 public sealed class TypedJobsOptions
 {
-    internal List<StorageRegistration> Storage { get; } = [];
+    // A field, not a property: configuration binding must not see it.
+    internal readonly List<StorageRegistration> StorageRegistrations = [];
 
     /// <summary>The queue of tasks that declare none. Default <c>"default"</c>.</summary>
     public string DefaultQueue { get; set; } = "default";
@@ -79,7 +80,7 @@ public sealed class TypedJobsOptions
     public TypedJobsOptions UseStorage(Func<IServiceProvider, object> factory, StorageRoles roles = StorageRoles.All)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        Storage.Add(new StorageRegistration(roles, factory));
+        StorageRegistrations.Add(new StorageRegistration(roles, factory));
         return this;
     }
 

@@ -164,7 +164,7 @@ internal sealed class TypedJobsOptionsValidator : IValidateOptions<TypedJobsOpti
     public ValidateOptionsResult Validate(string? name, TypedJobsOptions options)
     {
         var failures = new List<string>();
-        if (options.Storage.Count == 0)
+        if (options.StorageRegistrations.Count == 0)
         {
             failures.Add("TypedJobs:Storage is not set: call UseInMemory(), UseSqlite(...) or another UseXxx in AddTypedJobs(o => ...).");
         }

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace TypedJobs.Tests;
+
+public class ConfigurationTests
+{
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    [Fact]
+    public void HostSettings_AreBoundFromTheTypedJobsSection_AndCodeWins()
+    {
+        var config = Config(
+            ("TypedJobs:DefaultQueue", "work"),
+            ("TypedJobs:DefaultMaxRetries", "4"),
+            ("TypedJobs:DefaultRetryDelay", "00:00:05"),
+            ("TypedJobs:MaxPayloadBytes", "2048"),
+            ("TypedJobs:RecordEvents", "true"),
+            ("TypedJobs:Scheduler:MissedRuns", "Skip"));
+        var services = new ServiceCollection();
+
+        services.AddTypedJobs(config.GetSection("TypedJobs"), o =>
+        {
+            o.UseInMemory();
+            o.MaxPayloadBytes = 4096;
+        });
+        var options = services.BuildServiceProvider().GetRequiredService<IOptions<TypedJobsOptions>>().Value;
+
+        Assert.Equal("work", options.DefaultQueue);
+        Assert.Equal(4, options.DefaultMaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.DefaultRetryDelay);
+        Assert.Equal(4096, options.MaxPayloadBytes);
+        Assert.True(options.RecordEvents);
+        Assert.Equal(MissedRunPolicy.Skip, options.Scheduler.MissedRuns);
+    }
+
+    [Fact]
+    public async Task AValueThatDoesNotConvert_StopsStartup_NamingItsKey()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(Config(("TypedJobs:DefaultMaxRetries", "many")).GetSection("TypedJobs"), o => o.UseInMemory());
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains("TypedJobs:DefaultMaxRetries", ex.Message);
+    }
+
+    [Fact]
+    public async Task WorkerSettings_AreBound_AndAListReplacesTheDefault()
+    {
+        var config = Config(
+            ("TypedJobs:Worker:Queues:0", "emails"),
+            ("TypedJobs:Worker:Queues:1", "reports"),
+            ("TypedJobs:Worker:Concurrency", "3"),
+            ("TypedJobs:Worker:QueueConcurrency:reports", "1"),
+            ("TypedJobs:Worker:LeaseDuration", "00:01:00"),
+            ("TypedJobs:Worker:WorkerId", "configured"));
+        WorkerOptions? seen = null;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(config.GetSection("TypedJobs:Worker"), w => seen = w);
+        using var host = builder.Build();
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.NotNull(seen);
+        Assert.Equal(["emails", "reports"], seen.Queues);
+        Assert.Equal(3, seen.Concurrency);
+        Assert.Equal(1, seen.QueueConcurrency["reports"]);
+        Assert.Equal(TimeSpan.FromMinutes(1), seen.LeaseDuration);
+        Assert.Equal("configured", seen.WorkerId);
+    }
+
+    [Fact]
+    public async Task InvalidWorkerSettingFromConfiguration_StopsStartup_NamingTheKey()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(Config(("Concurrency", "-2")));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("TypedJobs:Worker:Concurrency = '-2'", ex.Message);
+    }
+}
