@@ -8,7 +8,8 @@ var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("TypedJobs", LogLevel.Error);
 
 // The [Task] methods below are registered by generated code: no AddTask calls.
-builder.Services.AddTypedJobs(o => o.UseInMemory())
+// Jobs persist in jobs.db (SQLite) in the working directory.
+builder.Services.AddTypedJobs(o => o.UseSqlite("Data Source=jobs.db"))
     .AddObserver(new ConsoleObserver())
     .AddWorker(w => w.Queues = ["default", "emails"]);
 
