@@ -32,5 +32,25 @@ if publish api-roots tests/TypedJobs.AotTests/TypedJobs.AotTests.csproj; then
   if "$out/api-roots/TypedJobs.AotTests"; then report api-roots-run passed; else report api-roots-run failed; fi
 fi
 
+if publish aotworker samples/AotWorker/AotWorker.csproj; then
+  bin="$out/aotworker/AotWorker"
+  size=$(stat -c %s "$bin")
+  echo "aot-gate: aotworker binary $((size / 1024 / 1024)) MiB ($size bytes) + libe_sqlite3.so $(( $(stat -c %s "$out/aotworker/libe_sqlite3.so") / 1024 )) KiB"
+  run_dir=$(mktemp -d /tmp/typedjobs-aotworker.XXXXXX)
+  jobs=${AOT_WORKER_JOBS:-3000}
+  if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -v -o "$run_dir/time.txt"); else timer=(); fi
+  # Storage and job count come from environment variables, bound from configuration.
+  if (cd "$run_dir" && TypedJobs__Storage="sqlite:$run_dir/jobs.db" AotWorker__Jobs="$jobs" "${timer[@]}" "$bin" | tee "$run_dir/out.txt"); then
+    grep -q "processed $jobs of $jobs orders" "$run_dir/out.txt" && grep -q "(0 mismatches)" "$run_dir/out.txt" \
+      && report aotworker-run passed || report aotworker-run failed
+  else
+    report aotworker-run failed
+  fi
+  if [ -f "$run_dir/time.txt" ]; then
+    echo "aot-gate: aotworker peak memory $(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$run_dir/time.txt") MiB, wall time $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$run_dir/time.txt")"
+  fi
+  rm -rf "$run_dir"
+fi
+
 [ -z "${AOT_OUT:-}" ] && rm -rf "$out"
 exit $failures
