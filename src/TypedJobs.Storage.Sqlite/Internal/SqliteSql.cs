@@ -112,12 +112,24 @@ internal sealed class SqliteSql
             """;
         SelectIdByUniqueKey = $"SELECT id FROM {p}jobs WHERE unique_key = @unique_key";
 
-        ClaimCandidates = $"""
-            SELECT seq, task, priority, due_at FROM {p}jobs
-            WHERE queue = @queue AND state = 1 AND due_at <= @now
-              AND NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
+        // Read through the claim index, one range per priority so that jobs scheduled for later are never scanned and
+        // no sort is needed: the arms come in claim order and are merged (the outer arms catch values cast to
+        // Priority beyond Low..Critical). The planner would otherwise pick
+        // jobs_queue_state (a due_at range), read every due job of the queue and sort them.
+        string ClaimArm(string priorities) => $"""
+            SELECT seq, task, priority, due_at FROM {p}jobs INDEXED BY {p}jobs_claim
+            WHERE queue = @queue AND state = 1 AND {priorities} AND due_at <= @now
               AND (@excluded_tasks IS NULL OR task NOT IN (SELECT value FROM json_each(@excluded_tasks)))
               AND (@chosen IS NULL OR seq NOT IN (SELECT value FROM json_each(@chosen)))
+            """;
+        ClaimCandidates = $"""
+            SELECT seq, task, priority, due_at FROM (
+            {ClaimArm("priority > 3")}
+            UNION ALL
+            {ClaimArm("priority IN (3, 2, 1, 0)")}
+            UNION ALL
+            {ClaimArm("priority < 0")})
+            WHERE NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
             ORDER BY priority DESC, due_at, seq
             LIMIT @limit
             """;
