@@ -10,8 +10,10 @@ using TypedJobs.Registration;
 
 // Throughput and latency of no-op jobs per store. Usage:
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- [--jobs N] [--stores memory,sqlite] [--concurrency 1,16,64]
-//     [--latency-samples N] [--max-seconds S]
-// Processing is timed until every job ran or S seconds passed (then the rate is what was processed in that time).
+//     [--latency-samples N] [--max-seconds S] [--warmup-jobs N]
+// Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
+// processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
+// (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine();
@@ -30,7 +32,8 @@ static string Format(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMillise
 
 namespace TypedJobs.Bench
 {
-    internal sealed record BenchOptions(int Jobs, int LatencySamples, IReadOnlyList<StoreSetup> Stores, IReadOnlyList<int> Concurrency, TimeSpan MaxProcessTime)
+    internal sealed record BenchOptions(int Jobs, int LatencySamples, IReadOnlyList<StoreSetup> Stores, IReadOnlyList<int> Concurrency, TimeSpan MaxProcessTime,
+        int WarmupJobs)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -39,6 +42,7 @@ namespace TypedJobs.Bench
             var stores = "memory";
             var concurrency = "1,16,64";
             var maxSeconds = 20;
+            int? warmup = null;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -48,14 +52,15 @@ namespace TypedJobs.Bench
                     case "--stores": stores = args[i + 1]; break;
                     case "--concurrency": concurrency = args[i + 1]; break;
                     case "--max-seconds": maxSeconds = int.Parse(args[i + 1]); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds");
+                    case "--warmup-jobs": warmup = int.Parse(args[i + 1]); break;
+                    default: throw new ArgumentException($"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs");
                 }
             }
 
             return new BenchOptions(jobs, samples,
                 stores.Split(',').Select(StoreSetup.Get).ToArray(),
                 concurrency.Split(',').Select(int.Parse).ToArray(),
-                TimeSpan.FromSeconds(maxSeconds));
+                TimeSpan.FromSeconds(maxSeconds), warmup ?? jobs);
         }
     }
 
@@ -89,40 +94,13 @@ namespace TypedJobs.Bench
             var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
             try
             {
-                var enqueueRate = 0.0;
-                var processRate = 0.0;
-                // Throughput: enqueue everything in batches of 1000 first, then start the worker and time the drain.
+                if (options.WarmupJobs > 0)
                 {
-                    var done = 0;
-                    var finished = new TaskCompletionSource();
-                    var total = options.Jobs;
-                    var task = JobTask.Create<long>("noop", new StampSerializer(), (_, _) =>
-                    {
-                        if (Interlocked.Increment(ref done) == total)
-                        {
-                            finished.TrySetResult();
-                        }
-
-                        return ValueTask.CompletedTask;
-                    });
-                    await using var producer = await StartAsync(store, Path.Combine(dir.FullName, "throughput"), task, worker: false, concurrency);
-                    var client = producer.Services.GetRequiredService<IJobClient>();
-                    var sw = Stopwatch.StartNew();
-                    var batch = new long[1000];
-                    for (var sent = 0; sent < total; sent += batch.Length)
-                    {
-                        await client.EnqueueBatchAsync(task, sent + batch.Length <= total ? batch : batch[..(total - sent)]);
-                    }
-
-                    enqueueRate = total / sw.Elapsed.TotalSeconds;
-
-                    sw.Restart();
-                    await using var consumer = await StartAsync(store, Path.Combine(dir.FullName, "throughput"), task, worker: true, concurrency,
-                        sharedStorage: producer.Storage);
-                    // Bounded: a slow store is measured on what it processed within the time limit.
-                    await Task.WhenAny(finished.Task, Task.Delay(options.MaxProcessTime));
-                    processRate = Volatile.Read(ref done) / sw.Elapsed.TotalSeconds;
+                    await ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
                 }
+
+                var (enqueueRate, processRate) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
+                    options.MaxProcessTime);
 
                 // Latency: one job at a time into an idle worker, add→start measured in the handler.
                 var samples = new double[options.LatencySamples];
@@ -153,6 +131,47 @@ namespace TypedJobs.Bench
             {
                 dir.Delete(recursive: true);
             }
+        }
+
+        /// <summary>Enqueues <paramref name="total"/> jobs in batches of 1000, then starts a worker and times the drain.</summary>
+        private static async Task<(double Enqueue, double Process)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
+            TimeSpan maxProcessTime)
+        {
+            var done = 0;
+            long first = 0;
+            var finished = new TaskCompletionSource();
+            var task = JobTask.Create<long>("noop", new StampSerializer(), (_, _) =>
+            {
+                if (Volatile.Read(ref first) == 0)
+                {
+                    Interlocked.CompareExchange(ref first, Stopwatch.GetTimestamp(), 0);
+                }
+
+                if (Interlocked.Increment(ref done) == total)
+                {
+                    finished.TrySetResult();
+                }
+
+                return ValueTask.CompletedTask;
+            });
+            await using var producer = await StartAsync(store, path, task, worker: false, concurrency);
+            var client = producer.Services.GetRequiredService<IJobClient>();
+            var sw = Stopwatch.StartNew();
+            var batch = new long[1000];
+            for (var sent = 0; sent < total; sent += batch.Length)
+            {
+                await client.EnqueueBatchAsync(task, sent + batch.Length <= total ? batch : batch[..(total - sent)]);
+            }
+
+            var enqueueRate = total / sw.Elapsed.TotalSeconds;
+
+            await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
+            // Bounded: a slow store is measured on what it processed within the time limit.
+            await Task.WhenAny(finished.Task, Task.Delay(maxProcessTime));
+            var end = Stopwatch.GetTimestamp();
+            var start = Volatile.Read(ref first);
+            var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+            return (enqueueRate, processRate);
         }
 
         private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
