@@ -21,6 +21,10 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
     private readonly List<JobEvent> events = [];
     private readonly SortedDictionary<string, ScheduleRecord> schedules = new(StringComparer.Ordinal);
     private readonly AsyncSignal signal = new();
+    // Lease tokens only fence writes inside this store, so they need to be unique here, not unpredictable: a random
+    // prefix drawn once and a counter (Guid.NewGuid per claim costs a system call for random bytes).
+    private readonly ulong leasePrefix = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray());
+    private ulong leaseCounter;
     private long sequence;
     private long scheduleVersion;
 
@@ -204,7 +208,7 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
 
                 quotas[best]--;
                 bestEntry.Attempt++;
-                bestEntry.LeaseToken = Guid.NewGuid();
+                bestEntry.LeaseToken = NextLeaseToken();
                 bestEntry.LeaseExpiresAt = now + parameters.LeaseDuration;
                 bestEntry.StartedAt = now;
                 bestEntry.WorkerId = parameters.WorkerId;
@@ -838,6 +842,14 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
                 MakeReady(item.Entry);
             }
         }
+    }
+
+    private Guid NextLeaseToken()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, leasePrefix);
+        BitConverter.TryWriteBytes(bytes[8..], ++leaseCounter);
+        return new Guid(bytes);
     }
 
     private DateTimeOffset? NextDueUnsafe()
