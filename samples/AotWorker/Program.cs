@@ -12,7 +12,8 @@ using TypedJobs;
 // With AotWorker:Jobs = 0 it runs as a plain worker until stopped. With AotWorker:Jobs = N it enqueues N orders
 // and N/10 order-total jobs, runs them, checks every job ran and every result round-tripped, prints figures and
 // exits 0 (or 1 on any mismatch).
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json is read from the binary's folder, wherever the worker is started from.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var typedJobs = builder.Configuration.GetSection("TypedJobs");
 var settings = builder.Configuration.GetSection("AotWorker").Get<AotWorkerSettings>() ?? new AotWorkerSettings();
 builder.Services.AddTypedJobs(typedJobs, o => o.UseConnectionUrl(typedJobs["Storage"] ?? "sqlite:aotworker.db"))

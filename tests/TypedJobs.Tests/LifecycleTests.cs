@@ -174,6 +174,24 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task DisposingTheHostWithoutStopping_EndsTheWorkerCleanly()
+    {
+        var task = Tasks.Create("dispose", (_, _) => ValueTask.CompletedTask);
+        var time = new FakeTimeProvider();
+        var host = await TestHost.StartAsync(b => b.AddTask(task), time: time);
+        var id = await host.Client.EnqueueAsync(task, new TestPayload("x"));
+        await host.WaitForStateAsync(id, JobState.Succeeded);
+        var worker = host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<Microsoft.Extensions.Hosting.BackgroundService>()
+            .Single(s => s.GetType().Name == "JobWorker");
+
+        host.Host.Dispose();
+        await Eventually.TrueAsync(() => worker.ExecuteTask!.IsCompleted, "the worker to end", tick: () => time.Advance(TimeSpan.FromSeconds(1)));
+
+        Assert.False(worker.ExecuteTask!.IsFaulted, worker.ExecuteTask.Exception?.ToString());
+    }
+
+    [Fact]
     public async Task PausedQueue_IsNotClaimed_UntilResumed()
     {
         var ran = 0;

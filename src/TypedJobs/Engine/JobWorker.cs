@@ -89,12 +89,6 @@ internal sealed class JobWorker : BackgroundService
         }
     }
 
-    public override void Dispose()
-    {
-        backgroundCts.Dispose();
-        base.Dispose();
-    }
-
     private async Task ProduceAsync(CancellationToken stopping)
     {
         var store = storage.Jobs;
