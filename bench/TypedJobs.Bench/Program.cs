@@ -14,17 +14,19 @@ using TypedJobs.Registration;
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
 // (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
+// "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
+// far less with other load than the rate does.
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine();
-Console.WriteLine($"| {"store",-16} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"add→start p50",13} | {"add→start p99",13} |");
-Console.WriteLine($"|{new string('-', 18)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 15)}|{new string('-', 15)}|");
+Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
+Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
 foreach (var store in options.Stores)
 {
     foreach (var concurrency in options.Concurrency)
     {
         var row = await Runner.RunAsync(store, concurrency, options);
-        Console.WriteLine($"| {store.Name,-16} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
     }
 }
 
@@ -73,7 +75,7 @@ namespace TypedJobs.Bench
         };
     }
 
-    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan LatencyP50, TimeSpan LatencyP99);
+    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
 
     /// <summary>The payload: the enqueue timestamp, so the handler can measure add→start latency.</summary>
     internal sealed class StampSerializer : JobSerializer<long>
@@ -99,7 +101,7 @@ namespace TypedJobs.Bench
                     await ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
                 }
 
-                var (enqueueRate, processRate) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
+                var (enqueueRate, processRate, cpuPerJob) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
                     options.MaxProcessTime);
 
                 // Latency: one job at a time into an idle worker, add→start measured in the handler.
@@ -123,7 +125,7 @@ namespace TypedJobs.Bench
                 }
 
                 Array.Sort(samples);
-                return new Row(enqueueRate, processRate,
+                return new Row(enqueueRate, processRate, cpuPerJob,
                     TimeSpan.FromMicroseconds(samples[samples.Length / 2]),
                     TimeSpan.FromMicroseconds(samples[(int)(samples.Length * 0.99)]));
             }
@@ -134,7 +136,7 @@ namespace TypedJobs.Bench
         }
 
         /// <summary>Enqueues <paramref name="total"/> jobs in batches of 1000, then starts a worker and times the drain.</summary>
-        private static async Task<(double Enqueue, double Process)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
+        private static async Task<(double Enqueue, double Process, TimeSpan CpuPerJob)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
             TimeSpan maxProcessTime)
         {
             var done = 0;
@@ -165,13 +167,16 @@ namespace TypedJobs.Bench
 
             var enqueueRate = total / sw.Elapsed.TotalSeconds;
 
+            var cpuBefore = Environment.CpuUsage.TotalTime;
             await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
             // Bounded: a slow store is measured on what it processed within the time limit.
             await Task.WhenAny(finished.Task, Task.Delay(maxProcessTime));
             var end = Stopwatch.GetTimestamp();
+            var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
             var start = Volatile.Read(ref first);
             var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
-            return (enqueueRate, processRate);
+            var processed = Volatile.Read(ref done);
+            return (enqueueRate, processRate, processed == 0 ? TimeSpan.Zero : cpu / processed);
         }
 
         private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
