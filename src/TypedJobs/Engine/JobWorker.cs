@@ -41,6 +41,8 @@ internal sealed class JobWorker : BackgroundService
     private readonly CancellationTokenSource backgroundCts = new();
     private readonly int refillThreshold;
     private int released;
+    private int running;
+    private TaskCompletionSource? drained;
 
     public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
         LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger)
@@ -157,7 +159,7 @@ internal sealed class JobWorker : BackgroundService
     {
         lock (runningPerQueue)
         {
-            var free = worker.Concurrency - executions.Count;
+            var free = worker.Concurrency - running;
             if (free <= 0)
             {
                 return ([], 0, null, true);
@@ -201,9 +203,10 @@ internal sealed class JobWorker : BackgroundService
 
     private void Start(JobRecord job)
     {
-        var execution = new Execution(job);
+        var execution = new Execution(this, job);
         lock (runningPerQueue)
         {
+            running++;
             executions[job.Id] = execution;
             runningPerQueue[job.Queue] = runningPerQueue.GetValueOrDefault(job.Queue) + 1;
             runningPerTask[job.TaskName] = runningPerTask.GetValueOrDefault(job.TaskName) + 1;
@@ -211,7 +214,9 @@ internal sealed class JobWorker : BackgroundService
 
         leases[job.Id] = job.LeaseToken!.Value;
         localJobs.Add(job.Id, execution);
-        execution.Task = Task.Run(() => RunAsync(execution));
+        // Queued as its own work item (no Task.Run closure, wrapper and proxy task per job); shutdown waits for the
+        // running count to reach zero instead of for per-job tasks.
+        ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
     }
 
     private async Task RunAsync(Execution execution)
@@ -295,17 +300,27 @@ internal sealed class JobWorker : BackgroundService
             outcomes.Writer.TryWrite(outcome);
         }
 
+        bool empty;
+        int free;
         lock (runningPerQueue)
         {
             executions.TryRemove(job.Id, out _);
             runningPerQueue[job.Queue]--;
             runningPerTask[job.TaskName]--;
+            running--;
+            empty = running == 0;
+            free = worker.Concurrency - running;
         }
 
         execution.Dispose();
+        if (empty)
+        {
+            Volatile.Read(ref drained)?.TrySetResult();
+        }
+
         // Wake the producer once enough slots are free to make a claim worth a store call, so claims stay batched
         // under load; below that it is woken by the next finishing job (or at once when the worker runs dry).
-        if (worker.Concurrency - executions.Count >= refillThreshold || executions.IsEmpty)
+        if (free >= refillThreshold || empty)
         {
             slotFreed.Set();
         }
@@ -629,13 +644,18 @@ internal sealed class JobWorker : BackgroundService
 
     private async Task ShutdownAsync()
     {
-        var running = executions.Values.Select(e => e.Task!).Where(t => t is not null).ToArray();
-        if (running.Length == 0)
+        // The producer has stopped, so no job starts any more: wait for the running count to reach zero.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref drained, done);
+        lock (runningPerQueue)
         {
-            return;
+            if (running == 0)
+            {
+                return;
+            }
         }
 
-        var all = Task.WhenAll(running);
+        var all = done.Task;
         if (worker.ShutdownTimeout > TimeSpan.Zero)
         {
             using var cts = new CancellationTokenSource();
@@ -663,14 +683,12 @@ internal sealed class JobWorker : BackgroundService
         Shutdown,
     }
 
-    private sealed class Execution(JobRecord job) : IDisposable, ILocalJob
+    private sealed class Execution(JobWorker owner, JobRecord job) : IDisposable, ILocalJob, IThreadPoolWorkItem
     {
         private readonly CancellationTokenSource cts = new();
         private int reason;
 
         public JobRecord Job { get; } = job;
-
-        public Task? Task { get; set; }
 
         public CancellationToken Token => cts.Token;
 
@@ -691,6 +709,8 @@ internal sealed class JobWorker : BackgroundService
         }
 
         public void Dispose() => cts.Dispose();
+
+        void IThreadPoolWorkItem.Execute() => _ = owner.RunAsync(this);
 
         void ILocalJob.Cancel() => Cancel(StopReason.Cancelled);
     }
