@@ -84,8 +84,12 @@ internal sealed class JobClient(
             metrics.Cancelled.Add(1, TypedJobsMetrics.Tags(job.TaskName, job.Queue));
             hub.Publish(new JobEvent
             {
-                Kind = JobEventKind.Cancelled, JobId = id, TaskName = job.TaskName, Queue = job.Queue,
-                Attempt = job.Attempt, Timestamp = time.GetUtcNow(),
+                Kind = JobEventKind.Cancelled,
+                JobId = id,
+                TaskName = job.TaskName,
+                Queue = job.Queue,
+                Attempt = job.Attempt,
+                Timestamp = time.GetUtcNow(),
             });
         }
 
@@ -351,7 +355,10 @@ internal sealed class JobClient(
                 var insert = inserts[i];
                 hub.Publish(new JobEvent
                 {
-                    Kind = JobEventKind.Enqueued, JobId = outcome.Id, TaskName = insert.TaskName, Queue = insert.Queue,
+                    Kind = JobEventKind.Enqueued,
+                    JobId = outcome.Id,
+                    TaskName = insert.TaskName,
+                    Queue = insert.Queue,
                     Timestamp = now,
                 });
             }

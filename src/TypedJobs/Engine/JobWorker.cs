@@ -232,8 +232,13 @@ internal sealed class JobWorker : BackgroundService
         {
             hub.Publish(new JobEvent
             {
-                Kind = JobEventKind.Started, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt,
-                Timestamp = startedAt, WorkerId = workerId,
+                Kind = JobEventKind.Started,
+                JobId = job.Id,
+                TaskName = job.TaskName,
+                Queue = job.Queue,
+                Attempt = job.Attempt,
+                Timestamp = startedAt,
+                WorkerId = workerId,
             });
         }
 
@@ -465,8 +470,15 @@ internal sealed class JobWorker : BackgroundService
         var observed = hub.IsObserved(job.Id);
         JobEvent Event(JobEventKind kind) => new()
         {
-            Kind = kind, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now,
-            WorkerId = workerId, Error = o.Error, Duration = o.Duration,
+            Kind = kind,
+            JobId = job.Id,
+            TaskName = job.TaskName,
+            Queue = job.Queue,
+            Attempt = job.Attempt,
+            Timestamp = now,
+            WorkerId = workerId,
+            Error = o.Error,
+            Duration = o.Duration,
             Delay = kind is JobEventKind.Retried or JobEventKind.Snoozed ? o.Delay : null,
         };
 
