@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using TypedJobs.Storage;
 using TypedJobs.Storage.Memory;
 using TypedJobs.Tests.Support;
@@ -140,5 +141,54 @@ public class LeaseAndRescueTests
 
         Assert.Equal(2, await ran.Task);
         await host.WaitForStateAsync(orphan.Id, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task AnAttemptThatCrashesOutsideItsHandler_FreesItsSlot_AndIsRescuedLater()
+    {
+        var time = new FakeTimeProvider();
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var task = Tasks.Create("fragile", (p, _) =>
+        {
+            ran.Enqueue(p.Name);
+            return ValueTask.CompletedTask;
+        });
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task), w =>
+        {
+            w.Concurrency = 1;
+            w.LeaseDuration = TimeSpan.FromSeconds(30);
+            w.RescueInterval = TimeSpan.FromSeconds(5);
+        }, time: time, startWorker: true);
+        // An instrumentation listener that throws once, on the first attempt that starts.
+        var meter = host.Services.GetRequiredService<TypedJobs.Diagnostics.TypedJobsMetrics>().Meter;
+        var thrown = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "typedjobs.jobs.started")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (Interlocked.Exchange(ref thrown, 1) == 0)
+            {
+                throw new InvalidOperationException("listener bug");
+            }
+        });
+        listener.Start();
+
+        var crashed = await host.Client.EnqueueAsync(task, new TestPayload("first"));
+        await Eventually.TrueAsync(() => Volatile.Read(ref thrown) == 1, "the first attempt to crash");
+        var next = await host.Client.EnqueueAsync(task, new TestPayload("second"));
+
+        // The single slot was freed: the next job runs while the crashed one waits for its lease to expire.
+        await host.WaitForStateAsync(next, JobState.Succeeded);
+        Assert.Equal(JobState.Running, (await host.Client.GetJobAsync(crashed))!.State);
+        await host.WaitForStateAsync(crashed, JobState.Succeeded, () => time.Advance(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(["second", "first"], ran);
+        Assert.Equal(2, (await host.Client.GetJobAsync(crashed))!.Attempt);
     }
 }

@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Job {JobId} ({Task}) succeeded in {Duration}")]
     public static partial void JobSucceeded(ILogger logger, JobId jobId, string task, TimeSpan duration);
 
+    [LoggerMessage(11, LogLevel.Error, "The attempt of job {JobId} failed outside its handler; its lease is let go and the rescuer will return the job to its queue")]
+    public static partial void AttemptCrashed(ILogger logger, Exception exception, JobId jobId);
+
     [LoggerMessage(10, LogLevel.Information, "Maintenance pruned {Jobs} finished jobs, {Results} expired results and {Events} old events")]
     public static partial void Pruned(ILogger logger, int jobs, int results, int events);
 }

@@ -222,6 +222,33 @@ internal sealed class JobWorker : BackgroundService
     private async Task RunAsync(Execution execution)
     {
         var job = execution.Job;
+        var handedOff = false;
+        try
+        {
+            handedOff = await AttemptAsync(execution).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Only instrumentation or logging can get here (handler failures are outcomes). The lease is let go, so
+            // the rescuer returns the job to its queue once the lease expires.
+            Log.AttemptCrashed(logger, ex, job.Id);
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                leases.TryRemove(job.Id, out _);
+            }
+
+            localJobs.Remove(job.Id);
+            FreeSlot(execution);
+        }
+    }
+
+    /// <summary>Runs one attempt and hands its outcome to the completer; returns whether it did.</summary>
+    private async Task<bool> AttemptAsync(Execution execution)
+    {
+        var job = execution.Job;
         var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
         var startedAt = time.GetUtcNow();
         var startTimestamp = time.GetTimestamp();
@@ -294,17 +321,19 @@ internal sealed class JobWorker : BackgroundService
 
         metrics.Running.Add(-1, tags);
         metrics.Duration.Record(outcome.Duration.TotalSeconds, tags);
-        localJobs.Remove(job.Id);
         if (outcome.Kind is null)
         {
-            leases.TryRemove(job.Id, out _);
             Log.LeaseLost(logger, job.Id);
-        }
-        else
-        {
-            outcomes.Writer.TryWrite(outcome);
+            return false;
         }
 
+        return outcomes.Writer.TryWrite(outcome);
+    }
+
+    /// <summary>Frees the execution's slot; always runs, whatever happened to the attempt.</summary>
+    private void FreeSlot(Execution execution)
+    {
+        var job = execution.Job;
         bool empty;
         int free;
         lock (runningPerQueue)
