@@ -192,10 +192,12 @@ internal sealed partial class SqliteWriter : IDisposable
                 }
                 catch (Exception ex)
                 {
+                    // Fail the caller first: the savepoint rollback can itself throw when SQLite already rolled back
+                    // the whole transaction (disk full, I/O error), and the caller must never be left waiting.
                     failed[i] = true;
+                    batch[i].Fail(ex);
                     transaction.Rollback("op");
                     transaction.Release("op");
-                    batch[i].Fail(ex);
                 }
             }
 
