@@ -179,4 +179,34 @@ public class AdminTests
         Assert.Same(jobs, host.Services.GetRequiredService<IJobStore>());
         await host.StopAsync();
     }
+
+    [Fact]
+    public async Task WaitingForJobs_LeavesNoWaiterBehind_HoweverTheWaitEnds()
+    {
+        var task = Tasks.Create("waited", (_, _) => ValueTask.CompletedTask);
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task));
+        var hub = host.Services.GetRequiredService<TypedJobs.Events.JobEventHub>();
+
+        // Ended by the in-process event.
+        var local = await host.Client.EnqueueAsync(task, new TestPayload("a"));
+        await host.Client.WaitForCompletionAsync(local).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        // Already finished at the first read.
+        await host.Client.WaitForCompletionAsync(local);
+        await host.Client.WaitForCompletionAsync(local);
+        Assert.Equal(0, hub.WaitedJobs);
+
+        // Finished by another process (straight through the store, no event here): seen by polling.
+        var remote = JobId.New();
+        await host.Storage.QueuesPauseAsync("elsewhere", default);
+        await host.Storage.JobsInsertAsync(new JobsInsertParams([
+            new JobInsert { Id = remote, TaskName = "waited", Queue = "elsewhere", Payload = "{}"u8.ToArray() },
+        ]), default);
+        var wait = host.Client.WaitForCompletionAsync(remote).AsTask();
+        await Eventually.TrueAsync(() => hub.WaitedJobs == 1, "the waiter to register");
+        await host.Storage.JobsCancelAsync(remote, default);
+        await Eventually.TrueAsync(() => wait.IsCompleted, "the poll to see the cancellation", tick: () => host.Time.Advance(TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(JobState.Cancelled, (await wait).State);
+        Assert.Equal(0, hub.WaitedJobs);
+    }
 }

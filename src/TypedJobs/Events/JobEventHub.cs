@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TypedJobs.Diagnostics;
@@ -16,7 +15,9 @@ internal sealed class JobEventHub : IAsyncDisposable
     private readonly IJobEventObserver[] observers;
     private readonly IEventStore? eventStore;
     private readonly ILogger logger;
-    private readonly ConcurrentDictionary<JobId, TaskCompletionSource<JobState>> waiters = new();
+    // Callers waiting in this process for a job to finish, counted per job so the entry goes when the last one leaves.
+    private readonly Dictionary<JobId, Waiter> waiters = [];
+    private int waiterCount;
     private readonly Channel<JobEvent>? channel;
     private readonly Task? loop;
 
@@ -33,27 +34,83 @@ internal sealed class JobEventHub : IAsyncDisposable
     }
 
     /// <summary>Whether an event about <paramref name="id"/> would reach anyone (lets hot paths skip building it).</summary>
-    public bool IsObserved(JobId id) => channel is not null || (!waiters.IsEmpty && waiters.ContainsKey(id));
+    public bool IsObserved(JobId id)
+    {
+        if (channel is not null)
+        {
+            return true;
+        }
+
+        if (Volatile.Read(ref waiterCount) == 0)
+        {
+            return false;
+        }
+
+        lock (waiters)
+        {
+            return waiters.ContainsKey(id);
+        }
+    }
+
+    /// <summary>How many jobs have callers waiting on them (for tests).</summary>
+    internal int WaitedJobs
+    {
+        get
+        {
+            lock (waiters)
+            {
+                return waiters.Count;
+            }
+        }
+    }
 
     public void Publish(JobEvent jobEvent)
     {
-        if (!waiters.IsEmpty && FinalState(jobEvent) is { } state && waiters.TryRemove(jobEvent.JobId, out var waiter))
+        if (Volatile.Read(ref waiterCount) != 0 && FinalState(jobEvent) is { } state)
         {
-            waiter.TrySetResult(state);
+            Waiter? waiter;
+            lock (waiters)
+            {
+                if (waiters.Remove(jobEvent.JobId, out waiter))
+                {
+                    waiterCount = waiters.Count;
+                }
+            }
+
+            waiter?.Source.TrySetResult(state);
         }
 
         channel?.Writer.TryWrite(jobEvent);
     }
 
     /// <summary>A task that completes when the job reaches a final state in this process (or is deleted or cancelled here).</summary>
-    public Task<JobState> WaitForFinalAsync(JobId id) =>
-        waiters.GetOrAdd(id, static _ => new TaskCompletionSource<JobState>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task<JobState> WaitForFinalAsync(JobId id)
+    {
+        lock (waiters)
+        {
+            if (!waiters.TryGetValue(id, out var waiter))
+            {
+                waiter = new Waiter();
+                waiters.Add(id, waiter);
+                waiterCount = waiters.Count;
+            }
 
+            waiter.Count++;
+            return waiter.Source.Task;
+        }
+    }
+
+    /// <summary>Ends one caller's wait started with <see cref="WaitForFinalAsync"/>; call it exactly once per wait.</summary>
     public void StopWaiting(JobId id, Task<JobState> task)
     {
-        if (waiters.TryGetValue(id, out var waiter) && waiter.Task == task && task.IsCompleted)
+        lock (waiters)
         {
-            waiters.TryRemove(id, out _);
+            // The entry may already be gone (the job finished) or belong to later callers: only count down our own.
+            if (waiters.TryGetValue(id, out var waiter) && waiter.Source.Task == task && --waiter.Count == 0)
+            {
+                waiters.Remove(id);
+                waiterCount = waiters.Count;
+            }
         }
     }
 
@@ -114,5 +171,12 @@ internal sealed class JobEventHub : IAsyncDisposable
 
             batch.Clear();
         }
+    }
+
+    private sealed class Waiter
+    {
+        public TaskCompletionSource<JobState> Source { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count { get; set; }
     }
 }
