@@ -102,7 +102,11 @@ internal sealed class JobWorker : BackgroundService
             var (claims, total, taskLimits, constrained) = Capacity();
             if (total == 0)
             {
-                await slotWait.WaitAsync(stopping).ConfigureAwait(false);
+                // Every slot is busy (or every queue at its cap). A freed slot wakes the producer once enough are free
+                // for a batched claim; the poll bounds how long a single free slot can sit idle behind long jobs.
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                await Task.WhenAny(slotWait, Task.Delay(worker.PollInterval, time, idle.Token)).ConfigureAwait(false);
+                await idle.CancelAsync().ConfigureAwait(false);
                 continue;
             }
 
@@ -123,7 +127,11 @@ internal sealed class JobWorker : BackgroundService
                     TaskLimits = taskLimits,
                 }, CancellationToken.None).ConfigureAwait(false); // never abandon a claim half-way: its jobs would sit leased until rescued
             }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
             {
                 Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsClaimAsync));
                 await Task.Delay(worker.PollInterval, time, stopping).ConfigureAwait(false);
@@ -237,10 +245,10 @@ internal sealed class JobWorker : BackgroundService
         {
             if (!handedOff)
             {
-                leases.TryRemove(job.Id, out _);
+                ForgetLease(job);
             }
 
-            localJobs.Remove(job.Id);
+            localJobs.Remove(job.Id, execution);
             FreeSlot(execution);
         }
     }
@@ -330,6 +338,9 @@ internal sealed class JobWorker : BackgroundService
         return outcomes.Writer.TryWrite(outcome);
     }
 
+    /// <summary>Stops extending the lease of this claim of <paramref name="job"/> (not of a later claim of the same job).</summary>
+    private void ForgetLease(JobRecord job) => leases.TryRemove(KeyValuePair.Create(job.Id, job.LeaseToken!.Value));
+
     /// <summary>Frees the execution's slot; always runs, whatever happened to the attempt.</summary>
     private void FreeSlot(Execution execution)
     {
@@ -338,7 +349,7 @@ internal sealed class JobWorker : BackgroundService
         int free;
         lock (runningPerQueue)
         {
-            executions.TryRemove(job.Id, out _);
+            executions.TryRemove(KeyValuePair.Create(job.Id, execution));
             runningPerQueue[job.Queue]--;
             runningPerTask[job.TaskName]--;
             running--;
@@ -354,7 +365,9 @@ internal sealed class JobWorker : BackgroundService
 
         // Wake the producer once enough slots are free to make a claim worth a store call, so claims stay batched
         // under load; below that it is woken by the next finishing job (or at once when the worker runs dry).
-        if (free >= refillThreshold || empty)
+        // A job of a capped queue or task wakes it at once: its slot may be the one a waiting job of that cap needs.
+        if (free >= refillThreshold || empty || worker.QueueConcurrency.ContainsKey(job.Queue)
+            || (registry.TryGet(job.TaskName, out var task) && task.Settings.MaxConcurrency > 0))
         {
             slotFreed.Set();
         }
@@ -439,7 +452,9 @@ internal sealed class JobWorker : BackgroundService
         {
             var o = batch[i];
             completions[i] = new JobCompletion { Id = o.Job.Id, LeaseToken = o.Job.LeaseToken!.Value, Kind = o.Kind!.Value, Delay = o.Delay, Error = o.Error };
-            if (o.Result is not null)
+            // A result is written only while this worker still holds the lease, so a run whose lease was lost (and
+            // that another worker may have re-run) never overwrites the current result.
+            if (o.Result is not null && leases.TryGetValue(o.Job.Id, out var held) && held == o.Job.LeaseToken)
             {
                 results.Add(new ResultWrite(o.Job.Id, o.Result, o.Task?.Settings.ResultRetention ?? options.ResultRetention));
             }
@@ -470,7 +485,7 @@ internal sealed class JobWorker : BackgroundService
                 Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsCompleteAsync));
                 foreach (var o in batch)
                 {
-                    leases.TryRemove(o.Job.Id, out _);
+                    ForgetLease(o.Job);
                 }
 
                 return;
@@ -481,7 +496,7 @@ internal sealed class JobWorker : BackgroundService
         for (var i = 0; i < batch.Count; i++)
         {
             var o = batch[i];
-            leases.TryRemove(o.Job.Id, out _);
+            ForgetLease(o.Job);
             if (!written.Applied[i])
             {
                 Log.LeaseLost(logger, o.Job.Id);
@@ -570,9 +585,11 @@ internal sealed class JobWorker : BackgroundService
                     .ConfigureAwait(false);
                 foreach (var id in result.Lost)
                 {
-                    if (executions.TryGetValue(id, out var execution))
+                    // Only the run that held the reported lease: the same job may have been claimed again since.
+                    var sent = Array.Find(held, l => l.Id == id).LeaseToken;
+                    if (executions.TryGetValue(id, out var execution) && execution.Job.LeaseToken == sent)
                     {
-                        leases.TryRemove(id, out _);
+                        ForgetLease(execution.Job);
                         execution.Cancel(StopReason.LeaseLost);
                     }
                 }

@@ -9,7 +9,8 @@ internal sealed class LocalJobs
 
     public void Add(JobId id, ILocalJob job) => running[id] = job;
 
-    public void Remove(JobId id) => running.TryRemove(id, out _);
+    /// <summary>Removes <paramref name="job"/> only: a later run of the same job id in this process stays registered.</summary>
+    public void Remove(JobId id, ILocalJob job) => running.TryRemove(KeyValuePair.Create(id, job));
 
     public bool Cancel(JobId id)
     {
