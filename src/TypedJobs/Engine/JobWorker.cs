@@ -40,6 +40,9 @@ internal sealed class JobWorker : BackgroundService
     private readonly AsyncSignal slotFreed = new();
     private readonly CancellationTokenSource backgroundCts = new();
     private readonly int refillThreshold;
+
+    // Tasks with a per-worker MaxConcurrency (name → limit), computed once: the registry never changes.
+    private readonly Dictionary<string, int> cappedTasks;
     private int released;
     private int running;
     private TaskCompletionSource? drained;
@@ -60,6 +63,8 @@ internal sealed class JobWorker : BackgroundService
         this.logger = logger;
         workerId = worker.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
         queueNames = worker.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        cappedTasks = registry.Tasks.Where(t => t.Settings.MaxConcurrency > 0)
+            .ToDictionary(t => t.Name, t => t.Settings.MaxConcurrency, StringComparer.Ordinal);
         refillThreshold = Math.Max(1, worker.Concurrency / 8);
     }
 
@@ -195,14 +200,11 @@ internal sealed class JobWorker : BackgroundService
 
             total = Math.Min(total, free);
             Dictionary<string, int>? taskLimits = null;
-            foreach (var task in registry.Tasks)
+            foreach (var (task, limit) in cappedTasks)
             {
-                if (task.Settings.MaxConcurrency > 0)
-                {
-                    taskLimits ??= new(StringComparer.Ordinal);
-                    taskLimits[task.Name] = Math.Max(0, task.Settings.MaxConcurrency - runningPerTask.GetValueOrDefault(task.Name));
-                    constrained |= taskLimits[task.Name] < free;
-                }
+                taskLimits ??= new(StringComparer.Ordinal);
+                taskLimits[task] = Math.Max(0, limit - runningPerTask.GetValueOrDefault(task));
+                constrained |= taskLimits[task] < free;
             }
 
             return (claims.ToArray(), total, taskLimits, constrained);
@@ -367,7 +369,7 @@ internal sealed class JobWorker : BackgroundService
         // under load; below that it is woken by the next finishing job (or at once when the worker runs dry).
         // A job of a capped queue or task wakes it at once: its slot may be the one a waiting job of that cap needs.
         if (free >= refillThreshold || empty || worker.QueueConcurrency.ContainsKey(job.Queue)
-            || (registry.TryGet(job.TaskName, out var task) && task.Settings.MaxConcurrency > 0))
+            || cappedTasks.ContainsKey(job.TaskName))
         {
             slotFreed.Set();
         }
