@@ -214,15 +214,42 @@ internal sealed class JsonEmitter
         w.Close();
     }
 
+    /// <summary>Opens <c>WriteXxx(writer, value)</c>, writing <c>null</c> for a null reference first.</summary>
+    private static void OpenWriter(CodeWriter w, string name, string inType, bool nullable)
+    {
+        w.Open("private static void Write" + name + "(" + Json + ".Utf8JsonWriter writer, " + inType + " value)");
+        if (nullable)
+        {
+            w.Open("if (value is null)");
+            w.Line("writer.WriteNullValue();");
+            w.Line("return;");
+            w.Close();
+            w.Line();
+        }
+    }
+
+    /// <summary>Opens <c>ReadXxx(ref reader)</c>: a JSON null reads as null, any token but <paramref name="startToken"/> is an error.</summary>
+    private void OpenReader(CodeWriter w, TypeShape shape, string name, bool nullable, string startToken, string jsonKind)
+    {
+        w.Open("private static " + shape.Type + " Read" + name + "(ref " + Json + ".Utf8JsonReader reader)");
+        if (nullable)
+        {
+            w.Open("if (reader.TokenType == " + Json + ".JsonTokenType.Null)");
+            w.Line("return null!;");
+            w.Close();
+            w.Line();
+        }
+
+        w.Open("if (reader.TokenType != " + Json + ".JsonTokenType." + startToken + ")");
+        w.Line("throw new " + Json + ".JsonException(" + Names.Literal("Expected a JSON " + jsonKind + " for " + Display(shape) + ".") + ");");
+        w.Close();
+        w.Line();
+    }
+
     private void EmitList(CodeWriter w, TypeShape shape, string name, string inType)
     {
         var element = shape.ElementType!;
-        w.Open("private static void Write" + name + "(" + Json + ".Utf8JsonWriter writer, " + inType + " value)");
-        w.Open("if (value is null)");
-        w.Line("writer.WriteNullValue();");
-        w.Line("return;");
-        w.Close();
-        w.Line();
+        OpenWriter(w, name, inType, nullable: true);
         w.Line("writer.WriteStartArray();");
         w.Open("foreach (var item in value)");
         w.Line(Write(shape.ElementKey!, "item"));
@@ -231,15 +258,7 @@ internal sealed class JsonEmitter
         w.Line("writer.WriteEndArray();");
         w.Close();
         w.Line();
-        w.Open("private static " + shape.Type + " Read" + name + "(ref " + Json + ".Utf8JsonReader reader)");
-        w.Open("if (reader.TokenType == " + Json + ".JsonTokenType.Null)");
-        w.Line("return null!;");
-        w.Close();
-        w.Line();
-        w.Open("if (reader.TokenType != " + Json + ".JsonTokenType.StartArray)");
-        w.Line("throw new " + Json + ".JsonException(" + Names.Literal("Expected a JSON array for " + Display(shape) + ".") + ");");
-        w.Close();
-        w.Line();
+        OpenReader(w, shape, name, nullable: true, "StartArray", "array");
         w.Line("var items = new global::System.Collections.Generic.List<" + element + ">();");
         w.Open("while (reader.Read() && reader.TokenType != " + Json + ".JsonTokenType.EndArray)");
         w.Line("items.Add(" + Read(shape.ElementKey!) + ");");
@@ -252,12 +271,7 @@ internal sealed class JsonEmitter
     private void EmitDictionary(CodeWriter w, TypeShape shape, string name, string inType)
     {
         var element = shape.ElementType!;
-        w.Open("private static void Write" + name + "(" + Json + ".Utf8JsonWriter writer, " + inType + " value)");
-        w.Open("if (value is null)");
-        w.Line("writer.WriteNullValue();");
-        w.Line("return;");
-        w.Close();
-        w.Line();
+        OpenWriter(w, name, inType, nullable: true);
         w.Line("writer.WriteStartObject();");
         w.Open("foreach (var pair in value)");
         w.Line("writer.WritePropertyName(pair.Key);");
@@ -267,15 +281,7 @@ internal sealed class JsonEmitter
         w.Line("writer.WriteEndObject();");
         w.Close();
         w.Line();
-        w.Open("private static " + shape.Type + " Read" + name + "(ref " + Json + ".Utf8JsonReader reader)");
-        w.Open("if (reader.TokenType == " + Json + ".JsonTokenType.Null)");
-        w.Line("return null!;");
-        w.Close();
-        w.Line();
-        w.Open("if (reader.TokenType != " + Json + ".JsonTokenType.StartObject)");
-        w.Line("throw new " + Json + ".JsonException(" + Names.Literal("Expected a JSON object for " + Display(shape) + ".") + ");");
-        w.Close();
-        w.Line();
+        OpenReader(w, shape, name, nullable: true, "StartObject", "object");
         w.Line("var items = new global::System.Collections.Generic.Dictionary<string, " + element + ">(global::System.StringComparer.Ordinal);");
         w.Open("while (reader.Read() && reader.TokenType != " + Json + ".JsonTokenType.EndObject)");
         w.Line("var key = reader.GetString()!;");
@@ -290,15 +296,7 @@ internal sealed class JsonEmitter
     private void EmitObject(CodeWriter w, TypeShape shape, string name, string inType)
     {
         var members = shape.Members;
-        w.Open("private static void Write" + name + "(" + Json + ".Utf8JsonWriter writer, " + inType + " value)");
-        if (!shape.IsValueType)
-        {
-            w.Open("if (value is null)");
-            w.Line("writer.WriteNullValue();");
-            w.Line("return;");
-            w.Close();
-            w.Line();
-        }
+        OpenWriter(w, name, inType, nullable: !shape.IsValueType);
 
         w.Line("writer.WriteStartObject();");
         foreach (var member in members)
@@ -311,19 +309,7 @@ internal sealed class JsonEmitter
         w.Close();
         w.Line();
 
-        w.Open("private static " + shape.Type + " Read" + name + "(ref " + Json + ".Utf8JsonReader reader)");
-        if (!shape.IsValueType)
-        {
-            w.Open("if (reader.TokenType == " + Json + ".JsonTokenType.Null)");
-            w.Line("return null!;");
-            w.Close();
-            w.Line();
-        }
-
-        w.Open("if (reader.TokenType != " + Json + ".JsonTokenType.StartObject)");
-        w.Line("throw new " + Json + ".JsonException(" + Names.Literal("Expected a JSON object for " + Display(shape) + ".") + ");");
-        w.Close();
-        w.Line();
+        OpenReader(w, shape, name, nullable: !shape.IsValueType, "StartObject", "object");
         for (var i = 0; i < members.Count; i++)
         {
             var member = members[i];
