@@ -16,7 +16,9 @@ using TypedJobs;
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var typedJobs = builder.Configuration.GetSection("TypedJobs");
 var settings = builder.Configuration.GetSection("AotWorker").Get<AotWorkerSettings>() ?? new AotWorkerSettings();
-builder.Services.AddTypedJobs(typedJobs, o => o.UseConnectionUrl(typedJobs["Storage"] ?? "sqlite:aotworker.db"))
+// Storage comes from TypedJobs:Storage alone (a relative sqlite: path resolves against the content root); the SQLite
+// provider is found through the package reference, with no code.
+builder.Services.AddTypedJobs(typedJobs)
     .AddWorker(typedJobs.GetSection("Worker"));
 
 using var host = builder.Build();

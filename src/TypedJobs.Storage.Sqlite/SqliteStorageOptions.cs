@@ -39,8 +39,22 @@ public sealed class SqliteStorageOptions
     /// <summary>The <c>synchronous</c> pragma of the writer. Default <see cref="SqliteSynchronous.Full"/>.</summary>
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
 
-    /// <summary>How long a statement waits for another process's write lock before failing. Default 30 seconds.</summary>
-    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a statement of the hot path (claims, completions, lease extensions) waits for another process's write lock
+    /// before failing. Keep it well below the workers' lease duration, so a worker that cannot write learns it while
+    /// its leases still hold. Default 5 seconds.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long schema creation and migrations wait for another process's write lock. Default 60 seconds.</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Whether initialization also applies contract migrations (ones that remove what workers of an older version
+    /// rely on) to an existing database. Leave it off during a rolling deploy and run <c>typedjobs migrate</c> once every
+    /// worker is upgraded; a new database gets every migration at once. Default <see langword="false"/>.
+    /// </summary>
+    public bool ApplyContractMigrations { get; set; }
 
     /// <summary>The most write operations grouped into one transaction by the writer. Default 256.</summary>
     public int MaxWriteBatch { get; set; } = 256;
@@ -67,6 +81,11 @@ public sealed class SqliteStorageOptions
         if (BusyTimeout < TimeSpan.Zero || BusyTimeout > TimeSpan.FromHours(1))
         {
             throw Fail(nameof(BusyTimeout), BusyTimeout, "must be between 00:00:00 and 01:00:00");
+        }
+
+        if (MigrationTimeout < TimeSpan.Zero || MigrationTimeout > TimeSpan.FromHours(1))
+        {
+            throw Fail(nameof(MigrationTimeout), MigrationTimeout, "must be between 00:00:00 and 01:00:00");
         }
 
         if (MaxWriteBatch is < 1 or > 10_000)

@@ -37,6 +37,8 @@ public static class SqliteTypedJobsOptionsExtensions
         ArgumentNullException.ThrowIfNull(settings);
         var frozen = settings.Clone();
         frozen.Validate();
+        // Lets the other roles name sqlite: URLs in configuration even in a host the source generator did not see.
+        options.AddStorageProvider(new SqliteStorageProvider());
         return options.UseStorage(sp =>
         {
             var storage = new SqliteStorage(frozen, sp.GetService<TimeProvider>(),
@@ -45,23 +47,5 @@ public static class SqliteTypedJobsOptionsExtensions
             sp.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(storage.Dispose);
             return storage;
         });
-    }
-
-    /// <summary>
-    /// Chooses storage from a URL, as written in configuration (<c>TypedJobs:Storage</c>):
-    /// <list type="bullet">
-    /// <item><c>sqlite:jobs.db</c> — a file relative to the working directory;</item>
-    /// <item><c>sqlite:///var/lib/app/jobs.db</c> — an absolute path;</item>
-    /// <item>query settings: <c>?synchronous=normal&amp;busy_timeout=5000&amp;table_prefix=app_&amp;max_write_batch=128</c>;</item>
-    /// <item><c>memory:</c> — the in-process store (<see cref="TypedJobsOptions.UseInMemory()"/>).</item>
-    /// </list>
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The URL or one of its settings is invalid; the message names the key and the valid values.</exception>
-    public static TypedJobsOptions UseConnectionUrl(this TypedJobsOptions options, string url)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(url);
-        var parsed = StorageUrl.Parse(url);
-        return parsed is null ? options.UseInMemory() : options.UseSqlite(parsed);
     }
 }

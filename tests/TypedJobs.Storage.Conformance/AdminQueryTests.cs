@@ -4,14 +4,14 @@ namespace TypedJobs.Storage.Conformance;
 public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
     where TFactory : IStorageFactory, new()
 {
-    private Task<JobsListResult> ListAsync(JobsListParams parameters) => Jobs.JobsListAsync(parameters, Ct).AsTask();
+    private Task<JobsListResult> ListAsync(JobsListParams parameters) => Admin.JobsListAsync(parameters, Ct).AsTask();
 
     [Fact]
     public async Task Get_MissingJob_ReturnsNull()
     {
         await InsertOneAsync(NewJob());
 
-        Assert.Null(await Jobs.JobsGetAsync(JobId.New(), Ct));
+        Assert.Null(await FindAsync(JobId.New()));
     }
 
     [Fact]
@@ -37,10 +37,10 @@ public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
         await InsertOneAsync(NewJob("b", "t1"));
         await InsertOneAsync(NewJob("a", "t1", delay: TimeSpan.FromMinutes(1)));
 
-        var byAll = await ListAsync(new JobsListParams { Queue = "a", TaskName = "t1", State = JobState.Ready });
-        var byQueue = await ListAsync(new JobsListParams { Queue = "a" });
-        var byTask = await ListAsync(new JobsListParams { TaskName = "t1" });
-        var none = await ListAsync(new JobsListParams { Queue = "a", State = JobState.Dead });
+        var byAll = await ListAsync(new JobsListParams { Filter = new() { Queue = "a", TaskName = "t1", State = JobState.Ready } });
+        var byQueue = await ListAsync(new JobsListParams { Filter = new() { Queue = "a" } });
+        var byTask = await ListAsync(new JobsListParams { Filter = new() { TaskName = "t1" } });
+        var none = await ListAsync(new JobsListParams { Filter = new() { Queue = "a", State = JobState.Dead } });
 
         Assert.Equal(match, Assert.Single(byAll.Jobs).Id);
         Assert.Equal(3, byQueue.Jobs.Count);
@@ -55,8 +55,8 @@ public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
         var later = await InsertOneAsync(NewJob(delay: TimeSpan.FromHours(1)));
         Clock.Advance(TimeSpan.FromSeconds(10));
 
-        var ready = await ListAsync(new JobsListParams { State = JobState.Ready });
-        var scheduled = await ListAsync(new JobsListParams { State = JobState.Scheduled });
+        var ready = await ListAsync(new JobsListParams { Filter = new() { State = JobState.Ready } });
+        var scheduled = await ListAsync(new JobsListParams { Filter = new() { State = JobState.Scheduled } });
 
         Assert.Equal(soon, Assert.Single(ready.Jobs).Id);
         Assert.Equal(JobState.Ready, ready.Jobs[0].State);
@@ -98,8 +98,8 @@ public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
             }
         }
 
-        var first = await ListAsync(new JobsListParams { Queue = "wanted", Limit = 2 });
-        var second = await ListAsync(new JobsListParams { Queue = "wanted", Limit = 2, Cursor = first.NextCursor });
+        var first = await ListAsync(new JobsListParams { Filter = new() { Queue = "wanted" }, Limit = 2 });
+        var second = await ListAsync(new JobsListParams { Filter = new() { Queue = "wanted" }, Limit = 2, Cursor = first.NextCursor });
 
         Assert.NotNull(first.NextCursor);
         Assert.Equal(Enumerable.Reverse(wanted), first.Jobs.Concat(second.Jobs).Select(j => j.Id));
@@ -125,7 +125,7 @@ public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
         await InsertManyAsync(2);
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
-            await Jobs.JobsListAsync(new JobsListParams { Cursor = "not a cursor" }, Ct));
+            await Admin.JobsListAsync(new JobsListParams { Cursor = "not a cursor" }, Ct));
     }
 
     [Fact]
@@ -183,9 +183,9 @@ public abstract class AdminQueryTests<TFactory> : StorageTestBase<TFactory>
         await InsertOneAsync(NewJob("a"));
         var gone = await InsertOneAsync(NewJob("c"));
         await InsertOneAsync(NewJob("B"));
-        await Jobs.JobsDeleteAsync(gone, Ct);
+        await DeleteJobAsync(gone);
 
-        var names = (await Jobs.QueuesListAsync(Ct)).Select(q => q.Name);
+        var names = (await QueuesAsync()).Select(q => q.Name);
 
         Assert.Equal(["B", "a", "b"], names);
     }

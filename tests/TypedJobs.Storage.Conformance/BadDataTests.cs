@@ -16,8 +16,8 @@ public abstract class BadDataTests<TFactory> : StorageTestBase<TFactory>
 
         var claimed = await ClaimAsync(10);
         var badClaim = claimed.Single(j => j.Id == bad.Id);
-        Assert.True(await CompleteAsync(badClaim, CompletionKind.Dead, error: "Unknown task 'no-such-task'."));
-        Assert.True(await CompleteAsync(claimed.Single(j => j.Id == good.Id), CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(badClaim, JobState.Dead, error: "Unknown task 'no-such-task'."));
+        Assert.True(await CompleteAsync(claimed.Single(j => j.Id == good.Id), JobState.Succeeded));
 
         Assert.Equal(new byte[] { 0xFF, 0xFE, 0x00, 0x7B }, badClaim.Payload);
         var stored = await GetAsync(bad.Id);
@@ -50,9 +50,9 @@ public abstract class BadDataTests<TFactory> : StorageTestBase<TFactory>
         var id = await InsertOneAsync(NewJob(queue, task, uniqueKey: key));
 
         var job = await ClaimOneAsync(queue);
-        Assert.True(await CompleteAsync(job, CompletionKind.Retry, TimeSpan.Zero, error));
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.Zero, error));
         var stored = await GetAsync(id);
-        var listed = await Jobs.JobsListAsync(new JobsListParams { Queue = queue, TaskName = task }, Ct);
+        var listed = await Admin.JobsListAsync(new JobsListParams { Filter = new() { Queue = queue, TaskName = task } }, Ct);
 
         Assert.Equal(task, stored.TaskName);
         Assert.Equal(queue, stored.Queue);

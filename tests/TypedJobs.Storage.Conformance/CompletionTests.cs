@@ -1,6 +1,10 @@
 namespace TypedJobs.Storage.Conformance;
 
-/// <summary>Outcomes of attempts (succeed, retry, dead, cancel, snooze, release) and operator actions on jobs.</summary>
+/// <summary>
+/// Decided completions applied by the store (target state, delay from the store's clock, attempt adjustment, error,
+/// result) and operator actions on jobs. The engine's transitions (success, retry, dead, snooze, release) map to these
+/// values; the store applies them without interpreting what they mean.
+/// </summary>
 public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     where TFactory : IStorageFactory, new()
 {
@@ -17,7 +21,7 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
         var job = await RunningJobAsync();
         Clock.Advance(TimeSpan.FromSeconds(2));
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(job, JobState.Succeeded));
         var stored = await GetAsync(job.Id);
 
         Assert.Equal(JobState.Succeeded, stored.State);
@@ -29,11 +33,11 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
-    public async Task Retry_SchedulesTheJobAfterTheDelayAndKeepsTheAttempt()
+    public async Task Waiting_WithDelayAndError_SchedulesTheJobAfterTheDelayAndKeepsTheAttempt()
     {
         var job = await RunningJobAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Retry, TimeSpan.FromSeconds(5), "boom"));
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.FromSeconds(5), "boom", failed: true));
         var waiting = await GetAsync(job.Id);
         var early = await ClaimAsync();
         Clock.Advance(TimeSpan.FromSeconds(5));
@@ -50,11 +54,11 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
-    public async Task Retry_WithoutDelay_IsReadyAtOnce()
+    public async Task Waiting_WithZeroDelay_IsReadyAtOnce()
     {
         var job = await RunningJobAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Retry, TimeSpan.Zero, "boom"));
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.Zero, "boom", failed: true));
 
         Assert.Equal(JobState.Ready, (await GetAsync(job.Id)).State);
         Assert.Equal(job.Id, (await ClaimOneAsync()).Id);
@@ -65,7 +69,7 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var job = await RunningJobAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Dead, error: "permanent"));
+        Assert.True(await CompleteAsync(job, JobState.Dead, error: "permanent", failed: true));
         var stored = await GetAsync(job.Id);
 
         Assert.Equal(JobState.Dead, stored.State);
@@ -79,7 +83,7 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var job = await RunningJobAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Cancelled, error: "stopped"));
+        Assert.True(await CompleteAsync(job, JobState.Cancelled, error: "stopped"));
 
         var stored = await GetAsync(job.Id);
         Assert.Equal(JobState.Cancelled, stored.State);
@@ -87,11 +91,11 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
-    public async Task Snooze_GivesTheAttemptBackAndWaitsForTheDelay()
+    public async Task Waiting_GivingTheAttemptBack_WaitsForTheDelayAndKeepsTheLastError()
     {
         var job = await RunningJobAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Snooze, TimeSpan.FromMinutes(1)));
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.FromMinutes(1), attemptDelta: -1));
         var stored = await GetAsync(job.Id);
         Clock.Advance(TimeSpan.FromMinutes(1));
         var again = await ClaimOneAsync();
@@ -104,12 +108,12 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
-    public async Task Release_ReturnsTheJobToReadyAndGivesTheAttemptBack()
+    public async Task Waiting_WithoutDelay_KeepsTheDueTime_AndGivesTheAttemptBack()
     {
         var job = await RunningJobAsync();
         Clock.Advance(TimeSpan.FromSeconds(5));
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Release));
+        Assert.True(await CompleteAsync(job, JobState.Ready, delay: null, attemptDelta: -1));
         var stored = await GetAsync(job.Id);
         var again = await ClaimOneAsync();
 
@@ -125,9 +129,9 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var id = await InsertOneAsync(NewJob());
 
-        var result = await Jobs.JobsCancelAsync(id, Ct);
+        var result = await CancelJobAsync(id);
 
-        Assert.Equal(new JobCancelResult(true, true, JobState.Ready), result);
+        Assert.Equal((true, true, JobState.Ready, "task"), (result.Found, result.Cancelled, result.PreviousState, result.TaskName));
         Assert.Equal(JobState.Cancelled, (await GetAsync(id)).State);
         Assert.Equal(Now, (await GetAsync(id)).FinishedAt);
         Assert.Empty(await ClaimAsync());
@@ -138,10 +142,10 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var id = await InsertOneAsync(NewJob(delay: TimeSpan.FromMinutes(1)));
 
-        var result = await Jobs.JobsCancelAsync(id, Ct);
+        var result = await CancelJobAsync(id);
         Clock.Advance(TimeSpan.FromMinutes(2));
 
-        Assert.Equal(new JobCancelResult(true, true, JobState.Scheduled), result);
+        Assert.Equal((true, true, JobState.Scheduled), (result.Found, result.Cancelled, result.PreviousState));
         Assert.Empty(await ClaimAsync());
     }
 
@@ -150,11 +154,11 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var job = await RunningJobAsync();
 
-        var result = await Jobs.JobsCancelAsync(job.Id, Ct);
-        var extend = await Jobs.LeasesExtendAsync(new LeasesExtendParams("worker-1", [new JobLease(job.Id, job.LeaseToken!.Value)], Lease), Ct);
+        var result = await CancelJobAsync(job.Id);
+        var extend = await Jobs.LeasesExtendAsync(new LeasesExtendParams("worker-1", [new JobLease(job.Ref, job.LeaseToken!.Value)], Lease), Ct);
 
-        Assert.Equal(new JobCancelResult(true, true, JobState.Running), result);
-        Assert.Equal([job.Id], extend.Lost);
+        Assert.Equal((true, true, JobState.Running, 1), (result.Found, result.Cancelled, result.PreviousState, result.Attempt));
+        Assert.Equal([job.Ref], extend.Lost.Select(l => l.Job));
         Assert.Null((await GetAsync(job.Id)).LeaseToken);
     }
 
@@ -163,16 +167,16 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     {
         var id = await FinishedJobAsync(JobState.Succeeded);
 
-        var result = await Jobs.JobsCancelAsync(id, Ct);
+        var result = await CancelJobAsync(id);
 
-        Assert.Equal(new JobCancelResult(true, false, JobState.Succeeded), result);
+        Assert.Equal((true, false, JobState.Succeeded), (result.Found, result.Cancelled, result.PreviousState));
         Assert.Equal(JobState.Succeeded, (await GetAsync(id)).State);
     }
 
     [Fact]
     public async Task Cancel_MissingJob_IsNotFound()
     {
-        var result = await Jobs.JobsCancelAsync(JobId.New(), Ct);
+        var result = await CancelJobAsync(JobId.New());
 
         Assert.False(result.Found);
         Assert.False(result.Cancelled);
@@ -186,7 +190,7 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
         var id = await FinishedJobAsync(state);
         Clock.Advance(TimeSpan.FromSeconds(3));
 
-        Assert.True(await Jobs.JobsRetryAsync(id, Ct));
+        Assert.True(await RetryJobAsync(id));
         var stored = await GetAsync(id);
         var claimed = await ClaimOneAsync();
 
@@ -204,9 +208,9 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
         var succeeded = await FinishedJobAsync(JobState.Succeeded);
         var waiting = await InsertOneAsync(NewJob(delay: TimeSpan.FromMinutes(1)));
 
-        Assert.False(await Jobs.JobsRetryAsync(succeeded, Ct));
-        Assert.False(await Jobs.JobsRetryAsync(waiting, Ct));
-        Assert.False(await Jobs.JobsRetryAsync(JobId.New(), Ct));
+        Assert.False(await RetryJobAsync(succeeded));
+        Assert.False(await RetryJobAsync(waiting));
+        Assert.False(await RetryJobAsync(JobId.New()));
         Assert.Equal(JobState.Succeeded, (await GetAsync(succeeded)).State);
         Assert.Equal(JobState.Scheduled, (await GetAsync(waiting)).State);
     }
@@ -222,11 +226,105 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
 
         foreach (var id in new[] { ready, scheduled, running, dead })
         {
-            Assert.True(await Jobs.JobsDeleteAsync(id, Ct));
-            Assert.Null(await Jobs.JobsGetAsync(id, Ct));
+            Assert.True(await DeleteJobAsync(id));
+            Assert.Null(await FindAsync(id));
         }
 
-        Assert.False(await Jobs.JobsDeleteAsync(ready, Ct));
-        Assert.Empty(await Jobs.QueuesListAsync(Ct));
+        Assert.False(await DeleteJobAsync(ready));
+        Assert.Empty(await QueuesAsync());
+    }
+
+    [Fact]
+    public async Task Succeeded_WithAResult_WritesItInTheSameStep_KeyedByTheAttempt()
+    {
+        var job = await RunningJobAsync();
+
+        Assert.True(await CompleteAsync(job, JobState.Succeeded, result: [4, 2], resultTtl: TimeSpan.FromMinutes(5)));
+        var stored = await GetAsync(job.Id);
+        var result = await Results.ResultsGetAsync(new ResultsGetParams(job.Id, stored.SucceededLeaseToken!.Value), Ct);
+
+        Assert.Equal(job.LeaseToken, stored.SucceededLeaseToken);
+        Assert.Equal(new byte[] { 4, 2 }, result.Result!.Value);
+        Assert.Equal(Now.AddMinutes(5), result.Result.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task RefusedCompletion_WritesNoResult()
+    {
+        var job = await RunningJobAsync();
+        var stale = Guid.NewGuid();
+
+        Assert.False(await CompleteAsync(job, JobState.Succeeded, token: stale, result: [1], resultTtl: TimeSpan.FromMinutes(5)));
+
+        Assert.Null((await Results.ResultsGetAsync(new ResultsGetParams(job.Id, stale), Ct)).Result);
+        Assert.Null((await Results.ResultsGetAsync(new ResultsGetParams(job.Id, job.LeaseToken!.Value), Ct)).Result);
+        Assert.Equal(JobState.Running, (await GetAsync(job.Id)).State);
+    }
+
+    [Fact]
+    public async Task MarkUnknownTask_RecordsWhenItWasFirstSeen_AndKeepsIt()
+    {
+        var job = await RunningJobAsync();
+        var firstSeen = Now;
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.FromSeconds(5), "unknown task", attemptDelta: -1, markUnknown: true));
+        Clock.Advance(TimeSpan.FromSeconds(5));
+        var again = await ClaimOneAsync();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(await CompleteAsync(again, JobState.Ready, TimeSpan.FromSeconds(5), "unknown task", attemptDelta: -1, markUnknown: true));
+        var stored = await GetAsync(job.Id);
+
+        Assert.Equal(firstSeen, stored.UnknownTaskSince);
+        Assert.Equal(0, stored.Attempt);
+    }
+
+    [Theory]
+    [InlineData(JobState.Running, 0)]
+    [InlineData(JobState.Succeeded, 1)]
+    [InlineData(JobState.Ready, -2)]
+    public async Task Completion_ThatNoTransitionProduces_IsRejected(JobState target, int attemptDelta)
+    {
+        var job = await RunningJobAsync();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await CompleteAsync(job, target, attemptDelta: attemptDelta));
+
+        Assert.Equal(JobState.Running, (await GetAsync(job.Id)).State);
+    }
+
+    [Fact]
+    public async Task Completions_CountSucceededAndFailedAttemptsPerMinute()
+    {
+        var first = await RunningJobAsync();
+        Assert.True(await CompleteAsync(first, JobState.Succeeded));
+        await InsertOneAsync(NewJob());
+        var second = await ClaimOneAsync();
+        Assert.True(await CompleteAsync(second, JobState.Ready, TimeSpan.FromSeconds(1), "boom", failed: true));
+        await InsertOneAsync(NewJob());
+        var third = await ClaimOneAsync();
+        Assert.True(await CompleteAsync(third, JobState.Dead, error: "boom", failed: true));
+        Assert.False(await CompleteAsync(third, JobState.Succeeded));
+
+        var stats = await Admin.StatsThroughputAsync(new StatsThroughputParams(TimeSpan.FromMinutes(3)), Ct);
+
+        Assert.Equal(3, stats.Buckets.Count);
+        Assert.Equal(StorageRules.MinuteOf(Now), stats.Buckets[^1].Minute);
+        Assert.Equal((1, 2), (stats.Buckets[^1].Succeeded, stats.Buckets[^1].Failed));
+        Assert.All(stats.Buckets.Take(2), b => Assert.Equal((0, 0), (b.Succeeded, b.Failed)));
+    }
+
+    [Fact]
+    public async Task OperatorActions_WithAReferenceToAnotherQueue_DoNotFindTheJob()
+    {
+        var id = await InsertOneAsync(NewJob("right"));
+        var wrong = new JobRef(id, "wrong");
+
+        var cancel = await Admin.JobsCancelAsync(new JobsCancelParams(wrong), Ct);
+        var delete = await Admin.JobsDeleteAsync(new JobsDeleteParams(wrong), Ct);
+        var located = await Admin.JobsLocateAsync(new JobsLocateParams([id, JobId.New()]), Ct);
+
+        Assert.False(cancel.Found);
+        Assert.False(delete.Deleted);
+        Assert.Equal([new JobRef(id, "right")], located.Jobs);
+        Assert.Equal(JobState.Ready, (await GetAsync(id)).State);
     }
 }

@@ -49,7 +49,7 @@ public abstract class ConcurrencyTests<TFactory> : StorageTestBase<TFactory>
                 }
 
                 var completed = await Jobs.JobsCompleteAsync(new JobsCompleteParams(result.Jobs
-                    .Select(j => new JobCompletion { Id = j.Id, LeaseToken = j.LeaseToken!.Value, Kind = CompletionKind.Succeeded })
+                    .Select(j => new JobCompletion { Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded })
                     .ToArray()), deadline.Token);
                 Assert.All(completed.Applied, Assert.True);
                 Interlocked.Add(ref done, result.Jobs.Count);
@@ -104,7 +104,7 @@ public abstract class ConcurrencyTests<TFactory> : StorageTestBase<TFactory>
                 }
 
                 var completed = await Jobs.JobsCompleteAsync(new JobsCompleteParams(jobs
-                    .Select(j => new JobCompletion { Id = j.Id, LeaseToken = j.LeaseToken!.Value, Kind = CompletionKind.Succeeded })
+                    .Select(j => new JobCompletion { Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded })
                     .ToArray()), deadline.Token);
                 Assert.All(completed.Applied, Assert.True);
                 Interlocked.Add(ref done, jobs.Count);
@@ -143,7 +143,7 @@ public abstract class ConcurrencyTests<TFactory> : StorageTestBase<TFactory>
                 // Let the rescuer and other workers run between claim and completion.
                 await Task.Yield();
                 var completed = await Jobs.JobsCompleteAsync(new JobsCompleteParams(jobs
-                    .Select(j => new JobCompletion { Id = j.Id, LeaseToken = j.LeaseToken!.Value, Kind = CompletionKind.Succeeded })
+                    .Select(j => new JobCompletion { Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded })
                     .ToArray()), deadline.Token);
                 for (var i = 0; i < jobs.Count; i++)
                 {
@@ -174,14 +174,14 @@ public abstract class ConcurrencyTests<TFactory> : StorageTestBase<TFactory>
 
     private async Task AssertAllSucceededAsync(int expected)
     {
-        var queues = await Jobs.QueuesListAsync(Ct);
+        var queues = await QueuesAsync();
         Assert.Equal(expected, queues.Sum(q => q.Counts[JobState.Succeeded]));
         Assert.Equal(expected, queues.Sum(q => q.Counts.Values.Sum()));
         var listed = 0;
         string? cursor = null;
         do
         {
-            var page = await Jobs.JobsListAsync(new JobsListParams { State = JobState.Succeeded, Limit = 1000, Cursor = cursor }, Ct);
+            var page = await Admin.JobsListAsync(new JobsListParams { Filter = new() { State = JobState.Succeeded }, Limit = 1000, Cursor = cursor }, Ct);
             listed += page.Jobs.Count;
             cursor = page.NextCursor;
         }

@@ -90,7 +90,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
         var result = await Jobs.JobsInsertAsync(new JobsInsertParams([]), Ct);
 
         Assert.Empty(result.Outcomes);
-        Assert.Empty(await Jobs.QueuesListAsync(Ct));
+        Assert.Empty(await QueuesAsync());
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
         var outcome = Assert.Single(await InsertAsync(second));
 
         Assert.Equal(new JobInsertOutcome(first, false), outcome);
-        Assert.Null(await Jobs.JobsGetAsync(second.Id, Ct));
+        Assert.Null(await FindAsync(second.Id));
         Assert.Equal(1, (await QueueAsync("default"))!.Counts[JobState.Ready]);
     }
 
@@ -116,7 +116,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
         var outcomes = await InsertAsync(a, b, c);
 
         Assert.Equal([new(a.Id, true), new(b.Id, true), new(a.Id, false)], outcomes);
-        Assert.Null(await Jobs.JobsGetAsync(c.Id, Ct));
+        Assert.Null(await FindAsync(c.Id));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
         var running = await ClaimOneAsync();
 
         var whileRunning = Assert.Single(await InsertAsync(NewJob(uniqueKey: "k")));
-        Assert.True(await CompleteAsync(running, CompletionKind.Retry, TimeSpan.FromMinutes(1), "boom"));
+        Assert.True(await CompleteAsync(running, JobState.Ready, TimeSpan.FromMinutes(1), "boom"));
         var whileScheduled = Assert.Single(await InsertAsync(NewJob(uniqueKey: "k")));
 
         Assert.Equal(new JobInsertOutcome(id, false), whileRunning);
@@ -152,7 +152,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
     public async Task Insert_UniqueKeyIsReleasedWhenJobIsCancelledBeforeRunning()
     {
         var first = await InsertOneAsync(NewJob(uniqueKey: "k"));
-        Assert.True((await Jobs.JobsCancelAsync(first, Ct)).Cancelled);
+        Assert.True((await CancelJobAsync(first)).Cancelled);
         var again = NewJob(uniqueKey: "k");
 
         Assert.True(Assert.Single(await InsertAsync(again)).Inserted);
@@ -164,7 +164,7 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
         var first = await FinishedJobAsync(JobState.Succeeded, uniqueKey: "k", uniqueUntilPruned: true);
 
         var afterFinish = Assert.Single(await InsertAsync(NewJob(uniqueKey: "k")));
-        Assert.True(await Jobs.JobsDeleteAsync(first, Ct));
+        Assert.True(await DeleteJobAsync(first));
         var afterDelete = Assert.Single(await InsertAsync(NewJob(uniqueKey: "k")));
 
         Assert.Equal(new JobInsertOutcome(first, false), afterFinish);
@@ -175,38 +175,66 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
     public async Task Insert_DeletingAWaitingJob_ReleasesItsUniqueKey()
     {
         var first = await InsertOneAsync(NewJob(uniqueKey: "k"));
-        Assert.True(await Jobs.JobsDeleteAsync(first, Ct));
+        Assert.True(await DeleteJobAsync(first));
 
         Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "k"))).Inserted);
     }
 
     [Fact]
-    public async Task Insert_DuplicateId_FailsTheWholeBatch()
+    public async Task Insert_ExistingId_IsIdempotent_AndChangesNothing()
     {
         var existing = NewJob();
         await InsertAsync(existing);
         var fresh = NewJob(uniqueKey: "fresh");
 
-        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await Jobs.JobsInsertAsync(new JobsInsertParams([fresh, existing with { Queue = "other" }]), Ct));
+        var outcomes = await InsertAsync(fresh, existing with { Queue = "other", Priority = Priority.Critical });
 
-        Assert.Null(await Jobs.JobsGetAsync(fresh.Id, Ct));
-        Assert.Equal("default", (await GetAsync(existing.Id)).Queue);
-        Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "fresh"))).Inserted);
+        Assert.Equal([new(fresh.Id, true), new(existing.Id, false)], outcomes);
+        var stored = await GetAsync(existing.Id);
+        Assert.Equal(("default", Priority.Normal), (stored.Queue, stored.Priority));
+        Assert.Null(await QueueAsync("other"));
+        Assert.False(Assert.Single(await InsertAsync(NewJob(uniqueKey: "fresh"))).Inserted);
     }
 
     [Fact]
-    public async Task Insert_SameIdTwiceInOneBatch_FailsTheWholeBatch()
+    public async Task Insert_SameIdTwiceInOneBatch_InsertsItOnce()
     {
         var first = NewJob(uniqueKey: "first");
         var twin = NewJob(queue: "other") with { Id = first.Id };
 
-        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await Jobs.JobsInsertAsync(new JobsInsertParams([first, twin]), Ct));
+        var outcomes = await InsertAsync(first, twin);
 
-        Assert.Null(await Jobs.JobsGetAsync(first.Id, Ct));
-        Assert.Empty(await Jobs.QueuesListAsync(Ct));
-        Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "first"))).Inserted);
+        Assert.Equal([new(first.Id, true), new(first.Id, false)], outcomes);
+        Assert.Equal("default", (await GetAsync(first.Id)).Queue);
+        Assert.Equal(["default"], (await QueuesAsync()).Select(q => q.Name));
+    }
+
+    [Fact]
+    public async Task Insert_BatchWithAJobTheStoreCannotHold_InsertsNothing()
+    {
+        var good = NewJob(uniqueKey: "good");
+        var bad = NewJob() with { TaskName = null! };
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await Jobs.JobsInsertAsync(new JobsInsertParams([good, bad]), Ct));
+
+        Assert.Null(await FindAsync(good.Id));
+        Assert.Empty(await QueuesAsync());
+        Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "good"))).Inserted);
+    }
+
+    [Fact]
+    public async Task Insert_SameUniqueKeyInAnotherQueue_IsAnotherJob()
+    {
+        var a = await InsertOneAsync(NewJob("a", uniqueKey: "k"));
+        var b = NewJob("b", uniqueKey: "k");
+
+        var outcome = Assert.Single(await InsertAsync(b));
+        var again = Assert.Single(await InsertAsync(NewJob("b", uniqueKey: "k")));
+
+        Assert.Equal(new JobInsertOutcome(b.Id, true), outcome);
+        Assert.Equal(new JobInsertOutcome(b.Id, false), again);
+        Assert.Equal("k", (await GetAsync(a)).UniqueKey);
+        Assert.Equal("k", (await GetAsync(b.Id)).UniqueKey);
     }
 
     [Fact]

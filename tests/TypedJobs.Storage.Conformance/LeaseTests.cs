@@ -10,7 +10,7 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(job, JobState.Succeeded));
         Assert.Equal(JobState.Succeeded, (await GetAsync(job.Id)).State);
     }
 
@@ -20,7 +20,7 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
 
-        var applied = await CompleteAsync(job, CompletionKind.Succeeded, token: Guid.NewGuid());
+        var applied = await CompleteAsync(job, JobState.Succeeded, token: Guid.NewGuid());
         var stored = await GetAsync(job.Id);
 
         Assert.False(applied);
@@ -33,9 +33,9 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
-        Assert.True(await CompleteAsync(job, CompletionKind.Retry, TimeSpan.Zero, "first"));
+        Assert.True(await CompleteAsync(job, JobState.Ready, TimeSpan.Zero, "first", failed: true));
 
-        var second = await CompleteAsync(job, CompletionKind.Succeeded);
+        var second = await CompleteAsync(job, JobState.Succeeded);
 
         Assert.False(second);
         Assert.Equal(JobState.Ready, (await GetAsync(job.Id)).State);
@@ -49,8 +49,8 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
 
         var result = await Jobs.JobsCompleteAsync(new JobsCompleteParams(
         [
-            new JobCompletion { Id = jobs[0].Id, LeaseToken = Guid.NewGuid(), Kind = CompletionKind.Succeeded },
-            new JobCompletion { Id = jobs[1].Id, LeaseToken = jobs[1].LeaseToken!.Value, Kind = CompletionKind.Succeeded },
+            new JobCompletion { Job = jobs[0].Ref, LeaseToken = Guid.NewGuid(), TargetState = JobState.Succeeded },
+            new JobCompletion { Job = jobs[1].Ref, LeaseToken = jobs[1].LeaseToken!.Value, TargetState = JobState.Succeeded },
         ]), Ct);
 
         Assert.Equal([false, true], result.Applied);
@@ -67,9 +67,9 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         Assert.Single((await Jobs.JobsRescueAsync(new JobsRescueParams(10), Ct)).Jobs);
         var current = await ClaimOneAsync(worker: "w2");
 
-        var staleApplied = await CompleteAsync(stale, CompletionKind.Succeeded);
+        var staleApplied = await CompleteAsync(stale, JobState.Succeeded);
         var afterStale = await GetAsync(current.Id);
-        var currentApplied = await CompleteAsync(current, CompletionKind.Succeeded);
+        var currentApplied = await CompleteAsync(current, JobState.Succeeded);
 
         Assert.Equal(stale.Id, current.Id);
         Assert.False(staleApplied);
@@ -90,9 +90,9 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         var current = await ClaimOneAsync(lease: TimeSpan.FromSeconds(10), worker: "w2");
 
         var result = await Jobs.LeasesExtendAsync(
-            new LeasesExtendParams("w1", [new JobLease(stale.Id, stale.LeaseToken!.Value)], TimeSpan.FromMinutes(5)), Ct);
+            new LeasesExtendParams("w1", [new JobLease(stale.Ref, stale.LeaseToken!.Value)], TimeSpan.FromMinutes(5)), Ct);
 
-        Assert.Equal([stale.Id], result.Lost);
+        Assert.Equal([new JobLease(stale.Ref, stale.LeaseToken!.Value)], result.Lost);
         Assert.Equal(current.LeaseExpiresAt, (await GetAsync(current.Id)).LeaseExpiresAt);
     }
 
@@ -104,7 +104,7 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         Clock.Advance(TimeSpan.FromSeconds(8));
 
         var result = await Jobs.LeasesExtendAsync(
-            new LeasesExtendParams("worker-1", [new JobLease(job.Id, job.LeaseToken!.Value)], TimeSpan.FromSeconds(10)), Ct);
+            new LeasesExtendParams("worker-1", [new JobLease(job.Ref, job.LeaseToken!.Value)], TimeSpan.FromSeconds(10)), Ct);
         Clock.Advance(TimeSpan.FromSeconds(8));
         var rescued = await Jobs.JobsRescueAsync(new JobsRescueParams(10), Ct);
 
@@ -119,13 +119,13 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertManyAsync(3);
         var jobs = await ClaimAsync(3);
-        await Jobs.JobsCancelAsync(jobs[1].Id, Ct);
-        await Jobs.JobsDeleteAsync(jobs[2].Id, Ct);
+        await CancelJobAsync(jobs[1].Id);
+        await DeleteJobAsync(jobs[2].Id);
 
         var result = await Jobs.LeasesExtendAsync(new LeasesExtendParams("worker-1",
-            jobs.Select(j => new JobLease(j.Id, j.LeaseToken!.Value)).ToArray(), Lease), Ct);
+            jobs.Select(j => new JobLease(j.Ref, j.LeaseToken!.Value)).ToArray(), Lease), Ct);
 
-        Assert.Equal(new[] { jobs[1].Id, jobs[2].Id }.OrderBy(i => i), result.Lost.OrderBy(i => i));
+        Assert.Equal(new[] { jobs[1].Id, jobs[2].Id }.OrderBy(i => i), result.Lost.Select(l => l.Job.Id).OrderBy(i => i));
     }
 
     [Fact]
@@ -133,12 +133,12 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
-        Assert.True(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(job, JobState.Succeeded));
 
         var result = await Jobs.LeasesExtendAsync(
-            new LeasesExtendParams("worker-1", [new JobLease(job.Id, job.LeaseToken!.Value)], Lease), Ct);
+            new LeasesExtendParams("worker-1", [new JobLease(job.Ref, job.LeaseToken!.Value)], Lease), Ct);
 
-        Assert.Equal([job.Id], result.Lost);
+        Assert.Equal([job.Id], result.Lost.Select(l => l.Job.Id));
     }
 
     [Fact]
@@ -146,9 +146,9 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
-        Assert.True((await Jobs.JobsCancelAsync(job.Id, Ct)).Cancelled);
+        Assert.True((await CancelJobAsync(job.Id)).Cancelled);
 
-        Assert.False(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.False(await CompleteAsync(job, JobState.Succeeded));
         Assert.Equal(JobState.Cancelled, (await GetAsync(job.Id)).State);
     }
 
@@ -157,9 +157,9 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
-        Assert.True(await Jobs.JobsDeleteAsync(job.Id, Ct));
+        Assert.True(await DeleteJobAsync(job.Id));
 
-        Assert.False(await CompleteAsync(job, CompletionKind.Succeeded));
-        Assert.Null(await Jobs.JobsGetAsync(job.Id, Ct));
+        Assert.False(await CompleteAsync(job, JobState.Succeeded));
+        Assert.Null(await FindAsync(job.Id));
     }
 }

@@ -6,8 +6,8 @@ public abstract class LockTests<TFactory> : StorageTestBase<TFactory>
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
 
-    private Task<bool> AcquireAsync(string owner, string name = "lock") =>
-        Jobs.LocksAcquireAsync(new LockAcquireParams(name, owner, Ttl), Ct).AsTask();
+    private async Task<bool> AcquireAsync(string owner, string name = "lock") =>
+        (await Locks.LocksAcquireAsync(new LocksAcquireParams(name, owner, Ttl), Ct)).Acquired;
 
     [Fact]
     public async Task Lock_HeldByAnotherOwner_IsRefused()
@@ -44,7 +44,7 @@ public abstract class LockTests<TFactory> : StorageTestBase<TFactory>
     {
         Assert.True(await AcquireAsync("a"));
 
-        Assert.True(await Jobs.LocksReleaseAsync("lock", "a", Ct));
+        Assert.True((await Locks.LocksReleaseAsync(new LocksReleaseParams("lock", "a"), Ct)).Released);
         Assert.True(await AcquireAsync("b"));
     }
 
@@ -53,7 +53,7 @@ public abstract class LockTests<TFactory> : StorageTestBase<TFactory>
     {
         Assert.True(await AcquireAsync("a"));
 
-        Assert.False(await Jobs.LocksReleaseAsync("lock", "b", Ct));
+        Assert.False((await Locks.LocksReleaseAsync(new LocksReleaseParams("lock", "b"), Ct)).Released);
         Assert.False(await AcquireAsync("b"));
     }
 
@@ -63,8 +63,8 @@ public abstract class LockTests<TFactory> : StorageTestBase<TFactory>
         Assert.True(await AcquireAsync("a"));
         Clock.Advance(Ttl + TimeSpan.FromSeconds(1));
 
-        Assert.False(await Jobs.LocksReleaseAsync("lock", "a", Ct));
-        Assert.False(await Jobs.LocksReleaseAsync("never-taken", "a", Ct));
+        Assert.False((await Locks.LocksReleaseAsync(new LocksReleaseParams("lock", "a"), Ct)).Released);
+        Assert.False((await Locks.LocksReleaseAsync(new LocksReleaseParams("never-taken", "a"), Ct)).Released);
     }
 
     [Fact]

@@ -8,13 +8,13 @@ public abstract class MigrationTests<TFactory> : StorageTestBase<TFactory>
     public async Task Initialize_Again_IsSafeAndKeepsData()
     {
         var id = await InsertOneAsync(NewJob());
-        await Schedules.SchedulesUpsertAsync(new ScheduleRecord { Name = "s", TaskName = "t", Interval = TimeSpan.FromMinutes(1) }, Ct);
+        await Schedules.SchedulesUpsertAsync(new SchedulesUpsertParams(new ScheduleRecord { Name = "s", TaskName = "t", Interval = TimeSpan.FromMinutes(1) }), Ct);
 
         await InitializeAllAsync(Store);
         await InitializeAllAsync(Store);
 
         Assert.Equal(id, (await GetAsync(id)).Id);
-        Assert.NotNull(await Schedules.SchedulesGetAsync("s", Ct));
+        Assert.NotNull((await Schedules.SchedulesGetAsync(new SchedulesGetParams("s"), Ct)).Schedule);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public abstract class MigrationTests<TFactory> : StorageTestBase<TFactory>
 
         foreach (var handle in opened.Append(Store))
         {
-            Assert.NotNull(await handle.Jobs.JobsGetAsync(id.Outcomes[0].Id, Ct));
+            Assert.NotNull((await handle.Admin.JobsGetAsync(new JobsGetParams(id.Outcomes[0].Id), Ct)).Job);
         }
     }
 
@@ -51,7 +51,7 @@ public abstract class MigrationTests<TFactory> : StorageTestBase<TFactory>
         var id = await InsertOneAsync(NewJob(delay: TimeSpan.FromMinutes(1)));
 
         var reopened = await OpenStoreAsync();
-        var job = await reopened.Jobs.JobsGetAsync(id, Ct);
+        var job = (await reopened.Admin.JobsGetAsync(new JobsGetParams(id), Ct)).Job;
 
         Assert.NotNull(job);
         Assert.Equal(JobState.Scheduled, job.State);

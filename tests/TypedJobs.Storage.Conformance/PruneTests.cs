@@ -5,23 +5,22 @@ public abstract class PruneTests<TFactory> : StorageTestBase<TFactory>
     where TFactory : IStorageFactory, new()
 {
     [Fact]
-    public async Task Prune_DeletesFinishedJobsOfTheGivenStatesOlderThanTheCutoff()
+    public async Task Prune_DeletesFinishedJobsOfTheGivenStatesOlderThanTheAge()
     {
         var oldSucceeded = await FinishedJobAsync(JobState.Succeeded);
         var oldDead = await FinishedJobAsync(JobState.Dead);
         var oldWaiting = await InsertOneAsync(NewJob(delay: TimeSpan.FromDays(1)));
-        Clock.Advance(TimeSpan.FromHours(2));
-        var cutoff = Now;
-        Clock.Advance(TimeSpan.FromHours(2));
+        Clock.Advance(TimeSpan.FromHours(4));
         var newSucceeded = await FinishedJobAsync(JobState.Succeeded);
 
-        var pruned = await Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], cutoff), Ct);
+        // Older than two hours by the store's clock: the old ones finished four hours ago.
+        var pruned = await PruneAsync([JobState.Succeeded], TimeSpan.FromHours(2));
 
         Assert.Equal(1, pruned);
-        Assert.Null(await Jobs.JobsGetAsync(oldSucceeded, Ct));
-        Assert.NotNull(await Jobs.JobsGetAsync(oldDead, Ct));
-        Assert.NotNull(await Jobs.JobsGetAsync(oldWaiting, Ct));
-        Assert.NotNull(await Jobs.JobsGetAsync(newSucceeded, Ct));
+        Assert.Null(await FindAsync(oldSucceeded));
+        Assert.NotNull(await FindAsync(oldDead));
+        Assert.NotNull(await FindAsync(oldWaiting));
+        Assert.NotNull(await FindAsync(newSucceeded));
     }
 
     [Fact]
@@ -33,10 +32,10 @@ public abstract class PruneTests<TFactory> : StorageTestBase<TFactory>
         await ClaimOneAsync("r");
         Clock.Advance(TimeSpan.FromDays(30));
 
-        var pruned = await Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Scheduled, JobState.Ready, JobState.Running], Now), Ct);
+        var pruned = await PruneAsync([JobState.Scheduled, JobState.Ready, JobState.Running], TimeSpan.Zero);
 
         Assert.Equal(0, pruned);
-        Assert.Equal(3, (await Jobs.QueuesListAsync(Ct)).Sum(q => q.Counts.Values.Sum()));
+        Assert.Equal(3, (await QueuesAsync()).Sum(q => q.Counts.Values.Sum()));
     }
 
     [Fact]
@@ -49,8 +48,8 @@ public abstract class PruneTests<TFactory> : StorageTestBase<TFactory>
 
         Clock.Advance(TimeSpan.FromMinutes(1));
 
-        var first = await Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], Now, Max: 3), Ct);
-        var second = await Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], Now, Max: 3), Ct);
+        var first = await PruneAsync([JobState.Succeeded], TimeSpan.Zero, max: 3);
+        var second = await PruneAsync([JobState.Succeeded], TimeSpan.Zero, max: 3);
 
         Assert.Equal(3, first);
         Assert.Equal(2, second);
@@ -64,7 +63,7 @@ public abstract class PruneTests<TFactory> : StorageTestBase<TFactory>
         Clock.Advance(TimeSpan.FromMinutes(1));
 
         Assert.False(Assert.Single(await InsertAsync(NewJob(uniqueKey: "k"))).Inserted);
-        await Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], Now), Ct);
+        await PruneAsync([JobState.Succeeded], TimeSpan.Zero);
 
         Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "k"))).Inserted);
     }

@@ -9,9 +9,9 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     {
         var id = await InsertOneAsync(NewJob());
 
-        await Jobs.QueuesPauseAsync("default", Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("default"), Ct);
         var whilePaused = await ClaimAsync();
-        await Jobs.QueuesResumeAsync("default", Ct);
+        await Admin.QueuesResumeAsync(new QueuesResumeParams("default"), Ct);
         var afterResume = await ClaimAsync();
 
         Assert.Empty(whilePaused);
@@ -23,7 +23,7 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob("a"));
         var b = await InsertOneAsync(NewJob("b"));
-        await Jobs.QueuesPauseAsync("a", Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("a"), Ct);
 
         var result = await Jobs.JobsClaimAsync(new JobsClaimParams
         {
@@ -41,17 +41,17 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync();
-        await Jobs.QueuesPauseAsync("default", Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("default"), Ct);
 
-        Assert.True(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(job, JobState.Succeeded));
     }
 
     [Fact]
     public async Task Pause_IsListedEvenWhenTheQueueIsEmpty_AndResumeUnlistsIt()
     {
-        await Jobs.QueuesPauseAsync("idle", Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("idle"), Ct);
         var paused = await QueueAsync("idle");
-        await Jobs.QueuesResumeAsync("idle", Ct);
+        await Admin.QueuesResumeAsync(new QueuesResumeParams("idle"), Ct);
 
         Assert.NotNull(paused);
         Assert.True(paused.Paused);
@@ -63,12 +63,12 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     public async Task Pause_Twice_AndResumeOfAnUnpausedQueue_AreHarmless()
     {
         await InsertOneAsync(NewJob());
-        await Jobs.QueuesResumeAsync("default", Ct);
-        await Jobs.QueuesPauseAsync("default", Ct);
-        await Jobs.QueuesPauseAsync("default", Ct);
+        await Admin.QueuesResumeAsync(new QueuesResumeParams("default"), Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("default"), Ct);
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("default"), Ct);
 
         Assert.True((await QueueAsync("default"))!.Paused);
-        await Jobs.QueuesResumeAsync("default", Ct);
+        await Admin.QueuesResumeAsync(new QueuesResumeParams("default"), Ct);
         Assert.False((await QueueAsync("default"))!.Paused);
         Assert.Single(await ClaimAsync());
     }
@@ -83,12 +83,12 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
         var scheduled = await InsertOneAsync(NewJob(delay: TimeSpan.FromHours(1)));
         var other = await InsertOneAsync(NewJob("other"));
 
-        var cleared = await Jobs.QueuesClearAsync("default", Ct);
+        var cleared = (await Admin.QueuesClearAsync(new QueuesClearParams("default"), Ct)).Deleted;
 
         Assert.Equal(2, cleared);
-        Assert.Null(await Jobs.JobsGetAsync(ready, Ct));
-        Assert.Null(await Jobs.JobsGetAsync(scheduled, Ct));
-        Assert.NotNull(await Jobs.JobsGetAsync(other, Ct));
+        Assert.Null(await FindAsync(ready));
+        Assert.Null(await FindAsync(scheduled));
+        Assert.NotNull(await FindAsync(other));
         Assert.Equal(JobState.Running, (await GetAsync(running)).State);
         Assert.Equal(JobState.Succeeded, (await GetAsync(succeeded)).State);
         Assert.Equal(0, (await QueueAsync("default"))!.Length);
@@ -99,7 +99,7 @@ public abstract class QueueTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob(uniqueKey: "k"));
 
-        await Jobs.QueuesClearAsync("default", Ct);
+        await Admin.QueuesClearAsync(new QueuesClearParams("default"), Ct);
 
         Assert.True(Assert.Single(await InsertAsync(NewJob(uniqueKey: "k"))).Inserted);
     }

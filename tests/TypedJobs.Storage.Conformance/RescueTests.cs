@@ -16,7 +16,7 @@ public abstract class RescueTests<TFactory> : StorageTestBase<TFactory>
         var rescued = await RescueAsync();
         var job = await GetAsync(id);
 
-        Assert.Equal(new RescuedJob(id, "t", "q", 1, JobState.Ready), Assert.Single(rescued.Jobs));
+        Assert.Equal(new RescuedJob(new JobRef(id, "q"), "t", 1, JobState.Ready, "worker-1"), Assert.Single(rescued.Jobs));
         Assert.Equal(JobState.Ready, job.State);
         Assert.Equal(1, job.Attempt);
         Assert.Null(job.LeaseToken);
@@ -43,7 +43,7 @@ public abstract class RescueTests<TFactory> : StorageTestBase<TFactory>
         var id = await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync(lease: TimeSpan.FromSeconds(10));
         Clock.Advance(TimeSpan.FromSeconds(5));
-        await Jobs.LeasesExtendAsync(new LeasesExtendParams("worker-1", [new JobLease(id, job.LeaseToken!.Value)], TimeSpan.FromSeconds(10)), Ct);
+        await Jobs.LeasesExtendAsync(new LeasesExtendParams("worker-1", [new JobLease(job.Ref, job.LeaseToken!.Value)], TimeSpan.FromSeconds(10)), Ct);
         Clock.Advance(TimeSpan.FromSeconds(6));
 
         Assert.Empty((await RescueAsync()).Jobs);
@@ -107,7 +107,7 @@ public abstract class RescueTests<TFactory> : StorageTestBase<TFactory>
     {
         await InsertOneAsync(NewJob());
         var job = await ClaimOneAsync(lease: TimeSpan.FromSeconds(10));
-        Assert.True(await CompleteAsync(job, CompletionKind.Succeeded));
+        Assert.True(await CompleteAsync(job, JobState.Succeeded));
         Clock.Advance(TimeSpan.FromMinutes(1));
 
         Assert.Empty((await RescueAsync()).Jobs);
@@ -128,7 +128,7 @@ public abstract class RescueTests<TFactory> : StorageTestBase<TFactory>
             var mine = new List<JobId>();
             for (var i = 0; i < 10; i++)
             {
-                mine.AddRange((await RescueAsync(5)).Jobs.Select(j => j.Id));
+                mine.AddRange((await RescueAsync(5)).Jobs.Select(j => j.Job.Id));
             }
 
             return mine;

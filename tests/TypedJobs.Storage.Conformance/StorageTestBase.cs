@@ -1,7 +1,8 @@
 namespace TypedJobs.Storage.Conformance;
 
-/// <summary>The four roles of one opened store.</summary>
-public sealed record StoreHandle(IJobStore Jobs, IResultStore Results, IEventStore Events, IScheduleStore Schedules);
+/// <summary>The roles of one opened store: the jobs role (hot path, administration, locks), results, events and schedules.</summary>
+public sealed record StoreHandle(IJobStore Jobs, IJobAdminStore Admin, ILockStore Locks, IResultStore Results, IEventStore Events,
+    IScheduleStore Schedules);
 
 /// <summary>
 /// Base of every conformance class: opens a fresh store per test on a <see cref="FakeClock"/>, initializes it, and
@@ -25,6 +26,10 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
     protected StoreHandle Store { get; private set; } = null!;
 
     protected IJobStore Jobs => Store.Jobs;
+
+    protected IJobAdminStore Admin => Store.Admin;
+
+    protected ILockStore Locks => Store.Locks;
 
     protected IResultStore Results => Store.Results;
 
@@ -51,22 +56,25 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
     protected async Task<StoreHandle> OpenStoreAsync(TimeProvider? timeProvider = null)
     {
         var store = await factory.OpenAsync(timeProvider ?? Clock, Ct).ConfigureAwait(false);
-        var handle = new StoreHandle(Role<IJobStore>(store), Role<IResultStore>(store), Role<IEventStore>(store), Role<IScheduleStore>(store));
+        var handle = new StoreHandle(Role<IJobStore>(store), Role<IJobAdminStore>(store), Role<ILockStore>(store), Role<IResultStore>(store),
+            Role<IEventStore>(store), Role<IScheduleStore>(store));
         await InitializeAllAsync(handle).ConfigureAwait(false);
         return handle;
     }
 
     protected static async Task InitializeAllAsync(StoreHandle handle)
     {
-        await handle.Jobs.InitializeAsync(Ct).ConfigureAwait(false);
-        await handle.Results.InitializeAsync(Ct).ConfigureAwait(false);
-        await handle.Events.InitializeAsync(Ct).ConfigureAwait(false);
-        await handle.Schedules.InitializeAsync(Ct).ConfigureAwait(false);
+        // A backend that holds several roles is one object: initialize each distinct object once.
+        var roles = new IStorageRole?[] { handle.Jobs, handle.Results, handle.Events, handle.Schedules };
+        foreach (var role in roles.OfType<IStorageRole>().Distinct(ReferenceEqualityComparer.Instance).Cast<IStorageRole>())
+        {
+            await role.InitializeAsync(Ct).ConfigureAwait(false);
+        }
     }
 
+    /// <summary>The role interface, or null for a backend that holds only some roles (only the areas of its roles run on it).</summary>
     private static T Role<T>(object store)
-        where T : class =>
-        store as T ?? throw new InvalidOperationException($"{store.GetType().Name} does not implement {typeof(T).Name}.");
+        where T : class => (store as T)!;
 
     protected static JobInsert NewJob(string queue = "default", string task = "task", Priority priority = Priority.Normal,
         DateTimeOffset? runAt = null, TimeSpan? delay = null, string? uniqueKey = null, int maxRetries = 3, byte[]? payload = null,
@@ -120,32 +128,60 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
         return Assert.Single(jobs);
     }
 
-    protected async Task<bool> CompleteAsync(JobRecord job, CompletionKind kind, TimeSpan delay = default, string? error = null,
-        Guid? token = null)
+    /// <summary>Applies one decided completion of <paramref name="job"/>'s current lease (or <paramref name="token"/>) and returns whether it applied.</summary>
+    protected async Task<bool> CompleteAsync(JobRecord job, JobState target, TimeSpan? delay = null, string? error = null,
+        int attemptDelta = 0, Guid? token = null, byte[]? result = null, TimeSpan resultTtl = default, bool failed = false,
+        bool markUnknown = false, IJobStore? store = null)
     {
-        var result = await Jobs.JobsCompleteAsync(new JobsCompleteParams([new JobCompletion
+        var applied = await (store ?? Jobs).JobsCompleteAsync(new JobsCompleteParams([new JobCompletion
         {
-            Id = job.Id,
+            Job = job.Ref,
             LeaseToken = token ?? job.LeaseToken!.Value,
-            Kind = kind,
+            TargetState = target,
             Delay = delay,
+            AttemptDelta = attemptDelta,
             Error = error,
+            Failed = failed,
+            Result = result,
+            ResultTtl = resultTtl,
+            MarkUnknownTask = markUnknown,
         }]), Ct).ConfigureAwait(false);
-        return Assert.Single(result.Applied);
+        return Assert.Single(applied.Applied);
     }
 
     protected async Task<JobRecord> GetAsync(JobId id)
     {
-        var job = await Jobs.JobsGetAsync(id, Ct).ConfigureAwait(false);
+        var job = await FindAsync(id).ConfigureAwait(false);
         Assert.NotNull(job);
         return job;
     }
 
-    protected async Task<QueueInfo?> QueueAsync(string name)
+    protected async Task<JobRecord?> FindAsync(JobId id) =>
+        (await Admin.JobsGetAsync(new JobsGetParams(id), Ct).ConfigureAwait(false)).Job;
+
+    /// <summary>The job's reference, found through <see cref="IJobAdminStore.JobsLocateAsync"/>; a missing job gets a reference to queue "default".</summary>
+    protected async Task<JobRef> RefAsync(JobId id)
     {
-        var queues = await Jobs.QueuesListAsync(Ct).ConfigureAwait(false);
-        return queues.SingleOrDefault(q => q.Name == name);
+        var located = await Admin.JobsLocateAsync(new JobsLocateParams([id]), Ct).ConfigureAwait(false);
+        return located.Jobs.Count == 1 ? located.Jobs[0] : new JobRef(id, "default");
     }
+
+    protected async Task<JobsCancelResult> CancelJobAsync(JobId id) =>
+        await Admin.JobsCancelAsync(new JobsCancelParams(await RefAsync(id).ConfigureAwait(false)), Ct).ConfigureAwait(false);
+
+    protected async Task<bool> RetryJobAsync(JobId id) =>
+        (await Admin.JobsRetryAsync(new JobsRetryParams(await RefAsync(id).ConfigureAwait(false)), Ct).ConfigureAwait(false)).Retried;
+
+    protected async Task<bool> DeleteJobAsync(JobId id) =>
+        (await Admin.JobsDeleteAsync(new JobsDeleteParams(await RefAsync(id).ConfigureAwait(false)), Ct).ConfigureAwait(false)).Deleted;
+
+    protected async Task<IReadOnlyList<QueueInfo>> QueuesAsync() =>
+        (await Admin.QueuesListAsync(new QueuesListParams(), Ct).ConfigureAwait(false)).Queues;
+
+    protected async Task<QueueInfo?> QueueAsync(string name) => (await QueuesAsync().ConfigureAwait(false)).SingleOrDefault(q => q.Name == name);
+
+    protected async Task<int> PruneAsync(IReadOnlyList<JobState> states, TimeSpan olderThan, int max = 10_000) =>
+        (await Admin.JobsPruneAsync(new JobsPruneParams(states, olderThan, max), Ct).ConfigureAwait(false)).Deleted;
 
     /// <summary>
     /// Inserts a job and takes it through claim and completion to a finished state. Other ready jobs of the queue are
@@ -155,14 +191,8 @@ public abstract class StorageTestBase<TFactory> : IAsyncLifetime
     {
         var id = await InsertOneAsync(NewJob(queue, uniqueKey: uniqueKey, uniqueUntilPruned: uniqueUntilPruned)).ConfigureAwait(false);
         var claimed = (await ClaimAsync(100, queue).ConfigureAwait(false)).Single(j => j.Id == id);
-        var kind = state switch
-        {
-            JobState.Succeeded => CompletionKind.Succeeded,
-            JobState.Dead => CompletionKind.Dead,
-            JobState.Cancelled => CompletionKind.Cancelled,
-            _ => throw new ArgumentOutOfRangeException(nameof(state)),
-        };
-        Assert.True(await CompleteAsync(claimed, kind, error: kind == CompletionKind.Succeeded ? null : "failed").ConfigureAwait(false));
+        Assert.True(state.IsFinished());
+        Assert.True(await CompleteAsync(claimed, state, error: state == JobState.Succeeded ? null : "failed").ConfigureAwait(false));
         return id;
     }
 }

@@ -48,7 +48,7 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(ids.OrderBy(i => i), all.OrderBy(i => i));
         Assert.NotEmpty(runsA);
         Assert.NotEmpty(runsB);
-        var queue = Assert.Single(await store.QueuesListAsync(TestContext.Current.CancellationToken));
+        var queue = Assert.Single((await store.QueuesListAsync(new QueuesListParams(), TestContext.Current.CancellationToken)).Queues);
         Assert.Equal(jobs, queue.Counts[JobState.Succeeded]);
         Assert.Equal(jobs, queue.Counts.Values.Sum());
     }
@@ -79,14 +79,14 @@ public sealed class ProcessTests : IDisposable
         var rescued = 0;
         foreach (var id in acknowledged)
         {
-            var job = await store.JobsGetAsync(id, TestContext.Current.CancellationToken);
+            var job = (await store.JobsGetAsync(new JobsGetParams(id), TestContext.Current.CancellationToken)).Job;
             Assert.NotNull(job);
             Assert.Equal(JobState.Succeeded, job.State);
             Assert.Contains(id, ran);
             rescued += job.Attempt > 1 ? 1 : 0;
         }
 
-        var queue = Assert.Single(await store.QueuesListAsync(TestContext.Current.CancellationToken));
+        var queue = Assert.Single((await store.QueuesListAsync(new QueuesListParams(), TestContext.Current.CancellationToken)).Queues);
         Assert.Equal(queue.Counts.Values.Sum(), queue.Counts[JobState.Succeeded]);
         Assert.True(queue.Counts[JobState.Succeeded] >= acknowledged.Count);
         // The victim was killed with jobs in hand: their leases expired and the survivor's rescuer returned them.

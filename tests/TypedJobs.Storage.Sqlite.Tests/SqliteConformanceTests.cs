@@ -17,7 +17,6 @@ public sealed class SqliteStorageFactory : IStorageFactory
 
     public string DatabasePath => Path.Combine(Directory.Path, "jobs.db");
 
-
     public ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var storage = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath }, timeProvider);
@@ -69,3 +68,7 @@ public sealed class SqliteMigrationTests : MigrationTests<SqliteStorageFactory>;
 public sealed class SqliteBadDataTests : BadDataTests<SqliteStorageFactory>;
 
 public sealed class SqliteConcurrencyTests : ConcurrencyTests<SqliteStorageFactory>;
+
+public sealed class SqliteAdminActionTests : AdminActionTests<SqliteStorageFactory>;
+
+public sealed class SqliteEngineTests : EngineTests<SqliteStorageFactory>;

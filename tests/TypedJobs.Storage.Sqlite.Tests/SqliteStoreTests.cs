@@ -77,7 +77,7 @@ public sealed class SqliteStoreTests : IAsyncDisposable
 
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
         Assert.Equal((long)SqliteSql.SchemaVersion, Scalar(connection, "SELECT MAX(version) FROM typedjobs_migrations"));
-        Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM typedjobs_migrations"));
+        Assert.Equal((long)SqliteSql.SchemaVersion, Scalar(connection, "SELECT COUNT(*) FROM typedjobs_migrations"));
     }
 
     [Fact]
@@ -97,6 +97,7 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         using (var connection = Connect())
         {
             Scalar(connection, "INSERT INTO typedjobs_migrations (version, description, applied_at) VALUES (999, 'future', 0)");
+            Scalar(connection, "UPDATE typedjobs_schema SET value = 999 WHERE name = 'minimum_reader'");
         }
 
         var newer = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath }, clock);
@@ -104,7 +105,7 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync(Ct));
 
         Assert.Contains("999", error.Message);
-        Assert.Contains("newer", error.Message);
+        Assert.Contains("Upgrade TypedJobs", error.Message);
     }
 
     [Fact]
@@ -124,64 +125,12 @@ public sealed class SqliteStoreTests : IAsyncDisposable
     public async Task Insert_WakesWaitingWorkersOfTheSameStore()
     {
         var store = await OpenAsync();
-        var wait = store.JobsWaitAsync(["default"], Ct).AsTask();
+        var wait = store.JobsWaitAsync(new JobsWaitParams(["default"]), Ct).AsTask();
         Assert.False(wait.IsCompleted);
 
         await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
 
         await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-    }
-
-    [Fact]
-    public async Task TransactionalEnqueue_IsVisibleOnlyAfterTheCallerCommits()
-    {
-        var store = await OpenAsync();
-        var job = Job();
-        using var connection = Connect();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        Scalar(connection, "CREATE TABLE orders (id INTEGER PRIMARY KEY)", transaction);
-
-        var result = await transaction.EnqueueJobsAsync([job], timeProvider: clock, cancellationToken: Ct);
-        var beforeCommit = await store.JobsGetAsync(job.Id, Ct);
-        transaction.Commit();
-        var afterCommit = await store.JobsGetAsync(job.Id, Ct);
-
-        Assert.Equal(new JobInsertOutcome(job.Id, true), Assert.Single(result.Outcomes));
-        Assert.Null(beforeCommit);
-        Assert.NotNull(afterCommit);
-        Assert.Equal(JobState.Ready, afterCommit.State);
-        Assert.Equal(clock.GetUtcNow(), afterCommit.CreatedAt);
-    }
-
-    [Fact]
-    public async Task TransactionalEnqueue_RolledBack_LeavesNoJob_AndHonoursUniqueKeys()
-    {
-        var store = await OpenAsync();
-        var existing = Job() with { UniqueKey = "k" };
-        await store.JobsInsertAsync(new JobsInsertParams([existing]), Ct);
-        var rolledBack = Job();
-        using var connection = Connect();
-
-        using (var transaction = connection.BeginTransaction(deferred: false))
-        {
-            var result = await transaction.EnqueueJobsAsync([rolledBack, Job() with { UniqueKey = "k" }], cancellationToken: Ct);
-            Assert.Equal(new JobInsertOutcome(existing.Id, false), result.Outcomes[1]);
-            transaction.Rollback();
-        }
-
-        Assert.Null(await store.JobsGetAsync(rolledBack.Id, Ct));
-        Assert.Equal(1, (await store.QueuesListAsync(Ct)).Single().Length);
-    }
-
-    [Fact]
-    public async Task TransactionalEnqueue_BadPrefix_IsRejected()
-    {
-        await OpenAsync();
-        using var connection = Connect();
-        using var transaction = connection.BeginTransaction();
-
-        await Assert.ThrowsAsync<ArgumentException>(async () =>
-            await transaction.EnqueueJobsAsync([Job()], tablePrefix: "x; DROP TABLE typedjobs_jobs; --", cancellationToken: Ct));
     }
 
     [Fact]
@@ -230,13 +179,16 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         var fresh = Enumerable.Range(0, 50).Select(_ => Job()).ToArray();
 
         var good = fresh.Select(j => store.JobsInsertAsync(new JobsInsertParams([j]), Ct).AsTask()).ToArray();
-        var bad = store.JobsInsertAsync(new JobsInsertParams([Job(), existing]), Ct).AsTask();
+        var partial = Job();
+        var bad = store.JobsInsertAsync(new JobsInsertParams([partial, Job() with { Payload = null! }]), Ct).AsTask();
 
         await Task.WhenAll(good);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
-        foreach (var job in fresh)
+        await Assert.ThrowsAsync<SqliteException>(() => bad);
+        foreach (var job in fresh.Append(existing))
         {
-            Assert.NotNull(await store.JobsGetAsync(job.Id, Ct));
+            Assert.NotNull((await store.JobsGetAsync(new JobsGetParams(job.Id), Ct)).Job);
         }
+
+        Assert.Null((await store.JobsGetAsync(new JobsGetParams(partial.Id), Ct)).Job);
     }
 }

@@ -23,7 +23,7 @@ public class AdminTests
         var pages = 0;
         do
         {
-            var page = await host.Admin.ListJobsAsync(new JobsListParams { Queue = "mail", Limit = 3, Cursor = cursor });
+            var page = await host.Admin.ListJobsAsync(new JobsListParams { Filter = new() { Queue = "mail" }, Limit = 3, Cursor = cursor });
             Assert.All(page.Jobs, j => Assert.Equal("mail", j.Queue));
             seen.AddRange(page.Jobs.Select(j => j.Id));
             cursor = page.NextCursor;
@@ -33,10 +33,10 @@ public class AdminTests
 
         Assert.Equal(3, pages);
         Assert.Equal(mail.Reverse(), seen);
-        var ready = await host.Admin.ListJobsAsync(new JobsListParams { State = JobState.Ready, Limit = 100 });
+        var ready = await host.Admin.ListJobsAsync(new JobsListParams { Filter = new() { State = JobState.Ready }, Limit = 100 });
         Assert.Equal(10, ready.Jobs.Count);
-        Assert.Empty((await host.Admin.ListJobsAsync(new JobsListParams { State = JobState.Dead })).Jobs);
-        Assert.Empty((await host.Admin.ListJobsAsync(new JobsListParams { TaskName = "other-task" })).Jobs);
+        Assert.Empty((await host.Admin.ListJobsAsync(new JobsListParams { Filter = new() { State = JobState.Dead } })).Jobs);
+        Assert.Empty((await host.Admin.ListJobsAsync(new JobsListParams { Filter = new() { TaskName = "other-task" } })).Jobs);
     }
 
     [Fact]
@@ -174,8 +174,9 @@ public class AdminTests
         var handle = await client.EnqueueAsync(task, 5);
 
         Assert.Equal(15, await handle.GetResultAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.NotNull(await results.ResultsGetAsync(handle.Id, default));
-        Assert.Null(await jobs.ResultsGetAsync(handle.Id, default));
+        var attempt = (await client.GetJobAsync(handle.Id))!.SucceededLeaseToken!.Value;
+        Assert.NotNull((await results.ResultsGetAsync(new ResultsGetParams(handle.Id, attempt), default)).Result);
+        Assert.Null((await jobs.ResultsGetAsync(new ResultsGetParams(handle.Id, attempt), default)).Result);
         Assert.Same(jobs, host.Services.GetRequiredService<IJobStore>());
         await host.StopAsync();
     }
@@ -197,13 +198,13 @@ public class AdminTests
 
         // Finished by another process (straight through the store, no event here): seen by polling.
         var remote = JobId.New();
-        await host.Storage.QueuesPauseAsync("elsewhere", default);
+        await host.Storage.QueuesPauseAsync(new QueuesPauseParams("elsewhere"), default);
         await host.Storage.JobsInsertAsync(new JobsInsertParams([
             new JobInsert { Id = remote, TaskName = "waited", Queue = "elsewhere", Payload = "{}"u8.ToArray() },
         ]), default);
         var wait = host.Client.WaitForCompletionAsync(remote).AsTask();
         await Eventually.TrueAsync(() => hub.WaitedJobs == 1, "the waiter to register");
-        await host.Storage.JobsCancelAsync(remote, default);
+        await host.Storage.JobsCancelAsync(new JobsCancelParams(new JobRef(remote, "elsewhere")), default);
         await Eventually.TrueAsync(() => wait.IsCompleted, "the poll to see the cancellation", tick: () => host.Time.Advance(TimeSpan.FromSeconds(1)));
 
         Assert.Equal(JobState.Cancelled, (await wait).State);

@@ -40,7 +40,7 @@ public class LeaseAndRescueTests
             [critical.Id, high.Id, normalEarly.Id, normalLate.Id, normalSameDueA.Id, normalSameDueB.Id, lowEarly.Id],
             claimed.Jobs.Select(j => j.Id));
         Assert.All(claimed.Jobs, j => Assert.Equal(JobState.Running, j.State));
-        Assert.Equal(future.RunAt, claimed.NextDueAt);
+        Assert.Equal(future.RunAt - time.GetUtcNow(), claimed.NextDueIn);
     }
 
     [Fact]
@@ -60,21 +60,21 @@ public class LeaseAndRescueTests
         Assert.Equal(2, fresh.Attempt);
 
         var staleWrite = await store.JobsCompleteAsync(new JobsCompleteParams([
-            new JobCompletion { Id = stale.Id, LeaseToken = stale.LeaseToken!.Value, Kind = CompletionKind.Dead, Error = "stale" },
+            new JobCompletion { Job = stale.Ref, LeaseToken = stale.LeaseToken!.Value, TargetState = JobState.Dead, Error = "stale" },
         ]), default);
-        var staleExtend = await store.LeasesExtendAsync(new LeasesExtendParams("worker-a", [new JobLease(stale.Id, stale.LeaseToken!.Value)], Lease), default);
+        var staleExtend = await store.LeasesExtendAsync(new LeasesExtendParams("worker-a", [new JobLease(stale.Ref, stale.LeaseToken!.Value)], Lease), default);
 
         Assert.False(Assert.Single(staleWrite.Applied));
-        Assert.Equal([stale.Id], staleExtend.Lost);
-        var current = (await store.JobsGetAsync(stale.Id, default))!;
+        Assert.Equal([stale.Id], staleExtend.Lost.Select(l => l.Job.Id));
+        var current = (await store.JobsGetAsync(new JobsGetParams(stale.Id), default)).Job!;
         Assert.Equal(JobState.Running, current.State);
         Assert.Equal("worker-b", current.WorkerId);
 
         var freshWrite = await store.JobsCompleteAsync(new JobsCompleteParams([
-            new JobCompletion { Id = fresh.Id, LeaseToken = fresh.LeaseToken!.Value, Kind = CompletionKind.Succeeded },
+            new JobCompletion { Job = fresh.Ref, LeaseToken = fresh.LeaseToken!.Value, TargetState = JobState.Succeeded },
         ]), default);
         Assert.True(Assert.Single(freshWrite.Applied));
-        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(stale.Id, default))!.State);
+        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(new JobsGetParams(stale.Id), default)).Job!.State);
     }
 
     [Fact]
@@ -88,19 +88,19 @@ public class LeaseAndRescueTests
         var abandoned = await ClaimOneAsync(store, "w");
 
         time.Advance(Lease - TimeSpan.FromSeconds(5));
-        await store.LeasesExtendAsync(new LeasesExtendParams("w", [new JobLease(extended.Id, extended.LeaseToken!.Value)], Lease), default);
+        await store.LeasesExtendAsync(new LeasesExtendParams("w", [new JobLease(extended.Ref, extended.LeaseToken!.Value)], Lease), default);
         await store.JobsCompleteAsync(new JobsCompleteParams([
-            new JobCompletion { Id = completed.Id, LeaseToken = completed.LeaseToken!.Value, Kind = CompletionKind.Succeeded },
+            new JobCompletion { Job = completed.Ref, LeaseToken = completed.LeaseToken!.Value, TargetState = JobState.Succeeded },
         ]), default);
         Assert.Empty((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
 
         time.Advance(TimeSpan.FromSeconds(10));
         var rescued = await store.JobsRescueAsync(new JobsRescueParams(100), default);
 
-        Assert.Equal(abandoned.Id, Assert.Single(rescued.Jobs).Id);
-        Assert.Equal(JobState.Running, (await store.JobsGetAsync(extended.Id, default))!.State);
-        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(completed.Id, default))!.State);
-        Assert.Equal(JobState.Ready, (await store.JobsGetAsync(abandoned.Id, default))!.State);
+        Assert.Equal(abandoned.Id, Assert.Single(rescued.Jobs).Job.Id);
+        Assert.Equal(JobState.Running, (await store.JobsGetAsync(new JobsGetParams(extended.Id), default)).Job!.State);
+        Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(new JobsGetParams(completed.Id), default)).Job!.State);
+        Assert.Equal(JobState.Ready, (await store.JobsGetAsync(new JobsGetParams(abandoned.Id), default)).Job!.State);
         Assert.Empty((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
     }
 
@@ -116,7 +116,7 @@ public class LeaseAndRescueTests
         var rescued = Assert.Single((await store.JobsRescueAsync(new JobsRescueParams(100), default)).Jobs);
 
         Assert.Equal(JobState.Dead, rescued.NewState);
-        var dead = (await store.JobsGetAsync(job.Id, default))!;
+        var dead = (await store.JobsGetAsync(new JobsGetParams(job.Id), default)).Job!;
         Assert.Equal(JobState.Dead, dead.State);
         Assert.Contains("crashed", dead.LastError);
     }

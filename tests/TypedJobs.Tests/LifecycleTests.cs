@@ -83,7 +83,7 @@ public class LifecycleTests
         var id = await host.Client.EnqueueAsync(task, new TestPayload("x"));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // Another process cancels through the store directly (no in-process signal reaches this worker).
-        await host.Storage.JobsCancelAsync(id, default);
+        await host.Storage.JobsCancelAsync(new JobsCancelParams(new JobRef(id, "default")), default);
         Assert.False(observed.Task.IsCompleted);
 
         // Let time pass (heartbeat every 10 s) until the worker notices.
@@ -141,7 +141,7 @@ public class LifecycleTests
         await host.DisposeAsync();
 
         Assert.True(observed.Task.IsCompleted);
-        var job = (await storage.JobsGetAsync(id, default))!;
+        var job = (await storage.JobsGetAsync(new JobsGetParams(id), default)).Job!;
         Assert.Equal(JobState.Ready, job.State);
         Assert.Equal(0, job.Attempt);
         Assert.Null(job.LeaseToken);
@@ -170,7 +170,7 @@ public class LifecycleTests
         await stop.WaitAsync(TimeSpan.FromSeconds(10));
         host.Host.Dispose();
 
-        Assert.Equal(JobState.Succeeded, (await storage.JobsGetAsync(id, default))!.State);
+        Assert.Equal(JobState.Succeeded, (await storage.JobsGetAsync(new JobsGetParams(id), default)).Job!.State);
     }
 
     [Fact]
@@ -335,8 +335,8 @@ public class LifecycleTests
         Assert.Equal(2, await handle.GetResultAsync());
 
         host.Time.Advance(TimeSpan.FromMinutes(11));
-        var results = host.Services.GetRequiredService<IResultStore>();
-        Assert.Null(await results.ResultsGetAsync(handle.Id, default));
+        var attempt = (await host.Client.GetJobAsync(handle.Id))!.SucceededLeaseToken!.Value;
+        Assert.Null((await host.Storage.ResultsGetAsync(new ResultsGetParams(handle.Id, attempt), default)).Result);
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await handle.GetResultAsync());
     }
 

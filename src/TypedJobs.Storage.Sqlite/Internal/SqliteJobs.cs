@@ -41,8 +41,8 @@ internal static class SqliteJobs
         System.Text.Json.JsonSerializer.Serialize(values.ToArray(), SqliteJsonContext.Default.StringArray);
 
     /// <summary>
-    /// Inserts a batch inside the current transaction. A taken unique key yields the existing id; a duplicate id throws
-    /// <see cref="InvalidOperationException"/> (the caller rolls the batch back).
+    /// Inserts a batch inside the current transaction. An id that already exists yields that id (an enqueue retried
+    /// after an unknown outcome is idempotent); a unique key a job of the same queue holds yields that job's id.
     /// </summary>
     public static JobInsertOutcome[] Insert(SqliteSql sql, Func<string, SqliteCommand> command, IReadOnlyList<JobInsert> jobs,
         DateTimeOffset now, out bool anyReady)
@@ -68,35 +68,43 @@ internal static class SqliteJobs
             insert.Add("@unique_until_pruned", job.UniqueUntilPruned ? 1 : 0);
             insert.Add("@trace_parent", job.TraceParent);
             insert.Add("@trace_state", job.TraceState);
-            int inserted;
-            try
-            {
-                inserted = insert.ExecuteNonQuery();
-            }
-            catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.SqliteExtendedErrorCode is 2067 or 1555)
-            {
-                throw new InvalidOperationException($"A job with id {job.Id} already exists.", ex);
-            }
-
-            if (inserted == 1)
+            if (insert.ExecuteNonQuery() == 1)
             {
                 outcomes[i] = new JobInsertOutcome(job.Id, true);
                 anyReady |= due <= now;
                 continue;
             }
 
-            var select = command(sql.SelectIdByUniqueKey);
-            select.Add("@unique_key", job.UniqueKey);
-            using var reader = select.ExecuteReader();
-            if (!reader.Read())
+            var exists = command(sql.SelectIdExists);
+            exists.Add("@id", job.Id.Value);
+            if (exists.ExecuteScalar() is not null)
             {
-                throw new InvalidOperationException($"The job {job.Id} was neither inserted nor deduplicated.");
+                outcomes[i] = new JobInsertOutcome(job.Id, false);
+                continue;
             }
 
-            outcomes[i] = new JobInsertOutcome(new JobId(reader.GetGuid(0)), false);
+            // The key is taken in this queue; before the contract migration of an upgraded database the older,
+            // database-wide unique index may also have refused it for a job of another queue.
+            var existing = FindByKey(command(sql.SelectIdByQueueUniqueKey), job)
+                           ?? FindByKey(command(sql.SelectIdByUniqueKey), job)
+                           ?? throw new InvalidOperationException($"The job {job.Id} was neither inserted nor deduplicated.");
+            outcomes[i] = new JobInsertOutcome(existing, false);
         }
 
         return outcomes;
+    }
+
+    private static JobId? FindByKey(SqliteCommand select, JobInsert job)
+    {
+        if (job.UniqueKey is null)
+        {
+            return null;
+        }
+
+        select.Add("@queue", job.Queue);
+        select.Add("@unique_key", job.UniqueKey);
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? new JobId(reader.GetGuid(0)) : null;
     }
 
     /// <summary>Reads a job row selected with the columns of <see cref="SqliteSql"/> (sequence first).</summary>
@@ -131,6 +139,10 @@ internal static class SqliteJobs
             LastError = r.IsDBNull(17) ? null : r.GetString(17),
             TraceParent = r.IsDBNull(18) ? null : r.GetString(18),
             TraceState = r.IsDBNull(19) ? null : r.GetString(19),
+            SucceededLeaseToken = r.IsDBNull(20) ? null : r.GetGuid(20),
+            UnknownTaskSince = r.IsDBNull(21) ? null : Time(r.GetInt64(21)),
+            Progress = r.IsDBNull(22) ? null : r.GetDouble(22),
+            ProgressMessage = r.IsDBNull(23) ? null : r.GetString(23),
         };
     }
 }

@@ -8,19 +8,33 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 /// </summary>
 internal sealed class SqliteSql
 {
-    /// <summary>The schema version this code writes and reads.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>The newest schema version this code knows.</summary>
+    public const int SchemaVersion = 3;
+
+    /// <summary>The oldest schema version this code works with (older ones are migrated first).</summary>
+    public const int MinimumReader = 2;
 
     /// <summary>Stored state of a job waiting for its due time or a worker.</summary>
     public const int Waiting = 1;
 
-    /// <summary>The columns of a job, in the order <see cref="SqliteStorage"/> reads them.</summary>
+    /// <summary>The columns of a job, in the order <see cref="SqliteJobs.ReadJob"/> reads them.</summary>
     private const string JobColumns =
         "seq, id, task, queue, priority, state, payload, attempt, max_retries, created_at, due_at, started_at, finished_at, " +
-        "lease_expires_at, lease_token, worker_id, unique_key, last_error, trace_parent, trace_state";
+        "lease_expires_at, lease_token, worker_id, unique_key, last_error, trace_parent, trace_state, " +
+        "succeeded_token, unknown_since, progress, progress_message";
 
     private const string ScheduleColumns =
         "name, task, cron, interval_ticks, time_zone, payload, paused, next_run_at, last_run_at, declared, version";
+
+    // The filter of lists, counts and bulk actions; the state of a waiting job is derived from its due time.
+    private const string Filter = """
+          (@queue IS NULL OR queue = @queue)
+          AND (@task IS NULL OR task = @task)
+          AND (@state IS NULL OR (CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END) = @state)
+          AND (@created_after IS NULL OR created_at >= @created_after)
+          AND (@created_before IS NULL OR created_at < @created_before)
+          AND (@text IS NULL OR instr(lower(CAST(payload AS TEXT)), @text) > 0 OR instr(lower(COALESCE(last_error, '')), @text) > 0)
+        """;
 
     public SqliteSql(string prefix)
     {
@@ -28,10 +42,12 @@ internal sealed class SqliteSql
         CreateMigrationsTable =
             $"CREATE TABLE IF NOT EXISTS {p}migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)";
         SelectSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {p}migrations";
+        SelectMinimumReader = $"SELECT value FROM {p}schema WHERE name = 'minimum_reader'";
+        SchemaTableExists = $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{p}schema'";
         InsertMigration = $"INSERT INTO {p}migrations (version, description, applied_at) VALUES (@version, @description, @now)";
         Migrations =
         [
-            new Migration(1, "jobs, queues, locks, results, events, schedules",
+            new Migration(1, "jobs, queues, locks, results, events, schedules", false,
             [
                 $"""
                 CREATE TABLE {p}jobs (
@@ -101,6 +117,41 @@ internal sealed class SqliteSql
                 $"CREATE TABLE {p}counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
                 $"INSERT INTO {p}counters (name, value) VALUES ('schedule_version', 0)",
             ]),
+            // Expand: only additions, so workers of schema version 1 keep working on it during a rolling deploy.
+            new Migration(2, "attempt-keyed results, unique keys per queue, progress, unknown tasks, workers, throughput", false,
+            [
+                $"ALTER TABLE {p}jobs ADD COLUMN succeeded_token BLOB",
+                $"ALTER TABLE {p}jobs ADD COLUMN unknown_since INTEGER",
+                $"ALTER TABLE {p}jobs ADD COLUMN progress REAL",
+                $"ALTER TABLE {p}jobs ADD COLUMN progress_message TEXT",
+                $"CREATE UNIQUE INDEX {p}jobs_queue_unique_key ON {p}jobs (queue, unique_key)",
+                $"""
+                CREATE TABLE {p}attempt_results (
+                    job_id BLOB NOT NULL,
+                    lease_token BLOB NOT NULL,
+                    value BLOB NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (job_id, lease_token)) WITHOUT ROWID
+                """,
+                $"CREATE INDEX {p}attempt_results_expires ON {p}attempt_results (expires_at)",
+                $"""
+                CREATE TABLE {p}workers (
+                    id TEXT PRIMARY KEY,
+                    registration TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    heartbeat_at INTEGER NOT NULL) WITHOUT ROWID
+                """,
+                $"CREATE TABLE {p}throughput (minute INTEGER PRIMARY KEY, succeeded INTEGER NOT NULL, failed INTEGER NOT NULL)",
+                $"CREATE TABLE {p}schema (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+                $"INSERT INTO {p}schema (name, value) VALUES ('minimum_reader', 1)",
+            ]),
+            // Contract: drops the database-wide unique index that schema version 1 inserts rely on, so it runs only once
+            // no worker of that version is left (explicitly, or on a new database).
+            new Migration(3, "unique keys scoped to their queue only", true,
+            [
+                $"DROP INDEX {p}jobs_unique_key",
+                $"UPDATE {p}schema SET value = 2 WHERE name = 'minimum_reader'",
+            ]),
         ];
 
         InsertJob = $"""
@@ -108,9 +159,11 @@ internal sealed class SqliteSql
                                  unique_key, unique_until_pruned, trace_parent, trace_state)
             VALUES (@id, @task, @queue, @priority, 1, @payload, 0, @max_retries, @now, @due_at,
                     @unique_key, @unique_until_pruned, @trace_parent, @trace_state)
-            ON CONFLICT (unique_key) DO NOTHING
+            ON CONFLICT DO NOTHING
             """;
-        SelectIdByUniqueKey = $"SELECT id FROM {p}jobs WHERE unique_key = @unique_key";
+        SelectIdByQueueUniqueKey = $"SELECT id FROM {p}jobs WHERE queue = @queue AND unique_key = @unique_key";
+        SelectIdByUniqueKey = $"SELECT id FROM {p}jobs WHERE unique_key = @unique_key AND @queue IS NOT NULL";
+        SelectIdExists = $"SELECT 1 FROM {p}jobs WHERE id = @id";
 
         // Read through the claim index, one range per priority so that jobs scheduled for later are never scanned and
         // no sort is needed: the arms come in claim order and are merged (the outer arms catch values cast to
@@ -136,7 +189,7 @@ internal sealed class SqliteSql
         ClaimJobs = $"""
             UPDATE {p}jobs
             SET state = 2, attempt = attempt + 1, lease_token = randomblob(16), lease_expires_at = @lease_expires_at,
-                started_at = @now, worker_id = @worker_id
+                started_at = @now, worker_id = @worker_id, progress = NULL, progress_message = NULL
             WHERE seq IN (SELECT value FROM json_each(@seqs)) AND state = 1
             RETURNING {JobColumns}
             """;
@@ -147,14 +200,24 @@ internal sealed class SqliteSql
             SET state = @state,
                 finished_at = CASE WHEN @state >= 3 THEN @now ELSE finished_at END,
                 due_at = COALESCE(@due_at, due_at),
-                attempt = CASE WHEN @give_back = 1 THEN MAX(attempt - 1, 0) ELSE attempt END,
-                last_error = CASE WHEN @set_error = 1 THEN @error ELSE last_error END,
+                attempt = MAX(attempt + @attempt_delta, 0),
+                last_error = COALESCE(@error, last_error),
                 unique_key = CASE WHEN @state >= 3 AND unique_until_pruned = 0 THEN NULL ELSE unique_key END,
+                succeeded_token = CASE WHEN @state = 3 THEN lease_token ELSE succeeded_token END,
+                unknown_since = CASE WHEN @mark_unknown = 1 THEN COALESCE(unknown_since, @now) ELSE unknown_since END,
                 lease_token = NULL,
                 lease_expires_at = NULL
             WHERE id = @id AND state = 2 AND lease_token = @lease_token
             """;
+        CountThroughput = $"""
+            INSERT INTO {p}throughput (minute, succeeded, failed) VALUES (@minute, @succeeded, @failed)
+            ON CONFLICT (minute) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed
+            """;
         ExtendLease = $"UPDATE {p}jobs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = 2 AND lease_token = @lease_token";
+        ReportProgress = $"""
+            UPDATE {p}jobs SET progress = @progress, progress_message = @message
+            WHERE id = @id AND state = 2 AND lease_token = @lease_token
+            """;
         RescueJobs = $"""
             UPDATE {p}jobs
             SET state = CASE WHEN attempt > max_retries THEN 4 ELSE 1 END,
@@ -167,37 +230,59 @@ internal sealed class SqliteSql
                 lease_expires_at = NULL
             WHERE seq IN (SELECT seq FROM {p}jobs WHERE state = 2 AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @max)
               AND state = 2 AND lease_expires_at <= @now
-            RETURNING id, task, queue, attempt, state
+            RETURNING id, task, queue, attempt, state, worker_id
             """;
 
         SelectJob = $"SELECT {JobColumns} FROM {p}jobs WHERE id = @id";
+        LocateJob = $"SELECT queue FROM {p}jobs WHERE id = @id";
         ListJobs = $"""
             SELECT {JobColumns} FROM {p}jobs
-            WHERE seq < @before
-              AND (@queue IS NULL OR queue = @queue)
-              AND (@task IS NULL OR task = @task)
-              AND (@state IS NULL OR (CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END) = @state)
+            WHERE seq < @before AND {Filter}
             ORDER BY seq DESC
             LIMIT @limit
             """;
-        SelectJobState = $"SELECT state, due_at FROM {p}jobs WHERE id = @id";
+        CountJobsMatching = $"SELECT count(*) FROM {p}jobs WHERE {Filter}";
+        SelectJobState = $"SELECT state, due_at, task, attempt FROM {p}jobs WHERE id = @id AND queue = @queue";
         CancelJob = $"""
             UPDATE {p}jobs
             SET state = 5, finished_at = @now, lease_token = NULL, lease_expires_at = NULL,
                 unique_key = CASE WHEN unique_until_pruned = 0 THEN NULL ELSE unique_key END
-            WHERE id = @id AND state < 3
+            WHERE id = @id AND queue = @queue AND state < 3
             """;
-        RetryJob = $"UPDATE {p}jobs SET state = 1, attempt = 0, finished_at = NULL, due_at = @now WHERE id = @id AND state IN (4, 5)";
-        DeleteJob = $"DELETE FROM {p}jobs WHERE id = @id";
-        DeleteResult = $"DELETE FROM {p}results WHERE job_id = @id";
-        PruneCandidates = $"""
-            SELECT seq FROM {p}jobs
-            WHERE state >= 3 AND state IN (SELECT value FROM json_each(@states)) AND finished_at < @before
-            ORDER BY finished_at
-            LIMIT @max
+        RetryJob = $"""
+            UPDATE {p}jobs SET state = 1, attempt = 0, finished_at = NULL, due_at = @now, unknown_since = NULL
+            WHERE id = @id AND queue = @queue AND state IN (4, 5)
             """;
-        PruneResults = $"DELETE FROM {p}results WHERE job_id IN (SELECT id FROM {p}jobs WHERE seq IN (SELECT value FROM json_each(@seqs)))";
-        PruneJobs = $"DELETE FROM {p}jobs WHERE seq IN (SELECT value FROM json_each(@seqs))";
+        DeleteJob = $"DELETE FROM {p}jobs WHERE id = @id AND queue = @queue";
+        BulkCandidates = $"""
+            SELECT seq, CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END, attempt FROM {p}jobs
+            WHERE (CASE @action WHEN 0 THEN state IN (4, 5) WHEN 1 THEN state < 3 ELSE 1 END) AND {Filter}
+            ORDER BY seq
+            LIMIT @limit
+            """;
+        BulkRetry = $"""
+            UPDATE {p}jobs SET state = 1, attempt = 0, finished_at = NULL, due_at = @now, unknown_since = NULL
+            WHERE seq IN (SELECT value FROM json_each(@seqs)) AND state IN (4, 5)
+            RETURNING seq, id, queue, task
+            """;
+        BulkCancel = $"""
+            UPDATE {p}jobs
+            SET state = 5, finished_at = @now, lease_token = NULL, lease_expires_at = NULL,
+                unique_key = CASE WHEN unique_until_pruned = 0 THEN NULL ELSE unique_key END
+            WHERE seq IN (SELECT value FROM json_each(@seqs)) AND state < 3
+            RETURNING seq, id, queue, task
+            """;
+        BulkDelete = $"""
+            DELETE FROM {p}jobs WHERE seq IN (SELECT value FROM json_each(@seqs))
+            RETURNING seq, id, queue, task
+            """;
+        PruneJobs = $"""
+            DELETE FROM {p}jobs WHERE seq IN (
+                SELECT seq FROM {p}jobs
+                WHERE state >= 3 AND state IN (SELECT value FROM json_each(@states)) AND finished_at < @before
+                ORDER BY finished_at
+                LIMIT @max)
+            """;
 
         CountJobs = $"""
             SELECT queue, CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END AS s, COUNT(*)
@@ -208,6 +293,16 @@ internal sealed class SqliteSql
         ResumeQueue = $"DELETE FROM {p}queues WHERE name = @queue";
         ClearQueue = $"DELETE FROM {p}jobs WHERE queue = @queue AND state = 1";
 
+        HeartbeatWorker = $"""
+            INSERT INTO {p}workers (id, registration, started_at, heartbeat_at) VALUES (@id, @registration, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, heartbeat_at = excluded.heartbeat_at
+            """;
+        ListWorkers = $"SELECT registration, started_at, heartbeat_at FROM {p}workers ORDER BY id";
+        RemoveWorker = $"DELETE FROM {p}workers WHERE id = @id";
+        PruneWorkers = $"DELETE FROM {p}workers WHERE heartbeat_at < @before";
+        SelectThroughput = $"SELECT minute, succeeded, failed FROM {p}throughput WHERE minute >= @from ORDER BY minute";
+        PruneThroughput = $"DELETE FROM {p}throughput WHERE minute < @before";
+
         AcquireLock = $"""
             INSERT INTO {p}locks (name, owner, expires_at) VALUES (@name, @owner, @expires_at)
             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
@@ -216,11 +311,20 @@ internal sealed class SqliteSql
         ReleaseLock = $"DELETE FROM {p}locks WHERE name = @name AND owner = @owner RETURNING expires_at";
 
         SetResult = $"""
-            INSERT INTO {p}results (job_id, value, expires_at) VALUES (@id, @value, @expires_at)
-            ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+            INSERT INTO {p}attempt_results (job_id, lease_token, value, expires_at) VALUES (@id, @lease_token, @value, @expires_at)
+            ON CONFLICT (job_id, lease_token) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
             """;
-        GetResult = $"SELECT value, expires_at FROM {p}results WHERE job_id = @id AND expires_at > @now";
-        PruneExpiredResults = $"DELETE FROM {p}results WHERE expires_at <= @now";
+        GetResult = $"SELECT value, expires_at FROM {p}attempt_results WHERE job_id = @id AND lease_token = @lease_token AND expires_at > @now";
+        GetLegacyResult = $"SELECT value, expires_at FROM {p}results WHERE job_id = @id AND expires_at > @now";
+        DeleteResults = $"DELETE FROM {p}attempt_results WHERE job_id = @id";
+        DeleteLegacyResults = $"DELETE FROM {p}results WHERE job_id = @id";
+        PruneResults = $"""
+            DELETE FROM {p}attempt_results WHERE (job_id, lease_token) IN (
+                SELECT job_id, lease_token FROM {p}attempt_results WHERE expires_at <= @now ORDER BY expires_at LIMIT @max)
+            """;
+        PruneLegacyResults = $"""
+            DELETE FROM {p}results WHERE job_id IN (SELECT job_id FROM {p}results WHERE expires_at <= @now ORDER BY expires_at LIMIT @max)
+            """;
 
         AppendEvent = $"""
             INSERT INTO {p}events (job_id, kind, task, queue, attempt, at, error, worker_id, delay_ticks, duration_ticks)
@@ -232,7 +336,7 @@ internal sealed class SqliteSql
             ORDER BY seq
             LIMIT @limit
             """;
-        PruneEvents = $"DELETE FROM {p}events WHERE at < @before";
+        PruneEvents = $"DELETE FROM {p}events WHERE seq IN (SELECT seq FROM {p}events WHERE at < @before ORDER BY at LIMIT @max)";
 
         NextScheduleVersion = $"UPDATE {p}counters SET value = value + 1 WHERE name = 'schedule_version' RETURNING value";
         UpsertSchedule = $"""
@@ -243,6 +347,18 @@ internal sealed class SqliteSql
                 time_zone = excluded.time_zone, payload = excluded.payload, paused = excluded.paused,
                 next_run_at = excluded.next_run_at, last_run_at = excluded.last_run_at,
                 declared = excluded.declared, version = excluded.version
+            WHERE @expected_version IS NULL OR {p}schedules.version = @expected_version
+            """;
+        InsertScheduleIfMissing = $"""
+            INSERT INTO {p}schedules ({ScheduleColumns})
+            VALUES (@name, @task, @cron, @interval_ticks, @time_zone, @payload, @paused, @next_run_at, @last_run_at, @declared, @version)
+            ON CONFLICT (name) DO NOTHING
+            """;
+        UpdateScheduleAtVersion = $"""
+            UPDATE {p}schedules SET
+                task = @task, cron = @cron, interval_ticks = @interval_ticks, time_zone = @time_zone, payload = @payload,
+                paused = @paused, next_run_at = @next_run_at, last_run_at = @last_run_at, declared = @declared, version = @version
+            WHERE name = @name AND version = @expected_version
             """;
         SelectSchedule = $"SELECT {ScheduleColumns} FROM {p}schedules WHERE name = @name";
         ListSchedules = $"SELECT {ScheduleColumns} FROM {p}schedules";
@@ -259,11 +375,16 @@ internal sealed class SqliteSql
             ORDER BY next_run_at, name
             LIMIT @max
             """;
+        NextScheduleDue = $"SELECT MIN(next_run_at) FROM {p}schedules WHERE paused = 0 AND next_run_at > @now";
     }
 
     public string CreateMigrationsTable { get; }
 
     public string SelectSchemaVersion { get; }
+
+    public string SelectMinimumReader { get; }
+
+    public string SchemaTableExists { get; }
 
     public string InsertMigration { get; }
 
@@ -271,7 +392,11 @@ internal sealed class SqliteSql
 
     public string InsertJob { get; }
 
+    public string SelectIdByQueueUniqueKey { get; }
+
     public string SelectIdByUniqueKey { get; }
+
+    public string SelectIdExists { get; }
 
     public string ClaimCandidates { get; }
 
@@ -281,13 +406,21 @@ internal sealed class SqliteSql
 
     public string CompleteJob { get; }
 
+    public string CountThroughput { get; }
+
     public string ExtendLease { get; }
+
+    public string ReportProgress { get; }
 
     public string RescueJobs { get; }
 
     public string SelectJob { get; }
 
+    public string LocateJob { get; }
+
     public string ListJobs { get; }
+
+    public string CountJobsMatching { get; }
 
     public string SelectJobState { get; }
 
@@ -297,11 +430,13 @@ internal sealed class SqliteSql
 
     public string DeleteJob { get; }
 
-    public string DeleteResult { get; }
+    public string BulkCandidates { get; }
 
-    public string PruneCandidates { get; }
+    public string BulkRetry { get; }
 
-    public string PruneResults { get; }
+    public string BulkCancel { get; }
+
+    public string BulkDelete { get; }
 
     public string PruneJobs { get; }
 
@@ -315,6 +450,18 @@ internal sealed class SqliteSql
 
     public string ClearQueue { get; }
 
+    public string HeartbeatWorker { get; }
+
+    public string ListWorkers { get; }
+
+    public string RemoveWorker { get; }
+
+    public string PruneWorkers { get; }
+
+    public string SelectThroughput { get; }
+
+    public string PruneThroughput { get; }
+
     public string AcquireLock { get; }
 
     public string ReleaseLock { get; }
@@ -323,7 +470,15 @@ internal sealed class SqliteSql
 
     public string GetResult { get; }
 
-    public string PruneExpiredResults { get; }
+    public string GetLegacyResult { get; }
+
+    public string DeleteResults { get; }
+
+    public string DeleteLegacyResults { get; }
+
+    public string PruneResults { get; }
+
+    public string PruneLegacyResults { get; }
 
     public string AppendEvent { get; }
 
@@ -335,6 +490,10 @@ internal sealed class SqliteSql
 
     public string UpsertSchedule { get; }
 
+    public string InsertScheduleIfMissing { get; }
+
+    public string UpdateScheduleAtVersion { get; }
+
     public string SelectSchedule { get; }
 
     public string ListSchedules { get; }
@@ -345,8 +504,13 @@ internal sealed class SqliteSql
 
     public string DueSchedules { get; }
 
-    /// <summary>One schema step: applied in one transaction together with its row in the migrations table.</summary>
-    public sealed record Migration(int Version, string Description, IReadOnlyList<string> Statements);
+    public string NextScheduleDue { get; }
+
+    /// <summary>
+    /// One schema step: applied in one transaction together with its row in the migrations table. A contract step
+    /// removes something older workers rely on, so on an existing database it runs only when asked for.
+    /// </summary>
+    public sealed record Migration(int Version, string Description, bool Contract, IReadOnlyList<string> Statements);
 }
 
 /// <summary>Connection-level statements (values come from validated options, never from user text).</summary>

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using TypedJobs.Registration;
 using TypedJobs.Storage;
 
@@ -41,6 +42,17 @@ public interface IJobClient
     /// <exception cref="JobFailedException">The job ended dead.</exception>
     /// <exception cref="JobCancelledException">The job was cancelled or deleted.</exception>
     ValueTask<TResult> GetResultAsync<TResult>(JobId id, JobSerializer<TResult> serializer, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A client whose enqueues join <paramref name="transaction"/>, the caller's own open database transaction: the jobs
+    /// exist if and only if the transaction commits. Use it with the generated stubs:
+    /// <c>await jobs.InTransaction(tx).EnqueueSendWelcomeAsync(…)</c>. Enqueues go through the same validation, payload
+    /// limit, unique keys and trace context as any other; <see cref="Events.JobEventKind.Enqueued"/> events and the
+    /// wake-up of workers in this process happen after the commit where the store can observe it (SQLite does), and a
+    /// rollback leaves no job. Every other member works outside the transaction.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The storage of the jobs role cannot join a database transaction.</exception>
+    IJobClient InTransaction(DbTransaction transaction);
 }
 
 /// <summary>A job whose task returns <typeparamref name="TResult"/>.</summary>
@@ -76,19 +88,34 @@ public sealed class JobHandle<TResult>
     public override string ToString() => Id.ToString();
 }
 
-/// <summary>Operations on jobs and queues for operators, dashboards and tools.</summary>
+/// <summary>Operations on jobs, queues and workers for operators, dashboards and tools.</summary>
 public interface IJobAdmin
 {
-    /// <summary>Lists jobs, newest first, with filters and cursor paging.</summary>
+    /// <summary>What the storage of the jobs role can do (for example <see cref="StorageCapabilities.TextSearch"/>).</summary>
+    StorageCapabilities Capabilities { get; }
+
+    /// <summary>Lists jobs that match a filter, newest first, with cursor paging.</summary>
     ValueTask<JobsListResult> ListJobsAsync(JobsListParams query, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts jobs that match a filter.</summary>
+    ValueTask<long> CountJobsAsync(JobFilter filter, CancellationToken cancellationToken = default);
 
     /// <summary>Returns a dead or cancelled job to its queue with fresh attempts.</summary>
     ValueTask<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a job (a running job's outcome is then discarded).</summary>
+    /// <summary>Deletes a job and its result (a running job's outcome is then discarded).</summary>
     ValueTask<bool> DeleteAsync(JobId id, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes finished jobs in <paramref name="states"/> that finished longer than <paramref name="olderThan"/> ago.</summary>
+    /// <summary>
+    /// Applies an action to every job that matches <paramref name="filter"/> and that the action applies to (retry: dead
+    /// and cancelled jobs; cancel: unfinished jobs; delete: all), in bounded batches, and returns how many jobs it
+    /// changed. Jobs that start to match while it runs may be left out: it stops once it has covered as many jobs as
+    /// matched when it began. <paramref name="progress"/> hears after every batch.
+    /// </summary>
+    ValueTask<long> BulkAsync(JobsBulkAction action, JobFilter filter, IProgress<BulkProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes finished jobs in <paramref name="states"/> that finished longer than <paramref name="olderThan"/> ago (by the store's clock).</summary>
     ValueTask<int> PruneAsync(IReadOnlyList<JobState> states, TimeSpan olderThan, CancellationToken cancellationToken = default);
 
     /// <summary>Every queue with its length, per-state counts and paused flag.</summary>
@@ -106,9 +133,20 @@ public interface IJobAdmin
     /// <summary>The recorded lifecycle events of a job, oldest first (needs <c>RecordEvents</c>).</summary>
     ValueTask<IReadOnlyList<Events.JobEvent>> GetEventsAsync(JobId id, int limit = 100, CancellationToken cancellationToken = default);
 
+    /// <summary>The workers registered in the store, with their last heartbeat, and the store's time of the read.</summary>
+    ValueTask<WorkersListResult> GetWorkersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Succeeded and failed attempts per minute over the last <paramref name="window"/> (at most a day), oldest first.</summary>
+    ValueTask<IReadOnlyList<ThroughputBucket>> GetThroughputAsync(TimeSpan window, CancellationToken cancellationToken = default);
+
     /// <summary>Takes or extends a named lock; for singleton work across processes.</summary>
     ValueTask<bool> TryAcquireLockAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken = default);
 
     /// <summary>Releases a named lock held by <paramref name="owner"/>.</summary>
     ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken = default);
 }
+
+/// <summary>How far a bulk action has come.</summary>
+/// <param name="Done">Jobs changed so far.</param>
+/// <param name="Total">Jobs that matched the filter when it began.</param>
+public readonly record struct BulkProgress(long Done, long Total);

@@ -36,4 +36,10 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "Maintenance pruned {Jobs} finished jobs, {Results} expired results and {Events} old events")]
     public static partial void Pruned(ILogger logger, int jobs, int results, int events);
+
+    [LoggerMessage(12, LogLevel.Information, "TypedJobs storage is not configured: using {Url} under {ContentRoot}. Set TypedJobs:Storage (e.g. sqlite:jobs.db, memory:, postgres://...) to choose")]
+    public static partial void DefaultStorage(ILogger logger, string url, string contentRoot);
+
+    [LoggerMessage(13, LogLevel.Debug, "TypedJobs storage role {Role} is on {Storage} (from {Source})")]
+    public static partial void StoragePlaced(ILogger logger, StorageRoles role, string storage, string source);
 }

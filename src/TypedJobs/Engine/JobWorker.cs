@@ -32,8 +32,10 @@ internal sealed class JobWorker : BackgroundService
     private readonly ILogger logger;
     private readonly string workerId;
     private readonly string[] queueNames;
+    private readonly JobsWaitParams waitParams;
+    private readonly WorkerRegistration registration;
     private readonly ConcurrentDictionary<JobId, Execution> executions = new();
-    private readonly ConcurrentDictionary<JobId, Guid> leases = new();
+    private readonly ConcurrentDictionary<JobId, JobLease> leases = new();
     private readonly Dictionary<string, int> runningPerQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> runningPerTask = new(StringComparer.Ordinal);
     private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
@@ -63,9 +65,19 @@ internal sealed class JobWorker : BackgroundService
         this.logger = logger;
         workerId = worker.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
         queueNames = worker.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        waitParams = new JobsWaitParams(queueNames);
         cappedTasks = registry.Tasks.Where(t => t.Settings.MaxConcurrency > 0)
             .ToDictionary(t => t.Name, t => t.Settings.MaxConcurrency, StringComparer.Ordinal);
         refillThreshold = Math.Max(1, worker.Concurrency / 8);
+        registration = new WorkerRegistration
+        {
+            Id = workerId,
+            Host = Environment.MachineName,
+            ProcessId = Environment.ProcessId,
+            Queues = queueNames,
+            Tasks = registry.Tasks.Select(t => t.Name).Order(StringComparer.Ordinal).ToArray(),
+            Concurrency = worker.Concurrency,
+        };
     }
 
     public string WorkerId => workerId;
@@ -75,6 +87,15 @@ internal sealed class JobWorker : BackgroundService
         await Task.Yield();
         await storage.EnsureInitializedAsync(stoppingToken).ConfigureAwait(false);
         Log.WorkerStarted(logger, workerId, string.Join(",", queueNames), worker.Concurrency);
+        try
+        {
+            await RegisterAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StoreCallFailed(logger, ex, workerId, nameof(IJobAdminStore.WorkersHeartbeatAsync));
+        }
+
         var completer = Task.Run(CompleteLoopAsync, CancellationToken.None);
         var heartbeat = Task.Run(() => HeartbeatLoopAsync(backgroundCts.Token), CancellationToken.None);
         var rescuer = Task.Run(() => RescueLoopAsync(backgroundCts.Token), CancellationToken.None);
@@ -92,6 +113,15 @@ internal sealed class JobWorker : BackgroundService
             await completer.ConfigureAwait(false);
             await backgroundCts.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(heartbeat, rescuer).ConfigureAwait(false);
+            try
+            {
+                await storage.Admin.WorkersRemoveAsync(new WorkersRemoveParams(workerId), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobAdminStore.WorkersRemoveAsync));
+            }
+
             Log.WorkerStopped(logger, workerId, released);
         }
     }
@@ -117,7 +147,7 @@ internal sealed class JobWorker : BackgroundService
 
             if (wake is null || wake.IsCompleted)
             {
-                wake = store.JobsWaitAsync(queueNames, stopping).AsTask();
+                wake = store.JobsWaitAsync(waitParams, stopping).AsTask();
             }
 
             JobsClaimResult result;
@@ -154,10 +184,10 @@ internal sealed class JobWorker : BackgroundService
             }
 
             var delay = worker.PollInterval;
-            if (result.NextDueAt is { } due)
+            if (result.NextDueIn is { } untilDue && untilDue < delay)
             {
-                var untilDue = due - time.GetUtcNow();
-                delay = untilDue < delay ? (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1)) : delay;
+                // A duration by the store's clock: the engine's clock may disagree with the store's about instants.
+                delay = untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1);
             }
 
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -222,7 +252,7 @@ internal sealed class JobWorker : BackgroundService
             runningPerTask[job.TaskName] = runningPerTask.GetValueOrDefault(job.TaskName) + 1;
         }
 
-        leases[job.Id] = job.LeaseToken!.Value;
+        leases[job.Id] = new JobLease(job.Ref, job.LeaseToken!.Value);
         localJobs.Add(job.Id, execution);
         // Queued as its own work item (no Task.Run closure, wrapper and proxy task per job); shutdown waits for the
         // running count to reach zero instead of for per-job tasks.
@@ -264,7 +294,7 @@ internal sealed class JobWorker : BackgroundService
         var startTimestamp = time.GetTimestamp();
         metrics.Started.Add(1, tags);
         metrics.Running.Add(1, tags);
-        metrics.WaitTime.Record(Math.Max(0, (startedAt - job.DueAt).TotalSeconds), tags);
+        metrics.WaitTime.Record(Math.Max(0, ((job.StartedAt ?? job.DueAt) - job.DueAt).TotalSeconds), tags);
         if (hub.IsObserved(job.Id))
         {
             hub.Publish(new JobEvent
@@ -301,7 +331,12 @@ internal sealed class JobWorker : BackgroundService
                 var context = new JobContext(job.Id, job.TaskName, job.Queue, job.Priority, job.Attempt, job.MaxRetries, job.CreatedAt,
                     workerId, scope.ServiceProvider, execution.Token);
                 var result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
-                outcome = new Outcome(job, CompletionKind.Succeeded, result, task);
+                var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
+                outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task)
+                {
+                    Result = storage.ResultsWithJobs || storage.Results is null ? null : result,
+                    ResultTtl = ttl,
+                };
             }
         }
         catch (Exception ex)
@@ -324,7 +359,7 @@ internal sealed class JobWorker : BackgroundService
         }
 
         activity?.SetTag("typedjobs.outcome", outcome.Kind?.ToString() ?? "Discarded");
-        if (outcome.Kind is CompletionKind.Dead or CompletionKind.Retry)
+        if (outcome.Kind is AttemptOutcome.Dead or AttemptOutcome.Retry)
         {
             activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
@@ -341,7 +376,7 @@ internal sealed class JobWorker : BackgroundService
     }
 
     /// <summary>Stops extending the lease of this claim of <paramref name="job"/> (not of a later claim of the same job).</summary>
-    private void ForgetLease(JobRecord job) => leases.TryRemove(KeyValuePair.Create(job.Id, job.LeaseToken!.Value));
+    private void ForgetLease(JobRecord job) => leases.TryRemove(KeyValuePair.Create(job.Id, new JobLease(job.Ref, job.LeaseToken!.Value)));
 
     /// <summary>Frees the execution's slot; always runs, whatever happened to the attempt.</summary>
     private void FreeSlot(Execution execution)
@@ -380,12 +415,12 @@ internal sealed class JobWorker : BackgroundService
         var reason = execution.Reason;
         if (ex is OperationCanceledException && reason == StopReason.Shutdown)
         {
-            return new Outcome(job, CompletionKind.Release, null, task);
+            return new Outcome(job, AttemptOutcome.Release, JobTransitions.Release(job), task);
         }
 
         if (ex is SnoozeJobException snooze)
         {
-            return new Outcome(job, CompletionKind.Snooze, null, task) { Delay = snooze.Delay };
+            return new Outcome(job, AttemptOutcome.Snooze, JobTransitions.Snooze(job, snooze.Delay), task) { Delay = snooze.Delay };
         }
 
         string error;
@@ -402,15 +437,17 @@ internal sealed class JobWorker : BackgroundService
             }
         }
 
-        if (ex is InvalidPayloadException or PermanentJobFailureException || job.Attempt > job.MaxRetries)
-        {
-            return new Outcome(job, CompletionKind.Dead, null, task) { Error = error, Failed = true, Exception = ex };
-        }
-
         var settings = task?.Settings;
-        var delay = RetryBackoff.Delay(job.Attempt, settings?.RetryDelay ?? options.DefaultRetryDelay,
+        var backoff = RetryBackoff.Delay(job.Attempt, settings?.RetryDelay ?? options.DefaultRetryDelay,
             settings?.MaxRetryDelay ?? options.DefaultMaxRetryDelay, Random.Shared.NextDouble());
-        return new Outcome(job, CompletionKind.Retry, null, task) { Error = error, Delay = delay, Failed = true, Exception = ex };
+        var (kind, completion) = JobTransitions.Failed(job, error, ex is InvalidPayloadException or PermanentJobFailureException, backoff);
+        return new Outcome(job, kind, completion, task)
+        {
+            Error = error,
+            Delay = kind == AttemptOutcome.Retry ? backoff : TimeSpan.Zero,
+            Failed = true,
+            Exception = ex,
+        };
     }
 
     private static Activity? StartActivity(JobRecord job)
@@ -448,17 +485,17 @@ internal sealed class JobWorker : BackgroundService
 
     private async Task WriteOutcomesAsync(List<Outcome> batch)
     {
-        var results = new List<ResultWrite>();
+        List<ResultWrite>? results = null;
         var completions = new JobCompletion[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var o = batch[i];
-            completions[i] = new JobCompletion { Id = o.Job.Id, LeaseToken = o.Job.LeaseToken!.Value, Kind = o.Kind!.Value, Delay = o.Delay, Error = o.Error };
-            // A result is written only while this worker still holds the lease, so a run whose lease was lost (and
-            // that another worker may have re-run) never overwrites the current result.
-            if (o.Result is not null && leases.TryGetValue(o.Job.Id, out var held) && held == o.Job.LeaseToken)
+            completions[i] = o.Completion;
+            if (o.Result is not null)
             {
-                results.Add(new ResultWrite(o.Job.Id, o.Result, o.Task?.Settings.ResultRetention ?? options.ResultRetention));
+                // The results role lives elsewhere: the result is keyed by the attempt's lease token, and the completion
+                // records that token on the job, so a result a stale attempt writes is never the one returned.
+                (results ??= []).Add(new ResultWrite(o.Job.Id, o.Job.LeaseToken!.Value, o.Result, o.ResultTtl));
             }
         }
 
@@ -468,10 +505,10 @@ internal sealed class JobWorker : BackgroundService
             try
             {
                 // Results first: once a job shows Succeeded, its result is readable.
-                if (results.Count > 0)
+                if (results is { Count: > 0 })
                 {
-                    await storage.Results.ResultsSetAsync(results, CancellationToken.None).ConfigureAwait(false);
-                    results.Clear();
+                    await storage.Results!.ResultsSetAsync(new ResultsSetParams(results), CancellationToken.None).ConfigureAwait(false);
+                    results = null;
                 }
 
                 written = await storage.Jobs.JobsCompleteAsync(new JobsCompleteParams(completions), CancellationToken.None).ConfigureAwait(false);
@@ -544,25 +581,25 @@ internal sealed class JobWorker : BackgroundService
 
         switch (o.Kind)
         {
-            case CompletionKind.Succeeded:
+            case AttemptOutcome.Succeeded:
                 metrics.Succeeded.Add(1, tags);
                 Log.JobSucceeded(logger, job.Id, job.TaskName, o.Duration);
                 Publish(JobEventKind.Succeeded);
                 break;
-            case CompletionKind.Retry:
+            case AttemptOutcome.Retry:
                 metrics.Retried.Add(1, tags);
                 Log.JobRetrying(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Delay);
                 Publish(JobEventKind.Retried);
                 break;
-            case CompletionKind.Dead:
+            case AttemptOutcome.Dead:
                 metrics.Dead.Add(1, tags);
                 Log.JobDead(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Exception?.Message ?? o.Error ?? "");
                 Publish(JobEventKind.Dead);
                 break;
-            case CompletionKind.Snooze:
+            case AttemptOutcome.Snooze:
                 Publish(JobEventKind.Snoozed);
                 break;
-            case CompletionKind.Release:
+            case AttemptOutcome.Release:
                 Interlocked.Increment(ref released);
                 Publish(JobEventKind.Released);
                 break;
@@ -577,19 +614,19 @@ internal sealed class JobWorker : BackgroundService
             try
             {
                 await Task.Delay(interval, time, token).ConfigureAwait(false);
+                await RegisterAsync(token).ConfigureAwait(false);
                 if (leases.IsEmpty)
                 {
                     continue;
                 }
 
-                var held = leases.Select(kv => new JobLease(kv.Key, kv.Value)).ToArray();
+                var held = leases.Values.ToArray();
                 var result = await storage.Jobs.LeasesExtendAsync(new LeasesExtendParams(workerId, held, worker.LeaseDuration), token)
                     .ConfigureAwait(false);
-                foreach (var id in result.Lost)
+                foreach (var lost in result.Lost)
                 {
                     // Only the run that held the reported lease: the same job may have been claimed again since.
-                    var sent = Array.Find(held, l => l.Id == id).LeaseToken;
-                    if (executions.TryGetValue(id, out var execution) && execution.Job.LeaseToken == sent)
+                    if (executions.TryGetValue(lost.Job.Id, out var execution) && execution.Job.LeaseToken == lost.LeaseToken)
                     {
                         ForgetLease(execution.Job);
                         execution.Cancel(StopReason.LeaseLost);
@@ -605,6 +642,18 @@ internal sealed class JobWorker : BackgroundService
                 Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.LeasesExtendAsync));
             }
         }
+    }
+
+    /// <summary>Registers this worker in the store's worker registry (or refreshes its entry).</summary>
+    private async Task RegisterAsync(CancellationToken token)
+    {
+        int runningNow;
+        lock (runningPerQueue)
+        {
+            runningNow = running;
+        }
+
+        await storage.Admin.WorkersHeartbeatAsync(new WorkersHeartbeatParams(registration with { Running = runningNow }), token).ConfigureAwait(false);
     }
 
     private async Task RescueLoopAsync(CancellationToken token)
@@ -654,13 +703,13 @@ internal sealed class JobWorker : BackgroundService
         var now = time.GetUtcNow();
         foreach (var job in rescued.Jobs)
         {
-            var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+            var tags = TypedJobsMetrics.Tags(job.TaskName, job.Job.Queue);
             metrics.Rescued.Add(1, tags);
-            hub.Publish(new JobEvent { Kind = JobEventKind.Rescued, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now, WorkerId = workerId });
+            hub.Publish(new JobEvent { Kind = JobEventKind.Rescued, JobId = job.Job.Id, TaskName = job.TaskName, Queue = job.Job.Queue, Attempt = job.Attempt, Timestamp = now, WorkerId = job.WorkerId });
             if (job.NewState == JobState.Dead)
             {
                 metrics.Dead.Add(1, tags);
-                hub.Publish(new JobEvent { Kind = JobEventKind.Dead, JobId = job.Id, TaskName = job.TaskName, Queue = job.Queue, Attempt = job.Attempt, Timestamp = now, Error = "The lease expired and no attempts were left." });
+                hub.Publish(new JobEvent { Kind = JobEventKind.Dead, JobId = job.Job.Id, TaskName = job.TaskName, Queue = job.Job.Queue, Attempt = job.Attempt, Timestamp = now, Error = StorageRules.RescuedDeadError(job.WorkerId) });
             }
         }
     }
@@ -668,38 +717,61 @@ internal sealed class JobWorker : BackgroundService
     private async Task MaintainAsync(CancellationToken token)
     {
         const string lockName = "typedjobs:maintenance";
-        if (!await storage.Jobs.LocksAcquireAsync(new LockAcquireParams(lockName, workerId, worker.MaintenanceInterval), token).ConfigureAwait(false))
+        var locked = await storage.Locks.LocksAcquireAsync(new LocksAcquireParams(lockName, workerId, worker.MaintenanceInterval), token)
+            .ConfigureAwait(false);
+        if (!locked.Acquired)
         {
             return;
         }
 
-        var now = time.GetUtcNow();
         var jobs = 0;
         if (options.SucceededRetention > TimeSpan.Zero)
         {
-            jobs += await storage.Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], now - options.SucceededRetention), token).ConfigureAwait(false);
+            jobs += await PruneAllAsync(max => storage.Admin.JobsPruneAsync(
+                new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], options.SucceededRetention, max), token), r => r.Deleted).ConfigureAwait(false);
         }
 
         if (options.DeadRetention > TimeSpan.Zero)
         {
-            jobs += await storage.Jobs.JobsPruneAsync(new JobsPruneParams([JobState.Dead], now - options.DeadRetention), token).ConfigureAwait(false);
+            jobs += await PruneAllAsync(max => storage.Admin.JobsPruneAsync(
+                new JobsPruneParams([JobState.Dead], options.DeadRetention, max), token), r => r.Deleted).ConfigureAwait(false);
         }
 
-        var results = await storage.Results.ResultsPruneAsync(token).ConfigureAwait(false);
+        var results = storage.Results is { } resultStore
+            ? await PruneAllAsync(max => resultStore.ResultsPruneAsync(new ResultsPruneParams(max), token), r => r.Deleted).ConfigureAwait(false)
+            : 0;
         var events = 0;
-        if (options.RecordEvents && storage.Events is { } eventStore)
+        var keep = TimeSpan.FromTicks(Math.Max(options.SucceededRetention.Ticks, options.DeadRetention.Ticks));
+        if (options.RecordEvents && storage.Events is { } eventStore && keep > TimeSpan.Zero)
         {
-            var keep = TimeSpan.FromTicks(Math.Max(options.SucceededRetention.Ticks, options.DeadRetention.Ticks));
-            if (keep > TimeSpan.Zero)
-            {
-                events = await eventStore.EventsPruneAsync(now - keep, token).ConfigureAwait(false);
-            }
+            events = await PruneAllAsync(max => eventStore.EventsPruneAsync(new EventsPruneParams(keep, max), token), r => r.Deleted).ConfigureAwait(false);
         }
 
+        await storage.Admin.WorkersPruneAsync(new WorkersPruneParams(TimeSpan.FromTicks(worker.LeaseDuration.Ticks * 10)), token).ConfigureAwait(false);
+        await storage.Admin.StatsPruneAsync(new StatsPruneParams(StorageRules.MaxThroughputWindow), token).ConfigureAwait(false);
         if (jobs + results + events > 0)
         {
             Log.Pruned(logger, jobs, results, events);
         }
+    }
+
+    /// <summary>Prunes in batches until a batch comes back short (bounded per pass).</summary>
+    private static async Task<int> PruneAllAsync<T>(Func<int, ValueTask<T>> prune, Func<T, int> deleted)
+    {
+        const int batch = 10_000;
+        const int maxBatches = 100;
+        var total = 0;
+        for (var i = 0; i < maxBatches; i++)
+        {
+            var n = deleted(await prune(batch).ConfigureAwait(false));
+            total += n;
+            if (n < batch)
+            {
+                break;
+            }
+        }
+
+        return total;
     }
 
     private async Task ShutdownAsync()
@@ -775,13 +847,18 @@ internal sealed class JobWorker : BackgroundService
         void ILocalJob.Cancel() => Cancel(StopReason.Cancelled);
     }
 
-    private sealed class Outcome(JobRecord job, CompletionKind? kind, byte[]? result, JobTask? task)
+    private sealed class Outcome(JobRecord job, AttemptOutcome? kind, JobCompletion completion, JobTask? task)
     {
         public JobRecord Job { get; } = job;
 
-        public CompletionKind? Kind { get; set; } = kind;
+        public AttemptOutcome? Kind { get; set; } = kind;
 
-        public byte[]? Result { get; } = result;
+        public JobCompletion Completion { get; } = completion;
+
+        /// <summary>A result to write to a results store that is not the jobs store (keyed by the attempt's lease token).</summary>
+        public byte[]? Result { get; init; }
+
+        public TimeSpan ResultTtl { get; init; }
 
         public JobTask? Task { get; } = task;
 

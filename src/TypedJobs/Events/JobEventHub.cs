@@ -161,7 +161,7 @@ internal sealed class JobEventHub : IAsyncDisposable
             {
                 try
                 {
-                    await eventStore.EventsAppendAsync(batch.ToArray(), CancellationToken.None).ConfigureAwait(false);
+                    await eventStore.EventsAppendAsync(new EventsAppendParams(batch.ToArray()), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using TypedJobs;
+using TypedJobs.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -11,10 +12,13 @@ public static class TypedJobsConfigurationExtensions
 {
     /// <summary>
     /// Adds TypedJobs with the host-wide settings bound from <paramref name="configuration"/> (the <c>TypedJobs</c> section,
-    /// e.g. <c>DefaultQueue</c>, <c>DefaultMaxRetries</c>, <c>MaxPayloadBytes</c>, <c>Scheduler:MissedRuns</c>), then applies
-    /// <paramref name="configure"/> (code wins over configuration). Storage is chosen in <paramref name="configure"/>, e.g.
-    /// <c>o.UseConnectionUrl(configuration["Storage"]!)</c> with the SQLite package. A value that does not convert stops
-    /// startup with a message naming its key.
+    /// e.g. <c>DefaultQueue</c>, <c>DefaultMaxRetries</c>, <c>MaxPayloadBytes</c>, <c>Scheduler:MissedRuns</c>) and the
+    /// storage of each role from <c>Storage</c>: one URL for every role (<c>"Storage": "sqlite:jobs.db"</c>) or one per
+    /// role (<c>Storage:Jobs</c>, <c>Storage:Results</c>, <c>Storage:Events</c>, <c>Storage:Schedules</c>; a role not
+    /// given uses the jobs role's backend). Then <paramref name="configure"/> runs: code wins over configuration. With
+    /// no storage anywhere and the SQLite package referenced, jobs go to <c>typedjobs.db</c> under the content root. A
+    /// value that does not convert, an unknown scheme or a bad storage setting stops startup with a message naming its
+    /// key, the bad value (without secrets) and the valid choices.
     /// </summary>
     public static TypedJobsBuilder AddTypedJobs(this IServiceCollection services, IConfiguration configuration,
         Action<TypedJobsOptions>? configure = null)
@@ -24,6 +28,7 @@ public static class TypedJobsConfigurationExtensions
         return services.AddTypedJobs(o =>
         {
             configuration.Bind(o);
+            StorageConfiguration.Read(configuration, o);
             configure?.Invoke(o);
         });
     }

@@ -10,7 +10,7 @@ public enum StorageRoles
     /// <summary>No role.</summary>
     None = 0,
 
-    /// <summary>The queue and job lifecycle (<see cref="IJobStore"/>).</summary>
+    /// <summary>The queue and job lifecycle (<see cref="IJobStore"/>, <see cref="IJobAdminStore"/>, <see cref="ILockStore"/>).</summary>
     Jobs = 1,
 
     /// <summary>Job results (<see cref="IResultStore"/>).</summary>
@@ -29,8 +29,11 @@ public enum StorageRoles
 /// <summary>Host-wide TypedJobs settings, configured in <c>AddTypedJobs(o =&gt; …)</c> and validated at startup.</summary>
 public sealed class TypedJobsOptions
 {
-    // A field, not a property: configuration binding must not see it.
+    // Fields, not properties: configuration binding must not see them.
     internal readonly List<StorageRegistration> StorageRegistrations = [];
+    internal readonly List<StorageProvider> ExtraProviders = [];
+    internal readonly Dictionary<StorageRoles, StorageSetting> ConfiguredStorage = [];
+    internal readonly List<string> ConfigurationErrors = [];
 
     /// <summary>The queue of tasks that declare none. Default <c>"default"</c>.</summary>
     public string DefaultQueue { get; set; } = "default";
@@ -66,7 +69,7 @@ public sealed class TypedJobsOptions
     public SchedulerOptions Scheduler { get; } = new();
 
     /// <summary>Uses the in-memory backend for every role (single process, nothing persists).</summary>
-    public TypedJobsOptions UseInMemory() => UseStorage(static sp => new MemoryStorage(sp.GetService(typeof(TimeProvider)) as TimeProvider));
+    public TypedJobsOptions UseInMemory() => UseInMemory(StorageRoles.All);
 
     /// <summary>Uses the in-memory backend for the given roles only.</summary>
     public TypedJobsOptions UseInMemory(StorageRoles roles) =>
@@ -74,15 +77,43 @@ public sealed class TypedJobsOptions
 
     /// <summary>
     /// Uses a backend created by <paramref name="factory"/> for <paramref name="roles"/> (all by default). The object must
-    /// implement the interface of every role it is given. A later call overrides an earlier one for the roles it names.
-    /// Storage packages call this from their own <c>UseXxx</c> extensions.
+    /// implement the interface of every role it is given. A later call overrides an earlier one for the roles it names,
+    /// and code always wins over the <c>TypedJobs:Storage</c> configuration. Storage packages call this from their own
+    /// <c>UseXxx</c> extensions. The factory's owner disposes what it creates (the host disposes only backends it
+    /// opened from storage URLs).
     /// </summary>
     public TypedJobsOptions UseStorage(Func<IServiceProvider, object> factory, StorageRoles roles = StorageRoles.All)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        StorageRegistrations.Add(new StorageRegistration(roles, factory));
+        StorageRegistrations.Add(new StorageRegistration(roles, factory, null));
         return this;
     }
 
-    internal sealed record StorageRegistration(StorageRoles Roles, Func<IServiceProvider, object> Factory);
+    /// <summary>
+    /// Uses the backend a storage URL names (<c>memory:</c>, <c>sqlite:jobs.db</c>, <c>postgres://…</c>, …) for
+    /// <paramref name="roles"/>, through the provider of its scheme, exactly as if it were configured in
+    /// <c>TypedJobs:Storage</c>. Code wins over configuration.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a storage URL.</exception>
+    public TypedJobsOptions UseStorage(string url, StorageRoles roles = StorageRoles.All)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        StorageRegistrations.Add(new StorageRegistration(roles, null, StorageUrl.Parse(url)));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a storage provider by hand. Hosts built with the TypedJobs source generator find the providers of the
+    /// storage packages they reference on their own; this is for hosts without it.
+    /// </summary>
+    public TypedJobsOptions AddStorageProvider(StorageProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ExtraProviders.Add(provider);
+        return this;
+    }
+
+    internal sealed record StorageRegistration(StorageRoles Roles, Func<IServiceProvider, object>? Factory, StorageUrl? Url);
+
+    internal sealed record StorageSetting(StorageUrl? Url, string Key, string Value);
 }

@@ -45,7 +45,7 @@ public static class TypedJobsServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetRequiredService<IOptions<TypedJobsOptions>>().Value);
         services.TryAddSingleton(static sp => new StorageSet(sp, sp.GetRequiredService<TypedJobsOptions>()));
         services.TryAddSingleton(static sp => sp.GetRequiredService<StorageSet>().Jobs);
-        services.TryAddSingleton(static sp => sp.GetRequiredService<StorageSet>().Results);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<StorageSet>().Admin);
         services.TryAddSingleton(static sp => new TaskRegistry(sp.GetServices<JobTask>()));
         services.TryAddSingleton<TypedJobsMetrics>();
         services.TryAddSingleton<LocalJobs>();
@@ -55,6 +55,7 @@ public static class TypedJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobAdmin>(static sp => sp.GetRequiredService<JobClient>());
         services.TryAddSingleton(TypedJobs.Scheduling.ScheduleAdmin.Create);
         services.TryAddSingleton<IScheduleAdmin>(static sp => sp.GetRequiredService<TypedJobs.Scheduling.ScheduleAdmin>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StorageInitializer>());
         foreach (var registration in TaskRegistrations.All)
         {
             registration(builder);
@@ -159,15 +160,11 @@ public static class TaskRegistrations
     }
 }
 
-internal sealed class TypedJobsOptionsValidator : IValidateOptions<TypedJobsOptions>
+internal sealed class TypedJobsOptionsValidator(IServiceProvider services) : IValidateOptions<TypedJobsOptions>
 {
     public ValidateOptionsResult Validate(string? name, TypedJobsOptions options)
     {
-        var failures = new List<string>();
-        if (options.StorageRegistrations.Count == 0)
-        {
-            failures.Add("TypedJobs:Storage is not set: call UseInMemory(), UseSqlite(...) or another UseXxx in AddTypedJobs(o => ...).");
-        }
+        var failures = new List<string>(StoragePlan.Build(options, services).Errors);
 
         if (!QueueNames.IsValid(options.DefaultQueue))
         {

@@ -83,42 +83,42 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
         }
 
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var existing = await store.SchedulesGetAsync(definition.Name, cancellationToken).ConfigureAwait(false);
-        var now = time.GetUtcNow();
-        var record = new ScheduleRecord
+        var stored = await UpdateAsync(store, definition.Name, (existing, now) =>
         {
-            Name = definition.Name,
-            TaskName = definition.TaskName,
-            Cron = definition.Cron,
-            TimeZone = definition.TimeZone,
-            Interval = definition.Interval,
-            Payload = definition.Payload,
-            Paused = existing?.Paused ?? false,
-            LastRunAt = existing?.LastRunAt,
-        };
-        var sameTiming = existing is not null && SameTiming(existing, record, definition.RunAt);
-        record = record with
-        {
-            NextRunAt = sameTiming ? existing!.NextRunAt : definition.RunAt ?? Occurrences.Next(record, Floor(existing, now)),
-            Declared = sameTiming && existing!.Declared,
-        };
-        var stored = await store.SchedulesUpsertAsync(record, cancellationToken).ConfigureAwait(false);
+            var record = new ScheduleRecord
+            {
+                Name = definition.Name,
+                TaskName = definition.TaskName,
+                Cron = definition.Cron,
+                TimeZone = definition.TimeZone,
+                Interval = definition.Interval,
+                Payload = definition.Payload,
+                Paused = existing?.Paused ?? false,
+                LastRunAt = existing?.LastRunAt,
+            };
+            var sameTiming = existing is not null && SameTiming(existing, record, definition.RunAt);
+            return record with
+            {
+                NextRunAt = sameTiming ? existing!.NextRunAt : definition.RunAt ?? Occurrences.Next(record, Floor(existing, now)),
+                Declared = sameTiming && existing!.Declared,
+            };
+        }, cancellationToken).ConfigureAwait(false);
         Changed.Set();
-        return ToInfo(stored);
+        return ToInfo(stored!);
     }
 
     public async ValueTask<ScheduleInfo?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var record = await store.SchedulesGetAsync(name, cancellationToken).ConfigureAwait(false);
+        var record = (await store.SchedulesGetAsync(new SchedulesGetParams(name), cancellationToken).ConfigureAwait(false)).Schedule;
         return record is null ? null : ToInfo(record);
     }
 
     public async ValueTask<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var records = await store.SchedulesListAsync(cancellationToken).ConfigureAwait(false);
+        var records = (await store.SchedulesListAsync(new SchedulesListParams(), cancellationToken).ConfigureAwait(false)).Schedules;
         return records.Select(ToInfo).ToList();
     }
 
@@ -126,49 +126,42 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
     {
         ArgumentNullException.ThrowIfNull(name);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var record = await store.SchedulesGetAsync(name, cancellationToken).ConfigureAwait(false);
-        if (record is null)
+        var found = false;
+        await UpdateAsync(store, name, (record, _) =>
         {
-            return false;
-        }
-
-        if (!record.Paused)
-        {
-            await store.SchedulesUpsertAsync(record with { Paused = true }, cancellationToken).ConfigureAwait(false);
-            Changed.Set();
-        }
-
-        return true;
+            found = record is not null;
+            return record is { Paused: false } ? record with { Paused = true } : null;
+        }, cancellationToken).ConfigureAwait(false);
+        Changed.Set();
+        return found;
     }
 
     public async ValueTask<bool> ResumeAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var record = await store.SchedulesGetAsync(name, cancellationToken).ConfigureAwait(false);
-        if (record is null)
+        var found = false;
+        await UpdateAsync(store, name, (record, now) =>
         {
-            return false;
-        }
+            found = record is not null;
+            if (record is not { Paused: true })
+            {
+                return null;
+            }
 
-        if (record.Paused)
-        {
             // Occurrences inside the pause are skipped; a one-time schedule that has not run keeps its time.
-            var next = record.Cron is null && record.Interval is null
-                ? record.NextRunAt
-                : Occurrences.Next(record, Floor(record, time.GetUtcNow()));
-            await store.SchedulesUpsertAsync(record with { Paused = false, NextRunAt = next }, cancellationToken).ConfigureAwait(false);
-            Changed.Set();
-        }
-
-        return true;
+            var next = record.Cron is null && record.Interval is null ? record.NextRunAt : Occurrences.Next(record, Floor(record, now));
+            return record with { Paused = false, NextRunAt = next };
+        }, cancellationToken).ConfigureAwait(false);
+        Changed.Set();
+        return found;
     }
 
     public async ValueTask<bool> RemoveAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var removed = await store.SchedulesDeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        var removed = (await store.SchedulesDeleteAsync(new SchedulesDeleteParams(name), cancellationToken).ConfigureAwait(false)).Deleted;
         if (removed)
         {
             Changed.Set();
@@ -181,7 +174,7 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
     {
         ArgumentNullException.ThrowIfNull(name);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var record = await store.SchedulesGetAsync(name, cancellationToken).ConfigureAwait(false);
+        var record = (await store.SchedulesGetAsync(new SchedulesGetParams(name), cancellationToken).ConfigureAwait(false)).Schedule;
         if (record is null)
         {
             return null;
@@ -261,14 +254,20 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
         }
 
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
-        var now = time.GetUtcNow();
+        var now = await store.ClockNowAsync(cancellationToken).ConfigureAwait(false);
         foreach (var schedule in declared)
         {
-            var existing = await store.SchedulesGetAsync(schedule.Name, cancellationToken).ConfigureAwait(false);
+            var existing = (await store.SchedulesGetAsync(new SchedulesGetParams(schedule.Name), cancellationToken).ConfigureAwait(false)).Schedule;
             if (existing is null)
             {
-                await store.SchedulesUpsertAsync(schedule with { NextRunAt = Occurrences.Next(schedule, now) }, cancellationToken).ConfigureAwait(false);
-                SchedulerLog.DeclaredAdded(logger, schedule.Name, Describe(schedule));
+                // Version 0: only if no other instance added it meanwhile.
+                var added = await store.SchedulesUpsertAsync(
+                    new SchedulesUpsertParams(schedule with { NextRunAt = Occurrences.Next(schedule, now) }, ExpectedVersion: 0), cancellationToken).ConfigureAwait(false);
+                if (added.Schedule is not null)
+                {
+                    SchedulerLog.DeclaredAdded(logger, schedule.Name, Describe(schedule));
+                }
+
                 continue;
             }
 
@@ -296,11 +295,40 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
                 Interval = schedule.Interval,
                 NextRunAt = Occurrences.Next(schedule, Floor(existing, now)),
             };
-            await store.SchedulesUpsertAsync(updated, cancellationToken).ConfigureAwait(false);
-            SchedulerLog.DeclaredUpdated(logger, schedule.Name, Describe(schedule), existing.Paused);
+            var written = await store.SchedulesUpsertAsync(new SchedulesUpsertParams(updated, existing.Version), cancellationToken).ConfigureAwait(false);
+            if (written.Schedule is not null)
+            {
+                SchedulerLog.DeclaredUpdated(logger, schedule.Name, Describe(schedule), existing.Paused);
+            }
         }
 
         Changed.Set();
+    }
+
+    /// <summary>
+    /// Reads a schedule, lets <paramref name="change"/> compute its new state from it and the store's now (null: leave it),
+    /// and writes it only if nobody wrote it in between; re-reads and tries again when somebody did. Returns the stored
+    /// record (or the unchanged one).
+    /// </summary>
+    private static async ValueTask<ScheduleRecord?> UpdateAsync(IScheduleStore store, string name,
+        Func<ScheduleRecord?, DateTimeOffset, ScheduleRecord?> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var existing = (await store.SchedulesGetAsync(new SchedulesGetParams(name), cancellationToken).ConfigureAwait(false)).Schedule;
+            var now = await store.ClockNowAsync(cancellationToken).ConfigureAwait(false);
+            if (change(existing, now) is not { } updated)
+            {
+                return existing;
+            }
+
+            var written = await store.SchedulesUpsertAsync(new SchedulesUpsertParams(updated, existing?.Version ?? 0), cancellationToken)
+                .ConfigureAwait(false);
+            if (written.Schedule is { } stored)
+            {
+                return stored;
+            }
+        }
     }
 
     /// <summary>The schedules store, initialized.</summary>

@@ -127,11 +127,11 @@ internal sealed class SchedulerService : BackgroundService
     internal async Task<TimeSpan> PassAsync(CancellationToken cancellationToken)
     {
         var store = await admin.StoreAsync(cancellationToken).ConfigureAwait(false);
-        var now = time.GetUtcNow();
-        var due = await store.SchedulesDueAsync(now, DueBatch, cancellationToken).ConfigureAwait(false);
-        HashSet<string>? failed = null;
+        // The store's clock decides what is due; the engine only sleeps for durations.
+        var result = await store.SchedulesDueAsync(new SchedulesDueParams(DueBatch), cancellationToken).ConfigureAwait(false);
+        var now = result.Now;
         var fired = 0;
-        foreach (var schedule in due)
+        foreach (var schedule in result.Schedules)
         {
             if (!registry.TryGet(schedule.TaskName, out _))
             {
@@ -154,30 +154,18 @@ internal sealed class SchedulerService : BackgroundService
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 SchedulerLog.FireFailed(logger, ex, schedule.Name);
-                (failed ??= new(StringComparer.Ordinal)).Add(schedule.Name);
             }
         }
 
         var delay = options.PollInterval;
-        if (due.Count >= DueBatch && fired > 0)
+        if (result.Schedules.Count >= DueBatch && fired > 0)
         {
             delay = TimeSpan.Zero;
         }
-        else
+        else if (result.NextDueAt is { } next && next - now < delay)
         {
-            // Sleep until the earliest schedule this instance can fire; failed ones wait for the poll.
-            foreach (var schedule in await store.SchedulesListAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (schedule is { Paused: false, NextRunAt: { } next } && failed?.Contains(schedule.Name) != true
-                    && registry.TryGet(schedule.TaskName, out _))
-                {
-                    var until = next - time.GetUtcNow();
-                    if (until < delay)
-                    {
-                        delay = until;
-                    }
-                }
-            }
+            // Due schedules this instance could not fire (unknown task, a failed enqueue) wait for the poll.
+            delay = next - now;
         }
 
         Interlocked.Exchange(ref lastPassTicks, now.UtcTicks);
@@ -217,9 +205,9 @@ internal sealed class SchedulerService : BackgroundService
         }
 
         var next = admin.Occurrences.Next(schedule, floor);
-        var advanced = await store.SchedulesAdvanceAsync(schedule.Name, schedule.Version, fire.Count > 0 ? fire[^1] : null, next,
-            cancellationToken).ConfigureAwait(false);
-        if (advanced is null)
+        var advanced = await store.SchedulesAdvanceAsync(
+            new SchedulesAdvanceParams(schedule.Name, schedule.Version, fire.Count > 0 ? fire[^1] : null, next), cancellationToken).ConfigureAwait(false);
+        if (advanced.Schedule is null)
         {
             SchedulerLog.LostRace(logger, schedule.Name);
         }

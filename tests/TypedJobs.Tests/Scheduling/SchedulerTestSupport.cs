@@ -46,7 +46,7 @@ internal static class SchedulerTestSupport
         string? cursor = null;
         do
         {
-            var page = await host.Admin.ListJobsAsync(new JobsListParams { TaskName = taskName, Limit = 1000, Cursor = cursor });
+            var page = await host.Admin.ListJobsAsync(new JobsListParams { Filter = new() { TaskName = taskName }, Limit = 1000, Cursor = cursor });
             jobs.AddRange(page.Jobs);
             cursor = page.NextCursor;
         }

@@ -59,13 +59,13 @@ public sealed class SqliteSchedulerTests : IDisposable
                 expected.Add(at!.Value);
             }
 
-            var page = await admin.ListJobsAsync(new JobsListParams { TaskName = task.Name, Limit = 1000 });
+            var page = await admin.ListJobsAsync(new JobsListParams { Filter = new() { TaskName = task.Name }, Limit = 1000 });
             var fired = page.Jobs.Select(j => j.UniqueKey!).Order(StringComparer.Ordinal).ToList();
             Assert.Equal(expected.Select(e => Occurrences.Key(task.Name, e)), fired);
         }
 
         // The repeated hour of 25 October fires once, and the pause survives a restart on the file.
-        var nightly = await admin.ListJobsAsync(new JobsListParams { TaskName = "nightly-berlin", Limit = 1000 });
+        var nightly = await admin.ListJobsAsync(new JobsListParams { Filter = new() { TaskName = "nightly-berlin" }, Limit = 1000 });
         Assert.Equal(7, nightly.Jobs.Count);
         Assert.True(await first.Services.GetRequiredService<IScheduleAdmin>().PauseAsync("hourly-berlin"));
         await StopAsync(time, first, second);

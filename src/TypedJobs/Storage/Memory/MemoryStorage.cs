@@ -1,32 +1,25 @@
-using System.Globalization;
-using TypedJobs.Events;
-
 namespace TypedJobs.Storage.Memory;
 
 /// <summary>
-/// The in-memory backend: every storage role with full semantics, for tests and single-process use.
-/// Nothing survives the process. All operations take one lock; hot paths are O(log n).
+/// The in-memory backend: every storage role with full semantics, for tests and single-process use. Nothing survives
+/// the process. All operations take one lock; hot paths are O(log n). The store's clock is the
+/// <see cref="TimeProvider"/> it was created with.
 /// </summary>
-public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, IScheduleStore
+public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStore, IResultStore, IEventStore, IScheduleStore
 {
     private readonly object gate = new();
     private readonly TimeProvider time;
     private readonly Dictionary<JobId, Entry> jobs = [];
     private readonly Dictionary<string, QueueState> queues = new(StringComparer.Ordinal);
     private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Due, long Seq)> scheduled = new();
-    private readonly HashSet<Entry> running = [];
-    private readonly Dictionary<string, Entry> uniqueKeys = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Owner, DateTimeOffset Expires)> locks = new(StringComparer.Ordinal);
-    private readonly Dictionary<JobId, StoredResult> results = [];
-    private readonly List<JobEvent> events = [];
-    private readonly SortedDictionary<string, ScheduleRecord> schedules = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Expires, long Seq)> leases = new();
+    private readonly Dictionary<(string Queue, string Key), Entry> uniqueKeys = [];
     private readonly AsyncSignal signal = new();
     // Lease tokens only fence writes inside this store, so they need to be unique here, not unpredictable: a random
     // prefix drawn once and a counter (Guid.NewGuid per claim costs a system call for random bytes).
     private readonly ulong leasePrefix = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray());
     private ulong leaseCounter;
     private long sequence;
-    private long scheduleVersion;
 
     /// <summary>Creates an empty store on <paramref name="timeProvider"/>'s clock.</summary>
     public MemoryStorage(TimeProvider? timeProvider = null)
@@ -35,7 +28,7 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
     }
 
     /// <inheritdoc />
-    public StorageCapabilities Capabilities => StorageCapabilities.None;
+    public StorageCapabilities Capabilities => StorageCapabilities.TextSearch;
 
     /// <summary>How many jobs the store holds in any state.</summary>
     public int Count
@@ -49,8 +42,11 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
         }
     }
 
-    /// <inheritdoc cref="IJobStore.InitializeAsync" />
+    /// <inheritdoc />
     public ValueTask InitializeAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask<DateTimeOffset> ClockNowAsync(CancellationToken cancellationToken) => ValueTask.FromResult(time.GetUtcNow());
 
     /// <inheritdoc />
     public ValueTask<JobsInsertResult> JobsInsertAsync(JobsInsertParams parameters, CancellationToken cancellationToken)
@@ -62,44 +58,45 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
         {
             var now = time.GetUtcNow();
             // Validate the whole batch first so the insert is atomic.
-            HashSet<string>? batchKeys = null;
-            Dictionary<string, int>? firstOfKey = null;
-            var batchIds = new HashSet<JobId>();
+            Dictionary<(string, string), int>? firstOfKey = null;
             for (var i = 0; i < parameters.Jobs.Count; i++)
             {
                 var insert = parameters.Jobs[i];
-                if (jobs.ContainsKey(insert.Id) || !batchIds.Add(insert.Id))
+                ArgumentNullException.ThrowIfNull(insert);
+                if (insert.TaskName is null || insert.Queue is null || insert.Payload is null)
                 {
-                    throw new InvalidOperationException($"A job with id {insert.Id} already exists.");
+                    throw new ArgumentException($"Job {insert.Id} lacks a task name, queue or payload.", nameof(parameters));
                 }
 
                 if (insert.UniqueKey is { } key)
                 {
-                    batchKeys ??= new(StringComparer.Ordinal);
-                    firstOfKey ??= new(StringComparer.Ordinal);
-                    if (!batchKeys.Add(key))
-                    {
-                        continue;
-                    }
-
-                    firstOfKey[key] = i;
+                    firstOfKey ??= [];
+                    firstOfKey.TryAdd((insert.Queue, key), i);
                 }
             }
 
             for (var i = 0; i < parameters.Jobs.Count; i++)
             {
                 var insert = parameters.Jobs[i];
+                if (jobs.ContainsKey(insert.Id))
+                {
+                    // An id that exists (from an earlier call or earlier in this batch): the insert is idempotent.
+                    outcomes[i] = new JobInsertOutcome(insert.Id, false);
+                    continue;
+                }
+
                 if (insert.UniqueKey is { } key)
                 {
-                    if (uniqueKeys.TryGetValue(key, out var existing))
+                    if (uniqueKeys.TryGetValue((insert.Queue, key), out var existing))
                     {
                         outcomes[i] = new JobInsertOutcome(existing.Id, false);
                         continue;
                     }
 
-                    if (firstOfKey![key] != i)
+                    var first = firstOfKey![(insert.Queue, key)];
+                    if (first != i)
                     {
-                        outcomes[i] = new JobInsertOutcome(outcomes[firstOfKey[key]].Id, false);
+                        outcomes[i] = new JobInsertOutcome(outcomes[first].Id, false);
                         continue;
                     }
                 }
@@ -125,19 +122,10 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
                 jobs.Add(entry.Id, entry);
                 if (entry.UniqueKey is not null)
                 {
-                    uniqueKeys.Add(entry.UniqueKey, entry);
+                    uniqueKeys.Add((entry.Queue, entry.UniqueKey), entry);
                 }
 
-                if (due > now)
-                {
-                    MakeScheduled(entry);
-                }
-                else
-                {
-                    MakeReady(entry);
-                    wake = true;
-                }
-
+                wake |= MakeWaiting(entry, now);
                 outcomes[i] = new JobInsertOutcome(entry.Id, true);
             }
         }
@@ -155,7 +143,7 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var claimed = new List<JobRecord>(Math.Min(parameters.Max, 64));
-        DateTimeOffset? nextDue;
+        TimeSpan? nextDueIn = null;
         lock (gate)
         {
             var now = time.GetUtcNow();
@@ -209,11 +197,12 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
                 quotas[best]--;
                 bestEntry.Attempt++;
                 bestEntry.LeaseToken = NextLeaseToken();
-                bestEntry.LeaseExpiresAt = now + parameters.LeaseDuration;
                 bestEntry.StartedAt = now;
                 bestEntry.WorkerId = parameters.WorkerId;
+                bestEntry.Progress = null;
+                bestEntry.ProgressMessage = null;
                 SetState(bestEntry, JobState.Running);
-                running.Add(bestEntry);
+                SetLease(bestEntry, now + parameters.LeaseDuration);
                 claimed.Add(bestEntry.ToRecord());
             }
 
@@ -225,22 +214,24 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
                 }
             }
 
-            nextDue = NextDueUnsafe();
-            // The heap spans every queue: its head is the answer only when it belongs to a claimed queue.
-            // Otherwise the earliest due time of the claimed queues is not known cheaply, so none is reported.
-            if (nextDue is not null && scheduled.TryPeek(out var earliest, out _) && !ClaimsQueue(parameters.Queues, earliest.Entry.Queue))
+            if (claimed.Count < parameters.Max && NextDue(parameters.Queues) is { } due)
             {
-                nextDue = null;
+                nextDueIn = due - now;
             }
         }
 
-        return ValueTask.FromResult(new JobsClaimResult(claimed, nextDue));
+        return ValueTask.FromResult(new JobsClaimResult(claimed, nextDueIn));
     }
 
     /// <inheritdoc />
     public ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var c in parameters.Completions)
+        {
+            StorageRules.ValidateCompletion(c);
+        }
+
         var applied = new bool[parameters.Completions.Count];
         var wake = false;
         lock (gate)
@@ -249,56 +240,46 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
             for (var i = 0; i < applied.Length; i++)
             {
                 var c = parameters.Completions[i];
-                if (!jobs.TryGetValue(c.Id, out var e) || e.State != JobState.Running || e.LeaseToken != c.LeaseToken)
+                if (!jobs.TryGetValue(c.Job.Id, out var e) || e.State != JobState.Running || e.LeaseToken != c.LeaseToken)
                 {
                     continue;
                 }
 
                 applied[i] = true;
-                running.Remove(e);
+                var token = e.LeaseToken!.Value;
                 e.LeaseToken = null;
                 e.LeaseExpiresAt = null;
-                switch (c.Kind)
+                e.Attempt = Math.Max(0, e.Attempt + c.AttemptDelta);
+                e.LastError = c.Error ?? e.LastError;
+                if (c.MarkUnknownTask)
                 {
-                    case CompletionKind.Succeeded:
-                        Finish(e, JobState.Succeeded, now);
-                        break;
-                    case CompletionKind.Dead:
-                        e.LastError = c.Error;
-                        Finish(e, JobState.Dead, now);
-                        break;
-                    case CompletionKind.Cancelled:
-                        e.LastError = c.Error;
-                        Finish(e, JobState.Cancelled, now);
-                        break;
-                    case CompletionKind.Retry:
-                    case CompletionKind.Snooze:
-                        e.LastError = c.Kind == CompletionKind.Retry ? c.Error : e.LastError;
-                        if (c.Kind == CompletionKind.Snooze)
-                        {
-                            e.Attempt = Math.Max(0, e.Attempt - 1);
-                        }
-
-                        e.DueAt = now + c.Delay;
-                        if (c.Delay > TimeSpan.Zero)
-                        {
-                            MakeScheduled(e);
-                        }
-                        else
-                        {
-                            MakeReady(e);
-                            wake = true;
-                        }
-
-                        break;
-                    case CompletionKind.Release:
-                        e.Attempt = Math.Max(0, e.Attempt - 1);
-                        MakeReady(e);
-                        wake = true;
-                        break;
-                    default:
-                        throw new ArgumentOutOfRangeException(nameof(parameters), c.Kind, "Unknown completion kind.");
+                    e.UnknownTaskSince ??= now;
                 }
+
+                if (c.TargetState.IsFinished())
+                {
+                    if (c.TargetState == JobState.Succeeded)
+                    {
+                        e.SucceededLeaseToken = token;
+                        if (c.Result is { } value)
+                        {
+                            SetResult(new ResultWrite(e.Id, token, value, c.ResultTtl), now);
+                        }
+                    }
+
+                    Finish(e, c.TargetState, now);
+                }
+                else
+                {
+                    if (c.Delay is { } delay)
+                    {
+                        e.DueAt = now + delay;
+                    }
+
+                    wake |= MakeWaiting(e, now);
+                }
+
+                Tally(now, c.TargetState == JobState.Succeeded ? 1 : 0, c.Failed ? 1 : 0);
             }
         }
 
@@ -314,24 +295,24 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
     public ValueTask<LeasesExtendResult> LeasesExtendAsync(LeasesExtendParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        List<JobId>? lost = null;
+        List<JobLease>? lost = null;
         lock (gate)
         {
             var expires = time.GetUtcNow() + parameters.LeaseDuration;
             foreach (var lease in parameters.Leases)
             {
-                if (jobs.TryGetValue(lease.Id, out var e) && e.State == JobState.Running && e.LeaseToken == lease.LeaseToken)
+                if (jobs.TryGetValue(lease.Job.Id, out var e) && e.State == JobState.Running && e.LeaseToken == lease.LeaseToken)
                 {
-                    e.LeaseExpiresAt = expires;
+                    SetLease(e, expires);
                 }
                 else
                 {
-                    (lost ??= []).Add(lease.Id);
+                    (lost ??= []).Add(lease);
                 }
             }
         }
 
-        return ValueTask.FromResult(new LeasesExtendResult(lost ?? (IReadOnlyList<JobId>)[]));
+        return ValueTask.FromResult(new LeasesExtendResult(lost ?? (IReadOnlyList<JobLease>)[]));
     }
 
     /// <inheritdoc />
@@ -343,26 +324,31 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
         lock (gate)
         {
             var now = time.GetUtcNow();
-            var expired = running.Where(e => e.LeaseExpiresAt <= now).OrderBy(e => e.LeaseExpiresAt).Take(parameters.Max).ToList();
-            foreach (var e in expired)
+            while (rescued.Count < parameters.Max && leases.TryPeek(out var item, out var key) && key.Expires <= now)
             {
-                running.Remove(e);
+                leases.Dequeue();
+                var e = item.Entry;
+                if (e.State != JobState.Running || e.LeaseVersion != item.Version)
+                {
+                    continue;
+                }
+
                 var worker = e.WorkerId;
                 e.LeaseToken = null;
                 e.LeaseExpiresAt = null;
                 if (e.Attempt > e.MaxRetries)
                 {
-                    e.LastError = $"The lease of worker '{worker}' expired and the job has no attempts left.";
+                    e.LastError = StorageRules.RescuedDeadError(worker);
                     Finish(e, JobState.Dead, now);
+                    Tally(now, 0, 1);
                 }
                 else
                 {
-                    e.LastError = $"The lease of worker '{worker}' expired; the job was returned to the queue.";
-                    MakeReady(e);
-                    wake = true;
+                    e.LastError = StorageRules.RescuedReadyError(worker);
+                    wake |= MakeWaiting(e, now);
                 }
 
-                rescued.Add(new RescuedJob(e.Id, e.TaskName, e.Queue, e.Attempt, e.State));
+                rescued.Add(new RescuedJob(e.Ref, e.TaskName, e.Attempt, e.State, worker));
             }
         }
 
@@ -375,379 +361,29 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
     }
 
     /// <inheritdoc />
-    public ValueTask JobsWaitAsync(IReadOnlyCollection<string> queues, CancellationToken cancellationToken) =>
-        signal.WaitAsync(cancellationToken);
-
-    /// <inheritdoc />
-    public ValueTask<JobRecord?> JobsGetAsync(JobId id, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            PromoteDue(time.GetUtcNow());
-            return ValueTask.FromResult(jobs.TryGetValue(id, out var e) ? e.ToRecord() : null);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<JobsListResult> JobsListAsync(JobsListParams parameters, CancellationToken cancellationToken)
+    public ValueTask<JobsProgressResult> JobsProgressAsync(JobsProgressParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var limit = Math.Clamp(parameters.Limit, 1, 1000);
-        var before = long.MaxValue;
-        if (parameters.Cursor is { } cursor && !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out before))
-        {
-            throw new ArgumentException($"'{cursor}' is not a cursor returned by this store.", nameof(parameters));
-        }
-
+        var applied = new bool[parameters.Updates.Count];
         lock (gate)
         {
-            PromoteDue(time.GetUtcNow());
-            var page = jobs.Values
-                .Where(e => e.Sequence < before
-                            && (parameters.Queue is null || e.Queue == parameters.Queue)
-                            && (parameters.State is null || e.State == parameters.State)
-                            && (parameters.TaskName is null || e.TaskName == parameters.TaskName))
-                .OrderByDescending(e => e.Sequence)
-                .Take(limit + 1)
-                .ToList();
-            var more = page.Count > limit;
-            if (more)
+            for (var i = 0; i < applied.Length; i++)
             {
-                page.RemoveAt(limit);
-            }
-
-            var records = page.Select(e => e.ToRecord()).ToList();
-            var next = more ? page[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
-            return ValueTask.FromResult(new JobsListResult(records, next));
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<JobCancelResult> JobsCancelAsync(JobId id, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            var now = time.GetUtcNow();
-            PromoteDue(now);
-            if (!jobs.TryGetValue(id, out var e))
-            {
-                return ValueTask.FromResult(new JobCancelResult(false, false, default));
-            }
-
-            var previous = e.State;
-            if (previous.IsFinished())
-            {
-                return ValueTask.FromResult(new JobCancelResult(true, false, previous));
-            }
-
-            running.Remove(e);
-            e.LeaseToken = null;
-            e.LeaseExpiresAt = null;
-            Finish(e, JobState.Cancelled, now);
-            return ValueTask.FromResult(new JobCancelResult(true, true, previous));
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<bool> JobsRetryAsync(JobId id, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            if (!jobs.TryGetValue(id, out var e) || e.State is not (JobState.Dead or JobState.Cancelled))
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            e.Attempt = 0;
-            e.FinishedAt = null;
-            e.DueAt = time.GetUtcNow();
-            MakeReady(e);
-        }
-
-        signal.Set();
-        return ValueTask.FromResult(true);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<bool> JobsDeleteAsync(JobId id, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            if (!jobs.TryGetValue(id, out var e))
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            Remove(e);
-            return ValueTask.FromResult(true);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<int> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        lock (gate)
-        {
-            var victims = jobs.Values
-                .Where(e => e.State.IsFinished() && parameters.States.Contains(e.State) && e.FinishedAt < parameters.FinishedBefore)
-                .Take(parameters.Max)
-                .ToList();
-            foreach (var e in victims)
-            {
-                Remove(e);
-            }
-
-            return ValueTask.FromResult(victims.Count);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<QueueInfo>> QueuesListAsync(CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            PromoteDue(time.GetUtcNow());
-            IReadOnlyList<QueueInfo> list = queues.Values
-                .Where(q => q.Paused || q.Counts.Any(c => c != 0))
-                .OrderBy(q => q.Name, StringComparer.Ordinal)
-                .Select(q => new QueueInfo
+                var u = parameters.Updates[i];
+                if (jobs.TryGetValue(u.Lease.Job.Id, out var e) && e.State == JobState.Running && e.LeaseToken == u.Lease.LeaseToken)
                 {
-                    Name = q.Name,
-                    Paused = q.Paused,
-                    Counts = JobStates.All.ToDictionary(s => s, s => q.Counts[(int)s]),
-                })
-                .ToList();
-            return ValueTask.FromResult(list);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask QueuesPauseAsync(string queue, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
-        lock (gate)
-        {
-            GetQueue(queue).Paused = true;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public ValueTask QueuesResumeAsync(string queue, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
-        lock (gate)
-        {
-            GetQueue(queue).Paused = false;
-        }
-
-        signal.Set();
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public ValueTask<int> QueuesClearAsync(string queue, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
-        lock (gate)
-        {
-            var victims = jobs.Values.Where(e => e.Queue == queue && e.State is JobState.Scheduled or JobState.Ready).ToList();
-            foreach (var e in victims)
-            {
-                Remove(e);
-            }
-
-            return ValueTask.FromResult(victims.Count);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<bool> LocksAcquireAsync(LockAcquireParams parameters, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        lock (gate)
-        {
-            var now = time.GetUtcNow();
-            if (locks.TryGetValue(parameters.Name, out var held) && held.Owner != parameters.Owner && held.Expires > now)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            locks[parameters.Name] = (parameters.Owner, now + parameters.Ttl);
-            return ValueTask.FromResult(true);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<bool> LocksReleaseAsync(string name, string owner, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            if (locks.TryGetValue(name, out var held) && held.Owner == owner)
-            {
-                locks.Remove(name);
-                return ValueTask.FromResult(held.Expires > time.GetUtcNow());
-            }
-
-            return ValueTask.FromResult(false);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask ResultsSetAsync(IReadOnlyList<ResultWrite> results, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(results);
-        lock (gate)
-        {
-            var now = time.GetUtcNow();
-            foreach (var r in results)
-            {
-                this.results[r.JobId] = new StoredResult(r.Value, now + r.Ttl);
+                    e.Progress = Math.Clamp(u.Progress, 0, 1);
+                    e.ProgressMessage = u.Message;
+                    applied[i] = true;
+                }
             }
         }
 
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(new JobsProgressResult(applied));
     }
 
     /// <inheritdoc />
-    public ValueTask<StoredResult?> ResultsGetAsync(JobId id, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            return ValueTask.FromResult(results.TryGetValue(id, out var r) && r.ExpiresAt > time.GetUtcNow() ? r : null);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<int> ResultsPruneAsync(CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            var now = time.GetUtcNow();
-            var expired = results.Where(r => r.Value.ExpiresAt <= now).Select(r => r.Key).ToList();
-            foreach (var id in expired)
-            {
-                results.Remove(id);
-            }
-
-            return ValueTask.FromResult(expired.Count);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask EventsAppendAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        lock (gate)
-        {
-            this.events.AddRange(events);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<JobEvent>> EventsListAsync(EventsListParams parameters, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        lock (gate)
-        {
-            IReadOnlyList<JobEvent> list = events.Where(e => parameters.JobId is null || e.JobId == parameters.JobId)
-                .Take(parameters.Limit).ToList();
-            return ValueTask.FromResult(list);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<int> EventsPruneAsync(DateTimeOffset before, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            return ValueTask.FromResult(events.RemoveAll(e => e.Timestamp < before));
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<ScheduleRecord> SchedulesUpsertAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(schedule);
-        lock (gate)
-        {
-            var stored = schedule with { Version = ++scheduleVersion };
-            schedules[schedule.Name] = stored;
-            return ValueTask.FromResult(stored);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<ScheduleRecord?> SchedulesGetAsync(string name, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            return ValueTask.FromResult(schedules.GetValueOrDefault(name));
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ScheduleRecord>> SchedulesListAsync(CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            return ValueTask.FromResult<IReadOnlyList<ScheduleRecord>>(schedules.Values.ToList());
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<bool> SchedulesDeleteAsync(string name, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            return ValueTask.FromResult(schedules.Remove(name));
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<ScheduleRecord?> SchedulesAdvanceAsync(string name, long expectedVersion, DateTimeOffset? lastRunAt,
-        DateTimeOffset? nextRunAt, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            if (!schedules.TryGetValue(name, out var s) || s.Version != expectedVersion)
-            {
-                return ValueTask.FromResult<ScheduleRecord?>(null);
-            }
-
-            var updated = s with { LastRunAt = lastRunAt ?? s.LastRunAt, NextRunAt = nextRunAt, Version = ++scheduleVersion };
-            schedules[name] = updated;
-            return ValueTask.FromResult<ScheduleRecord?>(updated);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ScheduleRecord>> SchedulesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
-    {
-        lock (gate)
-        {
-            IReadOnlyList<ScheduleRecord> due = schedules.Values.Where(s => !s.Paused && s.NextRunAt <= now)
-                .OrderBy(s => s.NextRunAt).Take(max).ToList();
-            return ValueTask.FromResult(due);
-        }
-    }
-
-    private static bool ClaimsQueue(IReadOnlyList<QueueClaim> claims, string queue)
-    {
-        foreach (var claim in claims)
-        {
-            if (string.Equals(claim.Name, queue, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public ValueTask JobsWaitAsync(JobsWaitParams parameters, CancellationToken cancellationToken) => signal.WaitAsync(cancellationToken);
 
     private static (int, DateTimeOffset, long) Key(Entry e) => (-(int)e.Priority, e.DueAt, e.Sequence);
 
@@ -794,42 +430,60 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
         q.Counts[(int)state]++;
     }
 
-    private void MakeReady(Entry e)
+    private void SetLease(Entry e, DateTimeOffset expires)
     {
-        SetState(e, JobState.Ready);
-        GetQueue(e.Queue).Ready.Enqueue((e, e.Version), Key(e));
+        e.LeaseExpiresAt = expires;
+        e.LeaseVersion++;
+        leases.Enqueue((e, e.LeaseVersion), (expires, e.Sequence));
     }
 
-    private void MakeScheduled(Entry e)
+    /// <summary>Makes the job wait for its due time; returns whether it is ready now.</summary>
+    private bool MakeWaiting(Entry e, DateTimeOffset now)
     {
-        SetState(e, JobState.Scheduled);
-        scheduled.Enqueue((e, e.Version), (e.DueAt, e.Sequence));
+        if (e.DueAt > now)
+        {
+            SetState(e, JobState.Scheduled);
+            scheduled.Enqueue((e, e.Version), (e.DueAt, e.Sequence));
+            return false;
+        }
+
+        SetState(e, JobState.Ready);
+        GetQueue(e.Queue).Ready.Enqueue((e, e.Version), Key(e));
+        return true;
     }
 
     private void Finish(Entry e, JobState state, DateTimeOffset now)
     {
         e.FinishedAt = now;
+        e.LeaseToken = null;
+        e.LeaseExpiresAt = null;
         SetState(e, state);
         if (e.UniqueKey is { } key && !e.UniqueUntilPruned)
         {
-            uniqueKeys.Remove(key);
+            ReleaseKey(e, key);
             e.UniqueKey = null;
+        }
+    }
+
+    private void ReleaseKey(Entry e, string key)
+    {
+        if (uniqueKeys.TryGetValue((e.Queue, key), out var owner) && ReferenceEquals(owner, e))
+        {
+            uniqueKeys.Remove((e.Queue, key));
         }
     }
 
     private void Remove(Entry e)
     {
         jobs.Remove(e.Id);
-        running.Remove(e);
         GetQueue(e.Queue).Counts[(int)e.State]--;
         e.Version++;
+        e.LeaseVersion++;
         e.State = (JobState)(-1);
-        if (e.UniqueKey is { } key && uniqueKeys.TryGetValue(key, out var owner) && ReferenceEquals(owner, e))
+        if (e.UniqueKey is { } key)
         {
-            uniqueKeys.Remove(key);
+            ReleaseKey(e, key);
         }
-
-        results.Remove(e.Id);
     }
 
     private void PromoteDue(DateTimeOffset now)
@@ -839,7 +493,8 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
             scheduled.Dequeue();
             if (item.Entry.State == JobState.Scheduled && item.Entry.Version == item.Version)
             {
-                MakeReady(item.Entry);
+                SetState(item.Entry, JobState.Ready);
+                GetQueue(item.Entry.Queue).Ready.Enqueue((item.Entry, item.Entry.Version), Key(item.Entry));
             }
         }
     }
@@ -852,13 +507,24 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
         return new Guid(bytes);
     }
 
-    private DateTimeOffset? NextDueUnsafe()
+    /// <summary>The earliest due time of a scheduled job in one of <paramref name="claims"/>, if the heap's head tells cheaply.</summary>
+    private DateTimeOffset? NextDue(IReadOnlyList<QueueClaim> claims)
     {
         while (scheduled.TryPeek(out var item, out var key))
         {
             if (item.Entry.State == JobState.Scheduled && item.Entry.Version == item.Version)
             {
-                return key.Due;
+                // The heap spans every queue: its head answers only when it belongs to a claimed queue. Otherwise the
+                // earliest due time of the claimed queues is not known cheaply, so none is reported.
+                foreach (var claim in claims)
+                {
+                    if (string.Equals(claim.Name, item.Entry.Queue, StringComparison.Ordinal))
+                    {
+                        return key.Due;
+                    }
+                }
+
+                return null;
             }
 
             scheduled.Dequeue();
@@ -892,6 +558,8 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
 
         public int Version { get; set; }
 
+        public int LeaseVersion { get; set; }
+
         public required byte[] Payload { get; init; }
 
         public int Attempt { get; set; }
@@ -912,6 +580,8 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
 
         public Guid? LeaseToken { get; set; }
 
+        public Guid? SucceededLeaseToken { get; set; }
+
         public string? WorkerId { get; set; }
 
         public string? UniqueKey { get; set; }
@@ -920,9 +590,17 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
 
         public string? LastError { get; set; }
 
+        public DateTimeOffset? UnknownTaskSince { get; set; }
+
+        public double? Progress { get; set; }
+
+        public string? ProgressMessage { get; set; }
+
         public string? TraceParent { get; init; }
 
         public string? TraceState { get; init; }
+
+        public JobRef Ref => new(Id, Queue);
 
         public JobRecord ToRecord() => new()
         {
@@ -940,9 +618,13 @@ public sealed class MemoryStorage : IJobStore, IResultStore, IEventStore, ISched
             FinishedAt = FinishedAt,
             LeaseExpiresAt = LeaseExpiresAt,
             LeaseToken = LeaseToken,
+            SucceededLeaseToken = SucceededLeaseToken,
             WorkerId = WorkerId,
             UniqueKey = UniqueKey,
             LastError = LastError,
+            UnknownTaskSince = UnknownTaskSince,
+            Progress = Progress,
+            ProgressMessage = ProgressMessage,
             TraceParent = TraceParent,
             TraceState = TraceState,
         };

@@ -1,0 +1,400 @@
+using Microsoft.Data.Sqlite;
+using static TypedJobs.Storage.Sqlite.Internal.SqliteJobs;
+
+namespace TypedJobs.Storage.Sqlite.Internal;
+
+/// <summary>The hot path of the jobs role: insert, claim, complete, extend, rescue, progress, wait.</summary>
+internal sealed partial class SqliteStorage
+{
+    public async ValueTask<JobsInsertResult> JobsInsertAsync(JobsInsertParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Jobs.Count == 0)
+        {
+            return new JobsInsertResult([]);
+        }
+
+        var outcomes = await WriteAsync(ctx =>
+        {
+            var result = Insert(Sql, ctx.Command, parameters.Jobs, time.GetUtcNow(), out var ready);
+            ctx.Wake |= ready;
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        return new JobsInsertResult(outcomes);
+    }
+
+    public async ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Max <= 0 || parameters.Queues.Count == 0)
+        {
+            return new JobsClaimResult([], null);
+        }
+
+        return await WriteAsync(ctx => Claim(ctx, parameters), cancellationToken).ConfigureAwait(false);
+    }
+
+    private JobsClaimResult Claim(WriteContext ctx, JobsClaimParams parameters)
+    {
+        var now = time.GetUtcNow();
+        var nowTicks = Ticks(now);
+        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
+            .Select(g => (Name: g.Key, Left: g.Sum(q => q.Max))).ToArray();
+        var taskLeft = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);
+        var excluded = new HashSet<string>(StringComparer.Ordinal);
+        if (taskLeft is not null)
+        {
+            foreach (var (task, left) in taskLeft)
+            {
+                if (left <= 0)
+                {
+                    excluded.Add(task);
+                }
+            }
+        }
+
+        var chosen = new List<long>();
+        var total = parameters.Max;
+        // Candidates come per queue in claim order; a task that reaches its limit is excluded and the queues are read
+        // again, so the limit never blocks other tasks. Each round excludes at least one more task, so this ends.
+        while (total > chosen.Count)
+        {
+            var candidates = new List<(long Seq, string Task, int Queue, int Priority, long Due)>();
+            for (var q = 0; q < queues.Length; q++)
+            {
+                if (queues[q].Left <= 0)
+                {
+                    continue;
+                }
+
+                var select = ctx.Command(Sql.ClaimCandidates);
+                select.Add("@queue", queues[q].Name);
+                select.Add("@now", nowTicks);
+                select.Add("@excluded_tasks", excluded.Count == 0 ? null : JsonArray(excluded));
+                select.Add("@chosen", chosen.Count == 0 ? null : JsonArray(chosen));
+                select.Add("@limit", Math.Min(queues[q].Left, total - chosen.Count));
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    candidates.Add((reader.GetInt64(0), reader.GetString(1), q, reader.GetInt32(2), reader.GetInt64(3)));
+                }
+            }
+
+            if (candidates.Count == 0)
+            {
+                break;
+            }
+
+            // Each queue's candidates arrive in claim order; merge the queues by the same order.
+            candidates.Sort(static (a, b) =>
+            {
+                var c = b.Priority.CompareTo(a.Priority);
+                if (c == 0)
+                {
+                    c = a.Due.CompareTo(b.Due);
+                }
+
+                return c != 0 ? c : a.Seq.CompareTo(b.Seq);
+            });
+            var limitHit = false;
+            foreach (var (seq, task, q, _, _) in candidates)
+            {
+                if (chosen.Count >= total)
+                {
+                    break;
+                }
+
+                if (queues[q].Left <= 0)
+                {
+                    continue;
+                }
+
+                if (excluded.Contains(task))
+                {
+                    // The task reached its limit in this round: read the queues again without it.
+                    limitHit = true;
+                    continue;
+                }
+
+                if (taskLeft is not null && taskLeft.TryGetValue(task, out var left))
+                {
+                    taskLeft[task] = left - 1;
+                    if (left - 1 == 0)
+                    {
+                        excluded.Add(task);
+                    }
+                }
+
+                queues[q].Left--;
+                chosen.Add(seq);
+            }
+
+            if (!limitHit)
+            {
+                break;
+            }
+        }
+
+        var jobs = new List<(JobRecord Job, long Seq)>(chosen.Count);
+        if (chosen.Count > 0)
+        {
+            var update = ctx.Command(Sql.ClaimJobs);
+            update.Add("@seqs", JsonArray(chosen));
+            update.Add("@now", nowTicks);
+            update.Add("@lease_expires_at", Ticks(now + parameters.LeaseDuration));
+            update.Add("@worker_id", parameters.WorkerId);
+            using var reader = update.ExecuteReader();
+            while (reader.Read())
+            {
+                var job = ReadJob(reader, nowTicks, out var seq);
+                jobs.Add((job, seq));
+            }
+        }
+
+        jobs.Sort(static (a, b) =>
+        {
+            var c = b.Job.Priority.CompareTo(a.Job.Priority);
+            if (c == 0)
+            {
+                c = a.Job.DueAt.UtcTicks.CompareTo(b.Job.DueAt.UtcTicks);
+            }
+
+            return c != 0 ? c : a.Seq.CompareTo(b.Seq);
+        });
+
+        TimeSpan? nextDueIn = null;
+        if (jobs.Count < parameters.Max)
+        {
+            foreach (var (name, _) in queues)
+            {
+                var select = ctx.Command(Sql.NextDueAt);
+                select.Add("@queue", name);
+                select.Add("@now", nowTicks);
+                if (select.ExecuteScalar() is long due && (nextDueIn is null || TimeSpan.FromTicks(due - nowTicks) < nextDueIn))
+                {
+                    nextDueIn = TimeSpan.FromTicks(due - nowTicks);
+                }
+            }
+        }
+
+        return new JobsClaimResult(jobs.Select(j => j.Job).ToArray(), nextDueIn);
+    }
+
+    public async ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Completions.Count == 0)
+        {
+            return new JobsCompleteResult([]);
+        }
+
+        foreach (var completion in parameters.Completions)
+        {
+            StorageRules.ValidateCompletion(completion);
+        }
+
+        var applied = await WriteAsync(ctx =>
+        {
+            var now = time.GetUtcNow();
+            var nowTicks = Ticks(now);
+            var result = new bool[parameters.Completions.Count];
+            long succeeded = 0;
+            long failed = 0;
+            for (var i = 0; i < result.Length; i++)
+            {
+                var c = parameters.Completions[i];
+                var waiting = !c.TargetState.IsFinished();
+                var update = ctx.Command(Sql.CompleteJob);
+                update.Add("@state", waiting ? SqliteSql.Waiting : (int)c.TargetState);
+                update.Add("@now", nowTicks);
+                update.Add("@due_at", waiting && c.Delay is { } delay ? Ticks(now + delay) : null);
+                update.Add("@attempt_delta", c.AttemptDelta);
+                update.Add("@error", c.Error);
+                update.Add("@mark_unknown", c.MarkUnknownTask ? 1 : 0);
+                update.Add("@id", c.Job.Id.Value);
+                update.Add("@lease_token", c.LeaseToken);
+                result[i] = update.ExecuteNonQuery() == 1;
+                if (!result[i])
+                {
+                    continue;
+                }
+
+                // The result shares the completion's transaction: it exists if and only if the fenced completion applied.
+                if (c.Result is { } value)
+                {
+                    var set = ctx.Command(Sql.SetResult);
+                    set.Add("@id", c.Job.Id.Value);
+                    set.Add("@lease_token", c.LeaseToken);
+                    set.Add("@value", value);
+                    set.Add("@expires_at", Ticks(now + c.ResultTtl));
+                    set.ExecuteNonQuery();
+                }
+
+                succeeded += c.TargetState == JobState.Succeeded ? 1 : 0;
+                failed += c.Failed ? 1 : 0;
+                ctx.Wake |= waiting && (c.Delay is null || c.Delay <= TimeSpan.Zero);
+            }
+
+            CountThroughput(ctx, now, succeeded, failed);
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        return new JobsCompleteResult(applied);
+    }
+
+    private void CountThroughput(WriteContext ctx, DateTimeOffset now, long succeeded, long failed)
+    {
+        if (succeeded + failed == 0)
+        {
+            return;
+        }
+
+        var count = ctx.Command(Sql.CountThroughput);
+        count.Add("@minute", Ticks(StorageRules.MinuteOf(now)));
+        count.Add("@succeeded", succeeded);
+        count.Add("@failed", failed);
+        count.ExecuteNonQuery();
+    }
+
+    public async ValueTask<LeasesExtendResult> LeasesExtendAsync(LeasesExtendParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Leases.Count == 0)
+        {
+            return new LeasesExtendResult([]);
+        }
+
+        var lost = await WriteAsync(ctx =>
+        {
+            var expires = Ticks(time.GetUtcNow() + parameters.LeaseDuration);
+            var result = new List<JobLease>();
+            foreach (var lease in parameters.Leases)
+            {
+                var update = ctx.Command(Sql.ExtendLease);
+                update.Add("@lease_expires_at", expires);
+                update.Add("@id", lease.Job.Id.Value);
+                update.Add("@lease_token", lease.LeaseToken);
+                if (update.ExecuteNonQuery() != 1)
+                {
+                    result.Add(lease);
+                }
+            }
+
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        return new LeasesExtendResult(lost);
+    }
+
+    public async ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var rescued = await WriteAsync(ctx =>
+        {
+            var now = time.GetUtcNow();
+            var update = ctx.Command(Sql.RescueJobs);
+            update.Add("@now", Ticks(now));
+            update.Add("@max", parameters.Max);
+            var result = new List<RescuedJob>();
+            long dead = 0;
+            using (var reader = update.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var state = reader.GetInt32(4);
+                    result.Add(new RescuedJob(new JobRef(new JobId(reader.GetGuid(0)), reader.GetString(2)), reader.GetString(1), reader.GetInt32(3),
+                        state == SqliteSql.Waiting ? JobState.Ready : (JobState)state, reader.IsDBNull(5) ? null : reader.GetString(5)));
+                    ctx.Wake |= state == SqliteSql.Waiting;
+                    dead += state == (int)JobState.Dead ? 1 : 0;
+                }
+            }
+
+            CountThroughput(ctx, now, 0, dead);
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        return new JobsRescueResult(rescued);
+    }
+
+    public async ValueTask<JobsProgressResult> JobsProgressAsync(JobsProgressParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Updates.Count == 0)
+        {
+            return new JobsProgressResult([]);
+        }
+
+        var applied = await WriteAsync(ctx =>
+        {
+            var result = new bool[parameters.Updates.Count];
+            for (var i = 0; i < result.Length; i++)
+            {
+                var u = parameters.Updates[i];
+                var update = ctx.Command(Sql.ReportProgress);
+                update.Add("@progress", Math.Clamp(u.Progress, 0, 1));
+                update.Add("@message", u.Message);
+                update.Add("@id", u.Lease.Job.Id.Value);
+                update.Add("@lease_token", u.Lease.LeaseToken);
+                result[i] = update.ExecuteNonQuery() == 1;
+            }
+
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        return new JobsProgressResult(applied);
+    }
+
+    public ValueTask JobsWaitAsync(JobsWaitParams parameters, CancellationToken cancellationToken) => signal.WaitAsync(cancellationToken);
+
+    // ---------------------------------------------------------------- transactional enqueue
+
+    public ValueTask<JobsInsertInTransactionResult> JobsInsertInTransactionAsync(JobsInsertInTransactionParams parameters,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (parameters.Transaction is not SqliteTransaction transaction)
+        {
+            throw new ArgumentException(
+                $"The Jobs role is on SQLite ('{DatabasePath}'), so the transaction must be a SqliteTransaction on that file, not a {parameters.Transaction.GetType().Name}.",
+                nameof(parameters));
+        }
+
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction has already completed.");
+        if (!string.Equals(Path.GetFullPath(connection.DataSource), DatabasePath, StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"The transaction is on the SQLite database '{connection.DataSource}', but the Jobs role is on '{DatabasePath}'.", nameof(parameters));
+        }
+
+        var commands = new List<SqliteCommand>();
+        JobInsertOutcome[] outcomes;
+        bool ready;
+        try
+        {
+            outcomes = Insert(Sql, text =>
+            {
+                var command = connection.CreateCommand();
+                command.CommandText = text;
+                command.Transaction = transaction;
+                commands.Add(command);
+                return command;
+            }, parameters.Jobs, time.GetUtcNow(), out ready);
+        }
+        finally
+        {
+            foreach (var command in commands)
+            {
+                command.Dispose();
+            }
+        }
+
+        var afterCommit = parameters.AfterCommit;
+        var observed = SqliteCommitHooks.AfterCommit(transaction, () =>
+        {
+            if (ready)
+            {
+                Wake();
+            }
+
+            afterCommit?.Invoke();
+        });
+        return ValueTask.FromResult(new JobsInsertInTransactionResult(outcomes, observed));
+    }
+}
