@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution and prints the totals as the last line:
 #   tests: N passed, N failed, N skipped
-# Servers that some tests need (redis-server, PostgreSQL) are started here by later stores' sections.
+# Servers that some tests need are installed and started by the scripts in eng/servers (one per server, see its
+# README) before the tests, and stopped when this script ends.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +11,22 @@ rm -rf "$results"
 mkdir -p "$results"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Servers: each eng/servers/NAME.sh defines start_NAME and stop_NAME and exports what the tests read.
+servers=()
+for script in eng/servers/*.sh; do
+  [ -f "$script" ] || continue
+  # shellcheck source=/dev/null
+  source "$script"
+  servers+=("$(basename "$script" .sh)")
+done
+stop_servers() {
+  for name in "${servers[@]}"; do "stop_$name" >/dev/null 2>&1 || true; done
+}
+trap stop_servers EXIT
+for name in "${servers[@]}"; do
+  "start_$name" || echo "test.sh: the $name server did not start; its tests will fail"
+done
 
 status=0
 dotnet build TypedJobs.sln -c Release -warnaserror -nologo -v minimal || { echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; }

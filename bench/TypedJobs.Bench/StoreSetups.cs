@@ -1,15 +1,30 @@
 namespace TypedJobs.Bench;
 
-/// <summary>Stores beyond the in-memory one.</summary>
+/// <summary>
+/// Stores beyond the in-memory one: by name, or any storage URL as <c>label=url</c> (for example
+/// <c>--stores postgres=postgres://postgres@127.0.0.1:5440/bench</c>), opened through the storage providers this
+/// project references. Each run gets a fresh store: a file under a fresh directory for SQLite; network stores should be
+/// given a throwaway database, schema or prefix in the URL.
+/// </summary>
 internal static class StoreSetups
 {
-    public static string ExtraNames => ", sqlite, sqlite-normal";
+    public static string ExtraNames => ", sqlite, sqlite-normal, or label=url";
 
     /// <summary>SQLite on a file with the durable defaults (WAL, synchronous=FULL, group commit).</summary>
-    public static StoreSetup? Extra(string name) => name switch
+    public static StoreSetup? Extra(string name)
     {
-        "sqlite" => new StoreSetup("sqlite (file)", (o, path) => o.UseSqlite(path)),
-        "sqlite-normal" => new StoreSetup("sqlite sync=NORMAL", (o, path) => o.UseSqlite(path, s => s.Synchronous = Storage.Sqlite.SqliteSynchronous.Normal)),
-        _ => null,
-    };
+        var eq = name.IndexOf('=', StringComparison.Ordinal);
+        if (eq > 0)
+        {
+            var url = name[(eq + 1)..];
+            return new StoreSetup(name[..eq], (o, _) => o.UseStorage(url));
+        }
+
+        return name switch
+        {
+            "sqlite" => new StoreSetup("sqlite (file)", (o, path) => o.UseSqlite(path)),
+            "sqlite-normal" => new StoreSetup("sqlite sync=NORMAL", (o, path) => o.UseSqlite(path, s => s.Synchronous = Storage.Sqlite.SqliteSynchronous.Normal)),
+            _ => null,
+        };
+    }
 }

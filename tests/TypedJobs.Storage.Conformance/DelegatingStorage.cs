@@ -20,6 +20,9 @@ public class DelegatingStorage : IJobStore, IJobAdminStore, ILockStore, IResultS
     public virtual StorageCapabilities Capabilities => Role<IStorageRole>().Capabilities;
 
     /// <inheritdoc />
+    public virtual TimeSpan HotPathTimeout => Role<IJobStore>().HotPathTimeout;
+
+    /// <inheritdoc />
     public virtual ValueTask InitializeAsync(CancellationToken cancellationToken) =>
         InvokeAsync(nameof(InitializeAsync), () => Role<IStorageRole>().InitializeAsync(cancellationToken));
 

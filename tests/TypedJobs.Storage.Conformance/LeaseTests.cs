@@ -162,4 +162,33 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
         Assert.False(await CompleteAsync(job, JobState.Succeeded));
         Assert.Null(await FindAsync(job.Id));
     }
+
+    [Fact]
+    public async Task Progress_WithTheCurrentToken_IsRecorded_AndAStaleOneIsRefused()
+    {
+        await InsertOneAsync(NewJob());
+        var job = await ClaimOneAsync();
+        var lease = new JobLease(job.Ref, job.LeaseToken!.Value);
+
+        var result = await Jobs.JobsProgressAsync(new JobsProgressParams(
+            [new JobProgress(lease, 0.4, "page 4 of 10"), new JobProgress(lease with { LeaseToken = Guid.NewGuid() }, 0.9, "stale")]), Ct);
+        var stored = await GetAsync(job.Id);
+
+        Assert.Equal([true, false], result.Applied);
+        Assert.Equal((0.4, "page 4 of 10"), (stored.Progress, stored.ProgressMessage));
+    }
+
+    [Fact]
+    public async Task Progress_OfAnEarlierAttempt_IsClearedByTheNextClaim()
+    {
+        await InsertOneAsync(NewJob());
+        var first = await ClaimOneAsync();
+        await Jobs.JobsProgressAsync(new JobsProgressParams([new JobProgress(new JobLease(first.Ref, first.LeaseToken!.Value), 0.5, "half")]), Ct);
+        Assert.True(await CompleteAsync(first, JobState.Ready, TimeSpan.Zero, "boom", failed: true));
+
+        var second = await ClaimOneAsync();
+
+        Assert.Null(second.Progress);
+        Assert.Null((await GetAsync(second.Id)).ProgressMessage);
+    }
 }

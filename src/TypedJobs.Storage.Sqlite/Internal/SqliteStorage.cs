@@ -50,6 +50,9 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
     public StorageCapabilities Capabilities =>
         StorageCapabilities.TransactionalEnqueue | StorageCapabilities.Durable | StorageCapabilities.TextSearch | StorageCapabilities.Migrations;
 
+    /// <summary>How long a hot-path write waits for another process's write lock (the busy timeout).</summary>
+    public TimeSpan HotPathTimeout => options.BusyTimeout;
+
     /// <summary>Wakes in-process workers (after a transactional enqueue committed on a caller's connection).</summary>
     public void Wake() => signal.Set();
 

@@ -11,6 +11,14 @@ namespace TypedJobs.Storage;
 public interface IJobStore : IStorageRole
 {
     /// <summary>
+    /// The longest a hot-path call (insert, claim, complete, extend, rescue) may wait on the backend — a busy lock, a
+    /// command timeout — before it fails. Workers validate at startup that their lease is comfortably longer, so a worker
+    /// that cannot write learns it while its leases still hold; migrations, bulk work and administration have their own,
+    /// longer timeouts.
+    /// </summary>
+    TimeSpan HotPathTimeout { get; }
+
+    /// <summary>
     /// Inserts a batch atomically: all jobs or none. A unique key that a job of the same queue holds returns that
     /// job's id (and inserts nothing for it); an id that already exists fails the whole batch.
     /// </summary>

@@ -30,6 +30,9 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     /// <inheritdoc />
     public StorageCapabilities Capabilities => StorageCapabilities.TextSearch;
 
+    /// <inheritdoc />
+    public TimeSpan HotPathTimeout => TimeSpan.Zero;
+
     /// <summary>How many jobs the store holds in any state.</summary>
     public int Count
     {
