@@ -143,6 +143,7 @@ public sealed class PackageTests
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Generators.dll");
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Analyzers.dll");
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.CodeFixes.dll");
+                Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/Cronos.dll");
             }
 
             var app = Path.Combine(root, "app");
