@@ -17,7 +17,10 @@ namespace TypedJobs.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TaskAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>The diagnostic property naming the type (<c>global::</c>-qualified) that a TJ1007 is about.</summary>
+    /// <summary>
+    /// The diagnostic property naming the type (<c>global::</c>-qualified) that a TJ1007 is about; set only when adding the
+    /// type to a <c>JsonSerializerContext</c> can fix it.
+    /// </summary>
     public const string TypeNameProperty = "TypeName";
 
     /// <inheritdoc />
@@ -27,7 +30,7 @@ public sealed class TaskAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InaccessibleTask, DiagnosticDescriptors.NoConstructor, DiagnosticDescriptors.NoSerializer,
         DiagnosticDescriptors.RecurringTaskParameter, DiagnosticDescriptors.InvalidTimeSpan, DiagnosticDescriptors.InvalidUnique,
         DiagnosticDescriptors.InvalidNumber, DiagnosticDescriptors.InvalidCron, DiagnosticDescriptors.InvalidTimeZone,
-        DiagnosticDescriptors.InvalidQueueName, DiagnosticDescriptors.InvalidSchedule,
+        DiagnosticDescriptors.InvalidQueueName, DiagnosticDescriptors.InvalidSchedule, DiagnosticDescriptors.AsyncVoidTask,
     ];
 
     /// <inheritdoc />

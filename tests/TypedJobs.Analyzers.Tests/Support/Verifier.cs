@@ -29,7 +29,7 @@ internal static class Verifier
     public static readonly ImmutableArray<CodeFixProvider> CodeFixes =
     [
         new AddJsonSerializableCodeFix(), new AddCancellationTokenCodeFix(), new RecurringParameterCodeFix(),
-        new MakeTaskAccessibleCodeFix(), new RenameTaskCodeFix(),
+        new MakeTaskAccessibleCodeFix(), new RenameTaskCodeFix(), new AsyncVoidTaskCodeFix(),
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
