@@ -98,6 +98,9 @@ public sealed class CompilationTests
     [InlineData("TJ1002", "[Task] public static void M(ref int x) { }", true)]
     [InlineData("TJ1003", "[Task] public static void M<T>(T x) { }", true)]
     [InlineData("TJ1004", "[Task] private static void M() { }", true)]
+    [InlineData("TJ1011", "[Task] public static async void M() { await System.Threading.Tasks.Task.Yield(); }", true)]
+    [InlineData("TJ3001", "[Task(Timeout = \"5\")] public static void M() { }", false)]
+    [InlineData("TJ1007", "[Task] public static void M(Secretive value) { } public sealed class Secretive { public string Name { get; private set; } = \"\"; }", false)]
     [InlineData("TJ1006", "[Task(Name = \"same\")] public static void M() { } [Task(Name = \"same\")] public static void N() { }", false)]
     [InlineData("TJ1007", "[Task] public static void M(System.IO.Stream stream, object any) { }", false)]
     [InlineData("TJ1007", "[Task] public static System.Action M() => () => { };", false)]
@@ -128,6 +131,75 @@ public sealed class CompilationTests
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
         Assert.Contains("EnqueueFineAsync", generated.GeneratedText(), StringComparison.Ordinal);
         Assert.Equal(!skipped, generated.GeneratedText().Contains("EnqueueMAsync", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TaskInAFileLocalType_IsSkippedAndReportedAsTJ1004()
+    {
+        const string source = """
+            using TypedJobs;
+
+            namespace Bad
+            {
+                file static class Local
+                {
+                    [Task]
+                    public static void M() { }
+                }
+
+                public static class Tasks
+                {
+                    [Task] public static void Fine() { }
+                }
+            }
+            """;
+
+        var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+
+        Assert.Empty(TestCompiler.Problems(generated));
+        Assert.DoesNotContain("EnqueueMAsync", generated.GeneratedText(), StringComparison.Ordinal);
+        var diagnostic = Assert.Single(TestCompiler.Analyze(generated.Output));
+        Assert.Equal("TJ1004", diagnostic.Id);
+        Assert.Contains("containing type 'Local' is file-local", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InstanceTaskOnATypeWithRequiredMembers_IsSkippedAndReportedAsTJ1005()
+    {
+        const string source = """
+            using TypedJobs;
+
+            namespace Bad
+            {
+                public sealed class Jobs
+                {
+                    public required string Name { get; init; }
+
+                    [Task]
+                    public void M() { }
+                }
+
+                public sealed class Allowed
+                {
+                    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
+                    public Allowed() => Name = "x";
+
+                    public required string Name { get; init; }
+
+                    [Task]
+                    public void N() { }
+                }
+            }
+            """;
+
+        var generated = TestCompiler.Generate(TestCompiler.Create("Bad", [source]));
+
+        Assert.Empty(TestCompiler.Problems(generated));
+        Assert.DoesNotContain("EnqueueMAsync", generated.GeneratedText(), StringComparison.Ordinal);
+        Assert.Contains("EnqueueNAsync", generated.GeneratedText(), StringComparison.Ordinal);
+        var diagnostic = Assert.Single(TestCompiler.Analyze(generated.Output));
+        Assert.Equal("TJ1005", diagnostic.Id);
+        Assert.Contains("required members", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]

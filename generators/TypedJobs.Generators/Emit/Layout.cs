@@ -52,17 +52,18 @@ internal static class Layout
         foreach (var task in tasks)
         {
             var payload = task.Parameters.Where(static p => p.Source == ArgumentSource.Payload).Select(static p => p.SignatureType).ToList();
+            // Written as SignatureType writes types, so a batch stub and a single-job stub compare equal when they clash.
             var batch = payload.Count switch
             {
                 0 => "int",
-                1 => "IEnumerable<" + payload[0] + ">",
-                _ => "IEnumerable<(" + string.Join(",", payload) + ")>",
+                1 => "global::System.Collections.Generic.IEnumerable<" + payload[0] + ">",
+                _ => "global::System.Collections.Generic.IEnumerable<(" + string.Join(", ", payload) + ")>",
             };
             var baseName = BaseStubName(task);
             for (var n = 1; ; n++)
             {
                 var name = n == 1 ? baseName : baseName + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var single = "Enqueue" + name + "Async(" + string.Join(",", payload) + ")";
+                var single = "Enqueue" + name + "Async(" + string.Join(", ", payload) + ")";
                 var many = "Enqueue" + name + "BatchAsync(" + batch + ")";
                 if (!signatures.Contains(single) && !signatures.Contains(many))
                 {

@@ -174,7 +174,7 @@ internal static class PayloadEmitter
         for (var i = 0; i < payload.Count; i++)
         {
             var p = payload[i];
-            missing[i] = p.DefaultValue ?? (p.IsParams ? EmptyCollection(p, json) : null);
+            missing[i] = p.DefaultValue ?? (p.IsParams ? EmptyCollection(p) : null);
             w.Line(p.Type + " p" + i + " = " + (missing[i] ?? "default" + (p.IsValueType ? string.Empty : "!")) + ";");
             if (missing[i] is null)
             {
@@ -220,9 +220,11 @@ internal static class PayloadEmitter
     }
 
     /// <summary>The value of a missing <c>params</c> parameter: an empty array, or an empty collection expression.</summary>
-    private static string EmptyCollection(ParameterModel parameter, JsonCode json)
+    public static string EmptyCollection(ParameterModel parameter)
     {
-        var shape = json.Shape(parameter.TypeKey);
-        return shape.Kind == ShapeKind.Array ? "global::System.Array.Empty<" + shape.ElementType + ">()" : "[]";
+        var type = Names.WithoutAnnotation(parameter.Type);
+        return type.EndsWith("[]", System.StringComparison.Ordinal)
+            ? "global::System.Array.Empty<" + type.Substring(0, type.Length - 2) + ">()"
+            : "[]";
     }
 }

@@ -27,7 +27,7 @@ internal static class StubEmitter
         names.Add(token);
         var creation = payload.Count == 0
             ? "default"
-            : "new " + payloadType + "(" + string.Join(", ", payload.Select(static p => Names.Escape(p.Name))) + ")";
+            : "new " + payloadType + "(" + string.Join(", ", payload.Select(static p => Names.Escape(p.Name) + (p.IsParams ? " ?? " + PayloadEmitter.EmptyCollection(p) : string.Empty))) + ")";
 
         var taskRef = "<c>" + Names.Xml(task.TaskName) + "</c>";
         var returns = task.HasResult
@@ -50,7 +50,10 @@ internal static class StubEmitter
             ? "/// <returns>A handle with the new job's id that awaits the job's result.</returns>"
             : "/// <returns>The new job's id.</returns>");
         var parameters = new List<string> { "this global::TypedJobs.IJobClient " + client };
-        parameters.AddRange(payload.Select(static p => p.Type + " " + Names.Escape(p.Name) + (p.DefaultValue is null ? string.Empty : " = " + p.DefaultValue)));
+        // A params parameter cannot stay params (options and the token come last): it becomes optional, null meaning empty.
+        parameters.AddRange(payload.Select(static p => p.IsParams
+            ? Names.WithoutAnnotation(p.Type) + "? " + Names.Escape(p.Name) + " = null"
+            : p.Type + " " + Names.Escape(p.Name) + (p.DefaultValue is null ? string.Empty : " = " + p.DefaultValue)));
         parameters.Add("global::TypedJobs.JobOptions? " + options + " = null");
         parameters.Add("global::System.Threading.CancellationToken " + token + " = default");
         var access = task.IsPublic ? "public" : "internal";

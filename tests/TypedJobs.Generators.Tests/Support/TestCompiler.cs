@@ -29,7 +29,7 @@ internal static class TestCompiler
         return CSharpCompilation.Create(assemblyName, trees, References.Value.AddRange(extra ?? []), options);
     }
 
-    public static GeneratorDriver CreateDriver(bool withJson = false)
+    public static GeneratorDriver CreateDriver(bool withJson = false, Dictionary<string, string>? globalOptions = null)
     {
         var generators = new List<ISourceGenerator> { new TaskGenerator().AsSourceGenerator() };
         if (withJson)
@@ -38,13 +38,17 @@ internal static class TestCompiler
         }
 
         return CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions,
+            optionsProvider: globalOptions is null ? null : new GlobalOptionsProvider(globalOptions),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }
 
     /// <summary>Runs the generators; returns the updated compilation, the generators' diagnostics and the run result.</summary>
-    public static GeneratedCompilation Generate(CSharpCompilation compilation, bool withJson = false)
+    /// <param name="compilation">The user's compilation.</param>
+    /// <param name="withJson">Whether the System.Text.Json generator runs too.</param>
+    /// <param name="globalOptions">MSBuild properties as the compiler passes them (<c>build_property.X</c>).</param>
+    public static GeneratedCompilation Generate(CSharpCompilation compilation, bool withJson = false, Dictionary<string, string>? globalOptions = null)
     {
-        var driver = CreateDriver(withJson).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        var driver = CreateDriver(withJson, globalOptions).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         return new GeneratedCompilation((CSharpCompilation)output, diagnostics, driver.GetRunResult());
     }
 
@@ -113,6 +117,22 @@ internal static class TestCompiler
         var path = typeof(TestCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "JsonSourceGenerator").Value!;
         var reference = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(path, new AnalyzerLoader());
         return [.. reference.GetGenerators(LanguageNames.CSharp)];
+    }
+
+    private sealed class GlobalOptionsProvider(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new([]);
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     private sealed class AnalyzerLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader
