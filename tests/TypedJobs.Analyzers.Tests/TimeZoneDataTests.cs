@@ -1,4 +1,3 @@
-using System.Globalization;
 using TypedJobs.Analyzers.Tests.Support;
 
 namespace TypedJobs.Analyzers.Tests;
@@ -22,17 +21,13 @@ public sealed class TimeZoneDataTests
             TimeZoneInfo.ClearCachedData();
             Assert.Throws<TimeZoneNotFoundException>(() => TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));
 
-            var analysis = await Verifier.AnalyzeAsync(["""
+            await TypedJobsTest.VerifyMessagesAsync("""
                 public static class Jobs
                 {
                     [TypedJobs.Task(Cron = "0 2 * * *", TimeZone = "Europe/Berlin")] public static void Nightly() { }
-                    [TypedJobs.Task(Cron = "0 2 * * *", TimeZone = "Europe/Berln")] public static void Typo() { }
+                    [TypedJobs.Task(Cron = "0 2 * * *", TimeZone = {|#0:"Europe/Berln"|})] public static void Typo() { }
                 }
-                """]);
-
-            var diagnostic = Assert.Single(analysis.Ours);
-            Assert.Equal("TJ3005", diagnostic.Id);
-            Assert.EndsWith("unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+                """, TypedJobsTest.Expect("TJ3005", 0, "[Task] TimeZone = \"Europe/Berln\" on 'Jobs.Typo' is invalid: unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?"));
         }
         finally
         {
