@@ -20,6 +20,7 @@ public sealed class CompilationTests
         Assert.Equal(8, generated.Sources.Count);
         Assert.Empty(generated.GeneratorDiagnostics);
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden));
+        Assert.Empty(TestCompiler.Problems(generated));
     }
 
     [Fact]
@@ -52,6 +53,7 @@ public sealed class CompilationTests
         Assert.Empty(generated.GeneratorDiagnostics);
         var problems = generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden && d.Id != "CS1591").ToList();
         Assert.Empty(problems);
+        Assert.DoesNotContain(TestCompiler.Problems(generated), static d => d.Id != "CS1591");
     }
 
     [Fact]

@@ -77,11 +77,46 @@ internal static class TestCompiler
         return (stream.ToArray(), generated);
     }
 
-    /// <summary>The errors and warnings <see cref="Build"/> fails on.</summary>
-    public static List<Diagnostic> Problems(GeneratedCompilation generated) =>
-        [.. generated.GeneratorDiagnostics.Concat(generated.Output.GetDiagnostics())
-            .Where(static d => d.Severity == DiagnosticSeverity.Error
-                || (d.Severity == DiagnosticSeverity.Warning && (IsGenerated(d) || d.Id != "CS1591")))];
+    /// <summary>
+    /// The errors and warnings <see cref="Build"/> fails on: the compiler's, and in generated code also those of the
+    /// SDK's code analyzers with every rule enabled as a warning, as <c>AnalysisLevel latest-all</c> does.
+    /// </summary>
+    public static List<Diagnostic> Problems(GeneratedCompilation generated)
+    {
+        var compiler = generated.GeneratorDiagnostics.Concat(generated.Output.GetDiagnostics())
+            .Where(d => d.Severity == DiagnosticSeverity.Error
+                || (d.Severity == DiagnosticSeverity.Warning && (IsGenerated(d) || d.Id != "CS1591")));
+        var analyzers = LatestAll.Value;
+        var options = generated.Output.Options.WithSpecificDiagnosticOptions(
+            analyzers.SelectMany(static a => a.SupportedDiagnostics).Select(static d => d.Id).Distinct()
+                .Select(static id => KeyValuePair.Create(id, ReportDiagnostic.Warn)));
+        var codeAnalysis = Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzerExtensions.WithAnalyzers(generated.Output.WithOptions(options), analyzers)
+            .GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && IsGenerated(d));
+        return [.. compiler.Concat(codeAnalysis)];
+    }
+
+    private static readonly Lazy<ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>> LatestAll = new(LoadNetAnalyzers);
+
+    private static ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> LoadNetAnalyzers()
+    {
+        var directory = typeof(TestCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "NetAnalyzersDirectory").Value!;
+        var failures = new List<string>();
+        var analyzers = new List<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>();
+        foreach (var name in new[] { "Microsoft.CodeAnalysis.NetAnalyzers.dll", "Microsoft.CodeAnalysis.CSharp.NetAnalyzers.dll" })
+        {
+            var reference = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(Path.Combine(directory, name), new AnalyzerLoader());
+            reference.AnalyzerLoadFailed += (_, e) => failures.Add(name + ": " + e.Message);
+            analyzers.AddRange(reference.GetAnalyzers(LanguageNames.CSharp));
+        }
+
+        if (failures.Count > 0 || analyzers.Count < 100)
+        {
+            throw new InvalidOperationException($"The SDK's code analyzers did not load ({analyzers.Count} loaded): " + string.Join("; ", failures));
+        }
+
+        return [.. analyzers];
+    }
 
     /// <summary>Whether a diagnostic is located in a generated source.</summary>
     public static bool IsGenerated(Diagnostic diagnostic) =>
