@@ -43,7 +43,8 @@ public abstract class JobTask
     /// <summary>
     /// Returns a stored payload of this task as JSON text for display to operators, with the value of every member
     /// marked <see cref="SensitiveAttribute"/> replaced by <c>"***"</c> (the redaction the source generator emits for
-    /// the task). The dashboard, the admin API and tools show payloads only through this method.
+    /// the task). The dashboard, the admin API and tools show payloads only through this method. The text is JSON with
+    /// relaxed escaping (characters such as <c>&lt;</c> are kept), so escape it for the medium that shows it.
     /// </summary>
     /// <exception cref="System.Text.Json.JsonException">The payload is not valid JSON.</exception>
     public abstract string RedactPayload(ReadOnlySpan<byte> payload);
@@ -111,7 +112,8 @@ public class JobTask<TPayload> : JobTask
     public override string RedactPayload(ReadOnlySpan<byte> payload)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(16, payload.Length));
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        // Relaxed escaping keeps the text readable (quotes, accents, '<'); consumers escape it where they show it.
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             PayloadSerializer.Redact(payload, writer);
         }
