@@ -34,14 +34,27 @@ public sealed class TypedJobsHealthCheckOptions
 
     internal void Validate()
     {
-        if (StorageLatencyThreshold <= TimeSpan.Zero || WorkerHeartbeatTimeout <= TimeSpan.Zero || Timeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("TypedJobs health checks: StorageLatencyThreshold, WorkerHeartbeatTimeout and Timeout must be positive.");
-        }
+        Positive(StorageLatencyThreshold, nameof(StorageLatencyThreshold));
+        Positive(WorkerHeartbeatTimeout, nameof(WorkerHeartbeatTimeout));
+        Positive(Timeout, nameof(Timeout));
+        NotNegative(MinimumWorkers, nameof(MinimumWorkers), "0 leaves the workers check out");
+        NotNegative(BacklogThreshold, nameof(BacklogThreshold), "null leaves the backlog check out");
+        NotNegative(DeadJobsThreshold, nameof(DeadJobsThreshold), "null leaves the dead-jobs check out");
+    }
 
-        if (MinimumWorkers < 0 || BacklogThreshold < 0 || DeadJobsThreshold < 0)
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
         {
-            throw new ArgumentException("TypedJobs health checks: MinimumWorkers, BacklogThreshold and DeadJobsThreshold must not be negative.");
+            throw new ArgumentException($"TypedJobs health checks: {name} = {value} must be a positive time span, e.g. 00:00:05.", name);
+        }
+    }
+
+    private static void NotNegative(long? value, string name, string hint)
+    {
+        if (value < 0)
+        {
+            throw new ArgumentException($"TypedJobs health checks: {name} = {value} must be 0 or more ({hint}).", name);
         }
     }
 }
