@@ -187,17 +187,10 @@ internal sealed partial class PostgresStorage
         }
 
         var names = queues.Select(q => q.Name).ToArray();
-        var capped = parameters.TaskLimits ?? EmptyLimits;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection) { Timeout = hotTimeout };
         var claim = BatchCommand(Sql.ClaimJobs);
-        claim.Add("queues", names);
-        claim.Add("queue_max", queues.Select(q => q.Max).ToArray());
-        claim.Add("capped_tasks", capped.Keys.ToArray());
-        claim.Add("capped_max", capped.Values.Select(v => Math.Max(0, v)).ToArray());
-        claim.Add("max", parameters.Max);
-        claim.Add("lease_us", Micros(parameters.LeaseDuration));
-        claim.Add("worker_id", parameters.WorkerId);
+        BindClaim(claim.Parameters, parameters, queues);
         batch.BatchCommands.Add(claim);
         var next = BatchCommand(Sql.NextDue);
         next.Add("queues", names);
@@ -238,6 +231,39 @@ internal sealed partial class PostgresStorage
         }
 
         return new JobsClaimResult(result, nextDueIn);
+    }
+
+    private static void BindClaim(NpgsqlParameterCollection p, JobsClaimParams parameters, (string Name, int Max)[] queues)
+    {
+        var capped = parameters.TaskLimits ?? EmptyLimits;
+        p.Add(new NpgsqlParameter<string[]>("queues", queues.Select(q => q.Name).ToArray()));
+        p.Add(new NpgsqlParameter<int[]>("queue_max", queues.Select(q => q.Max).ToArray()));
+        p.Add(new NpgsqlParameter<string[]>("capped_tasks", capped.Keys.ToArray()));
+        p.Add(new NpgsqlParameter<int[]>("capped_max", capped.Values.Select(v => Math.Max(0, v)).ToArray()));
+        p.Add(new NpgsqlParameter<int>("max", parameters.Max));
+        p.Add(new NpgsqlParameter<long>("lease_us", Micros(parameters.LeaseDuration)));
+        p.Add(new NpgsqlParameter<string>("worker_id", parameters.WorkerId));
+    }
+
+    /// <summary>The plan of the claim statement for <paramref name="parameters"/>, executed and rolled back (EXPLAIN ANALYZE).</summary>
+    internal async Task<string> ExplainClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    {
+        var queues = parameters.Queues.Select(q => (q.Name, q.Max)).ToArray();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.ClaimJobs, bulkTimeout, transaction);
+        BindClaim(command.Parameters, parameters, queues);
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        return plan.ToString();
     }
 
     private static readonly IReadOnlyDictionary<string, int> EmptyLimits = new Dictionary<string, int>();
