@@ -84,4 +84,45 @@ public class ConfigurationTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
         Assert.Contains("TypedJobs:Worker:Concurrency = '-2'", ex.Message);
     }
+
+    [Fact]
+    public async Task NothingConfigured_AndNoDefaultStoragePackage_StopsStartup_SayingHowToChoose()
+    {
+        // This project does not run the source generator, so no SQLite provider is registered: there is no default.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(Config().GetSection("TypedJobs")).AddWorker();
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains("TypedJobs:Storage", error.Message);
+        Assert.Contains("'memory:'", error.Message);
+        Assert.Contains("TypedJobs.Storage.Sqlite", error.Message);
+    }
+
+    [Fact]
+    public async Task StorageUrls_FromConfiguration_PlaceRolesOnBuiltInBackends_WithoutAnyCode()
+    {
+        var results = Path.Combine(Path.GetTempPath(), "typedjobs-config-" + Guid.NewGuid().ToString("N"));
+        var config = Config(("TypedJobs:Storage", "memory:"), ("TypedJobs:Storage:Results", "file://" + results));
+        var task = Registration.JobTask.Create("triple", Support.TestHost.IntSerializer, Support.TestHost.IntSerializer, (n, _) => ValueTask.FromResult(n * 3));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(config.GetSection("TypedJobs")).AddTask(task).AddWorker();
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var client = host.Services.GetRequiredService<IJobClient>();
+            var handle = await client.EnqueueAsync(task, 5);
+
+            Assert.Equal(15, await handle.GetResultAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.IsType<Storage.Memory.MemoryStorage>(host.Services.GetRequiredService<Storage.IJobStore>());
+            Assert.Single(Directory.EnumerateFiles(results, "*.result", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            await host.StopAsync();
+            Directory.Delete(results, recursive: true);
+        }
+    }
 }
