@@ -100,7 +100,7 @@ public sealed class FaultTests : IAsyncLifetime
         const int Concurrency = 4;
         var connection = PostgresTestServer.ConnectionString;
         string[] Victim(string name) => ["--enqueue", "1500", "--ack", File(name + ".ack"), "--job-ms", "20", "--concurrency", $"{Concurrency}",
-            "--lease-ms", "2000", "--rescue-ms", "300"];
+            "--lease-ms", "5000", "--rescue-ms", "300"];
         var a = Worker(connection, "a.log", Victim("a"));
         var b = Worker(connection, "b.log", Victim("b"));
         await Task.WhenAll(a.WaitReadyAsync(StartTimeout), b.WaitReadyAsync(StartTimeout));
@@ -109,7 +109,7 @@ public sealed class FaultTests : IAsyncLifetime
         await b.KillAsync();
 
         var acknowledged = Lines(File("a.ack")).Concat(Lines(File("b.ack"))).Select(JobId.Parse).ToList();
-        var survivor = Worker(connection, "c.log", "--drain", "--concurrency", "16", "--lease-ms", "2000", "--rescue-ms", "300");
+        var survivor = Worker(connection, "c.log", "--drain", "--concurrency", "16", "--lease-ms", "5000", "--rescue-ms", "300");
         Assert.Equal(0, await survivor.WaitForExitAsync(RunTimeout));
 
         var check = Check(acknowledged, "a.log", "b.log", "c.log");
@@ -130,7 +130,7 @@ public sealed class FaultTests : IAsyncLifetime
         var connection = cluster.ConnectionString;
         var started = new[] { "a", "b", "c" }
             .Select(n => Worker(connection, n + ".log", "--expect", $"{Jobs}", "--job-ms", "2", "--concurrency", $"{Concurrency}",
-                "--lease-ms", "4000", "--rescue-ms", "500"))
+                "--lease-ms", "8000", "--rescue-ms", "500"))
             .ToList();
         await Task.WhenAll(started.Select(w => w.WaitReadyAsync(StartTimeout)));
         var ids = await EnqueueAsync(connection, Jobs);
@@ -159,7 +159,7 @@ public sealed class FaultTests : IAsyncLifetime
         var connection = new NpgsqlConnectionStringBuilder(PostgresTestServer.ConnectionString) { ApplicationName = application }.ConnectionString;
         var started = new[] { "a", "b", "c" }
             .Select(n => Worker(connection, n + ".log", "--expect", $"{Jobs}", "--job-ms", "2", "--concurrency", $"{Concurrency}",
-                "--lease-ms", "4000", "--rescue-ms", "500"))
+                "--lease-ms", "8000", "--rescue-ms", "500"))
             .ToList();
         await Task.WhenAll(started.Select(w => w.WaitReadyAsync(StartTimeout)));
         var ids = await EnqueueAsync(PostgresTestServer.ConnectionString, Jobs);

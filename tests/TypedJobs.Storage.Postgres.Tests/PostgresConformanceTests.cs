@@ -23,7 +23,8 @@ public sealed class PostgresStorageFactory : IStorageFactory
 
     public string Schema { get; }
 
-    public PostgresStorageOptions Options() => new() { ConnectionString = ConnectionString, Schema = Schema };
+    // A short hot-path timeout lets the engine tests use short leases (a lease must outlast a heartbeat plus two timeouts).
+    public PostgresStorageOptions Options() => new() { ConnectionString = ConnectionString, Schema = Schema, HotPathTimeout = TimeSpan.FromSeconds(1) };
 
     public ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
     {

@@ -10,6 +10,7 @@
 //   --drain            exit once nothing waits or runs (after the own enqueues)
 //   --job-ms N         how long each job takes (default 0)
 //   --lease-ms N       WorkerOptions.LeaseDuration (default 30000); --rescue-ms N: RescueInterval (default 15000)
+//   --hot-path-ms N    the store's hot-path timeout (default: a quarter of the lease, whole seconds from 1 to 5)
 //   --concurrency N    WorkerOptions.Concurrency (default 8)
 //   --poll-ms N        WorkerOptions.PollInterval (default 200)
 // Prints "ready" once the worker runs, "enqueued" after the last acknowledged batch and "done" before exiting.
@@ -28,7 +29,13 @@ var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-var jobs = builder.Services.AddTypedJobs(o => o.UsePostgres(connection, p => p.Schema = schema));
+var leaseMs = arguments.Int("--lease-ms", 30_000);
+var hotPathMs = arguments.Int("--hot-path-ms", Math.Clamp(leaseMs / 4 / 1000 * 1000, 1000, 5000));
+var jobs = builder.Services.AddTypedJobs(o => o.UsePostgres(connection, p =>
+{
+    p.Schema = schema;
+    p.HotPathTimeout = TimeSpan.FromMilliseconds(hotPathMs);
+}));
 
 if (arguments.Has("--migrate-only"))
 {
@@ -54,7 +61,7 @@ var record = JobTask.Create("record", JobSerializer.FromJsonTypeInfo(WorkerJson.
 jobs.AddTask(record).AddWorker(w =>
 {
     w.Concurrency = arguments.Int("--concurrency", 8);
-    w.LeaseDuration = TimeSpan.FromMilliseconds(arguments.Int("--lease-ms", 30_000));
+    w.LeaseDuration = TimeSpan.FromMilliseconds(leaseMs);
     w.RescueInterval = TimeSpan.FromMilliseconds(arguments.Int("--rescue-ms", 15_000));
     w.PollInterval = TimeSpan.FromMilliseconds(arguments.Int("--poll-ms", 200));
     w.ShutdownTimeout = TimeSpan.FromSeconds(5);
