@@ -30,19 +30,21 @@ else
 fi
 host=${server%:*}; port=${server#*:}
 for db in bench_typedjobs bench_graphile bench_pgboss bench_hangfire; do
-  psql -q "host=$host port=$port user=postgres dbname=postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+  psql -q "host=$host port=$port user=postgres dbname=postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null 2>&1
 done
 [ -d bench/peers/node_modules ] || (cd bench/peers && npm install --no-audit --no-fund --loglevel=error >&2)
-dotnet build -c Release -nologo -v q bench/TypedJobs.Bench bench/TypedJobs.Bench.Hangfire >/dev/null 2>&1 || \
-  { dotnet build -c Release -nologo -v q bench/TypedJobs.Bench; dotnet build -c Release -nologo -v q bench/TypedJobs.Bench.Hangfire; }
+for project in bench/TypedJobs.Bench bench/TypedJobs.Bench.Hangfire; do
+  dotnet build -c Release -nologo -v q "$project" >&2
+done
 
 echo "Measuring on PostgreSQL at $host:$port: $jobs no-op jobs per system, enqueued in batches of 1000 where the system has batches" >&2
 row=$(dotnet bench/TypedJobs.Bench/bin/Release/net10.0/TypedJobs.Bench.dll --jobs "$jobs" --concurrency "$concurrency" \
   --stores "postgres=postgres://postgres@$host:$port/bench_typedjobs?schema={run}" --latency-samples "$samples" \
   --max-seconds "$max_seconds" | grep '^| postgres')
-tj_enqueue=$(echo "$row" | awk -F'|' '{gsub(/[ ,]/,"",$4); print $4}')
-tj_process=$(echo "$row" | awk -F'|' '{gsub(/[ ,]/,"",$5); print $5}')
-tj_p50=$(echo "$row" | awk -F'|' '{gsub(/^ +| +$/,"",$7); print $7}')
+column() { echo "$row" | cut -d'|' -f"$1" | tr -d ' ,'; }
+tj_enqueue=$(column 4)
+tj_process=$(column 5)
+tj_p50=$(echo "$row" | cut -d'|' -f7 | sed 's/^ *//; s/ *$//')
 
 peer() { node "bench/peers/$1" "postgres://postgres@$host:$port/$2" "$jobs" "$3" "$max_seconds"; }
 results=()
