@@ -55,8 +55,8 @@ public sealed class PostgresStorageOptions
 
     /// <summary>
     /// The command timeout of the hot path (insert, claim, complete, extend, rescue). Keep it well below the workers'
-    /// lease duration, so a worker that cannot write learns it while its leases still hold. Whole seconds; default 5
-    /// seconds.
+    /// lease duration, so a worker that cannot write learns it while its leases still hold. Waiting for a pooled connection
+    /// counts too. Default 5 seconds.
     /// </summary>
     public TimeSpan HotPathTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -109,7 +109,11 @@ public sealed class PostgresStorageOptions
             throw Fail(nameof(TablePrefix), TablePrefix, "use 1-32 letters, digits or '_', starting with a letter or '_'");
         }
 
-        CheckTimeout(nameof(HotPathTimeout), HotPathTimeout, TimeSpan.FromMinutes(10));
+        if (HotPathTimeout < TimeSpan.FromMilliseconds(100) || HotPathTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw Fail(nameof(HotPathTimeout), HotPathTimeout, "must be between 00:00:00.1 and 00:10:00");
+        }
+
         CheckTimeout(nameof(MigrationTimeout), MigrationTimeout, TimeSpan.FromHours(1));
         CheckTimeout(nameof(BulkTimeout), BulkTimeout, TimeSpan.FromHours(1));
         if (!Enum.IsDefined(WakeUp))

@@ -20,7 +20,7 @@ namespace TypedJobs.Storage.Postgres;
 /// <item>pool and connection: <c>pool_min</c>, <c>pool_max</c>, <c>connect_timeout</c> and <c>keepalive</c> (seconds),
 /// <c>application_name</c>;</item>
 /// <item>store: <c>schema</c>, <c>table_prefix</c>, <c>hot_path_timeout</c>, <c>migration_timeout</c>, <c>bulk_timeout</c>
-/// (milliseconds, whole seconds), <c>wake</c> (notify, or poll for PgBouncer in transaction mode), <c>notify_window</c>
+/// (milliseconds), <c>wake</c> (notify, or poll for PgBouncer in transaction mode), <c>notify_window</c>
 /// (milliseconds), <c>prepare</c>, <c>contract_migrations</c>.</item>
 /// </list>
 /// </summary>
@@ -145,7 +145,7 @@ public sealed class PostgresStorageProvider : StorageProvider
                     builder.ApplicationName = value;
                     break;
                 case "hot_path_timeout":
-                    options.HotPathTimeout = TimeSpan.FromMilliseconds(Integer(url, context, name, value, 1000, 600_000, "milliseconds"));
+                    options.HotPathTimeout = TimeSpan.FromMilliseconds(Integer(url, context, name, value, 100, 600_000, "milliseconds"));
                     break;
                 case "migration_timeout":
                     options.MigrationTimeout = TimeSpan.FromMilliseconds(Integer(url, context, name, value, 1000, 3_600_000, "milliseconds"));

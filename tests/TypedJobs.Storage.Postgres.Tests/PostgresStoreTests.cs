@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Reflection;
 using Npgsql;
+using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.Postgres.Internal;
 
 namespace TypedJobs.Storage.Postgres.Tests;
@@ -12,6 +14,9 @@ namespace TypedJobs.Storage.Postgres.Tests;
 public sealed class PostgresStoreTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private static readonly string WorkerDll = typeof(PostgresStoreTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(static a => a.Key == "WorkerDll").Value!;
     private readonly List<PostgresStorage> stores = [];
     private readonly string schema = PostgresTestServer.NewSchemaName();
 
@@ -222,7 +227,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     public async Task Migrations_TenProcessesStartingAtOnce_ApplyEachVersionOnce()
     {
         var processes = Enumerable.Range(0, 10)
-            .Select(_ => WorkerProcess.Start("--connection", PostgresTestServer.ConnectionString, "--schema", schema, "--migrate-only"))
+            .Select(_ => WorkerProcess.Start(WorkerDll, "--connection", PostgresTestServer.ConnectionString, "--schema", schema, "--migrate-only"))
             .ToList();
         try
         {

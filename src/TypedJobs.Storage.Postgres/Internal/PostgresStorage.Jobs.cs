@@ -7,7 +7,44 @@ namespace TypedJobs.Storage.Postgres.Internal;
 /// <summary>The hot path of the jobs role: insert, claim, complete, extend, rescue, progress.</summary>
 internal sealed partial class PostgresStorage
 {
-    public async ValueTask<JobsInsertResult> JobsInsertAsync(JobsInsertParams parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a hot-path call within <see cref="HotPathTimeout"/>: waiting for a pooled connection, the statement and reading
+    /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>.
+    /// </summary>
+    private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
+        Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HotPathTimeout);
+        try
+        {
+            return await call(this, parameters, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or NpgsqlException)
+        {
+            throw new TimeoutException($"A TypedJobs store call to PostgreSQL at {Target} took longer than the hot-path timeout ({options.HotPathTimeout}).", ex);
+        }
+    }
+
+    public ValueTask<JobsInsertResult> JobsInsertAsync(JobsInsertParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsInsertCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsClaimCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsCompleteCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<LeasesExtendResult> LeasesExtendAsync(LeasesExtendParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.LeasesExtendCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsRescueCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsProgressResult> JobsProgressAsync(JobsProgressParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsProgressCoreAsync(p, ct), cancellationToken);
+
+    private async ValueTask<JobsInsertResult> JobsInsertCoreAsync(JobsInsertParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.Jobs.Count == 0)
@@ -176,7 +213,7 @@ internal sealed partial class PostgresStorage
         return indexes.Where(i => !found.Contains(i)).ToList();
     }
 
-    public async ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    private async ValueTask<JobsClaimResult> JobsClaimCoreAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
@@ -268,7 +305,7 @@ internal sealed partial class PostgresStorage
 
     private static readonly IReadOnlyDictionary<string, int> EmptyLimits = new Dictionary<string, int>();
 
-    public async ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
+    private async ValueTask<JobsCompleteResult> JobsCompleteCoreAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var n = parameters.Completions.Count;
@@ -337,7 +374,7 @@ internal sealed partial class PostgresStorage
         return new JobsCompleteResult(applied);
     }
 
-    public async ValueTask<LeasesExtendResult> LeasesExtendAsync(LeasesExtendParams parameters, CancellationToken cancellationToken)
+    private async ValueTask<LeasesExtendResult> LeasesExtendCoreAsync(LeasesExtendParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.Leases.Count == 0)
@@ -363,7 +400,7 @@ internal sealed partial class PostgresStorage
         return new LeasesExtendResult(parameters.Leases.Where(l => !kept.Contains((l.Job.Id.Value, l.LeaseToken))).ToList());
     }
 
-    public async ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
+    private async ValueTask<JobsRescueResult> JobsRescueCoreAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.Max <= 0)
@@ -386,7 +423,7 @@ internal sealed partial class PostgresStorage
         return new JobsRescueResult(rescued);
     }
 
-    public async ValueTask<JobsProgressResult> JobsProgressAsync(JobsProgressParams parameters, CancellationToken cancellationToken)
+    private async ValueTask<JobsProgressResult> JobsProgressCoreAsync(JobsProgressParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var n = parameters.Updates.Count;

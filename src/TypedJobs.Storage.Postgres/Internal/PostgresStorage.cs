@@ -100,7 +100,7 @@ internal sealed partial class PostgresStorage : IJobStore, IJobAdminStore, ILock
         StorageCapabilities.TransactionalEnqueue | StorageCapabilities.Durable | StorageCapabilities.TextSearch | StorageCapabilities.Migrations |
         (notifier is null ? StorageCapabilities.None : StorageCapabilities.CrossProcessWakeUp);
 
-    public TimeSpan HotPathTimeout => TimeSpan.FromSeconds(hotTimeout);
+    public TimeSpan HotPathTimeout => options.HotPathTimeout;
 
     /// <summary>Wakes this process's waiting workers.</summary>
     public void Wake() => signal.Set();
