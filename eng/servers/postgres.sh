@@ -109,7 +109,7 @@ start_postgres() {
   chmod 755 "$dir"
   port=$(_pg_cluster_start "$dir") || { rm -rf "$dir"; return 1; }
   TYPEDJOBS_PG_DIR="$dir"
-  export TYPEDJOBS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  export TYPEDJOBS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;SSL Mode=Disable;Timeout=60"
   export TYPEDJOBS_TEST_POSTGRES_BIN="$TYPEDJOBS_PG_BIN"
   export TYPEDJOBS_TEST_POSTGRES_SCRIPT
   TYPEDJOBS_TEST_POSTGRES_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/postgres.sh"

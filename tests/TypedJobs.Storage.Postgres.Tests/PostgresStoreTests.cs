@@ -119,6 +119,18 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Diagnose_ReportsTheVersion_AndWarnsWhenCommitsAreNotDurable()
+    {
+        var store = await OpenAsync(o => o.ConnectionString += ";Options=-c synchronous_commit=off");
+
+        var findings = (await store.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct)).Findings;
+
+        Assert.Contains(findings, f => f.Code == "postgres.version" && f.Message.Contains("PostgreSQL 15", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f is { Code: "postgres.synchronous_commit", Severity: StorageFindingSeverity.Warning });
+        Assert.DoesNotContain(findings, f => f.Code == "postgres.fsync");
+    }
+
+    [Fact]
     public async Task Insert_WakesAWaitingStoreOfAnotherProcess_ThroughListenNotify()
     {
         var waiter = await OpenAsync();

@@ -178,6 +178,7 @@ internal sealed class PostgresSql
             ON CONFLICT (name) DO UPDATE SET value = GREATEST({SchemaInfoTable}.value, excluded.value)
             """;
         Clock = "SELECT now()";
+        Settings = "SELECT version(), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')";
 
         // ------------------------------------------------------------ insert
         // One statement per batch: ON CONFLICT DO NOTHING covers a taken id and a taken unique key; rows are inserted in
@@ -575,6 +576,8 @@ internal sealed class PostgresSql
     public string SetMinimumReader { get; }
 
     public string Clock { get; }
+
+    public string Settings { get; }
 
     public string InsertJobs { get; }
 
