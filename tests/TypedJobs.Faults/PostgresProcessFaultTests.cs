@@ -38,7 +38,9 @@ public sealed class PostgresProcessFaultTests : ProcessFaultTests
     private string Url(string server, string extra = "") =>
         $"postgres://postgres@{server}/postgres?schema={schema}&sslmode=disable&connect_timeout=60{extra}";
 
-    protected override object OpenStore() => StorageProviders.Open(Url(cluster?.Server ?? SharedServer), extra: [new PostgresStorageProvider()]);
+    // The test's own store (seeding, final states) is not a worker: it may wait as long as a loaded machine needs.
+    protected override object OpenStore() =>
+        StorageProviders.Open(Url(cluster?.Server ?? SharedServer, "&hot_path_timeout=120000"), extra: [new PostgresStorageProvider()]);
 
     public override void Dispose()
     {
