@@ -53,6 +53,18 @@ for framework in $frameworks; do
     else
       report "$worker-run" failed
     fi
+    # The same binary on PostgreSQL, selected by the URL alone, when ./test.sh started a server.
+    pg_port=$(echo "${TYPEDJOBS_TEST_POSTGRES:-}" | sed -n 's/.*Port=\([0-9]*\).*/\1/p')
+    if [ -n "$pg_port" ]; then
+      if (cd "$run_dir" && TypedJobs__Storage="postgres://postgres@127.0.0.1:$pg_port/postgres?schema=aotworker_$$&sslmode=disable" \
+            AotWorker__Jobs="$jobs" "$bin" >"$run_dir/pg.txt" 2>&1); then
+        grep -q "processed $jobs of $jobs orders" "$run_dir/pg.txt" && grep -q "(0 mismatches)" "$run_dir/pg.txt" \
+          && report "$worker-run-postgres" passed || { tail -20 "$run_dir/pg.txt"; report "$worker-run-postgres" failed; }
+      else
+        tail -20 "$run_dir/pg.txt"
+        report "$worker-run-postgres" failed
+      fi
+    fi
     if [ -f "$run_dir/time.txt" ]; then
       echo "aot-gate: $worker peak memory $(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$run_dir/time.txt") MiB, wall time $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$run_dir/time.txt")"
     fi
