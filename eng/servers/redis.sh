@@ -2,9 +2,10 @@
 # Redis for the tests of TypedJobs.Storage.Redis (sourced by ./test.sh, see README.md here):
 #   start_redis  installs redis-server when it is missing, starts a standalone server and a Redis Cluster of three
 #                masters on free loopback ports in a temporary directory, and exports
-#                  TYPEDJOBS_TEST_REDIS          host:port of the standalone server (no persistence: fast)
+#                  TYPEDJOBS_TEST_REDIS          host:port of the standalone server
 #                  TYPEDJOBS_TEST_REDIS_CLUSTER  host:port,host:port,host:port of the cluster's masters
 #                  TYPEDJOBS_TEST_REDIS_SERVER   the redis-server binary, for fault tests that run servers of their own
+#                Every server keeps an append-only file (appendfsync everysec), so the store declares itself durable.
 #   stop_redis   shuts every server down and removes the directory; harmless when called twice.
 # Other people may run servers on this machine at the same time: ports are chosen free at start, never fixed.
 
@@ -46,7 +47,7 @@ _redis_start_one() {
     dir="$_redis_dir/$name-$port"
     mkdir -p "$dir"
     if redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" \
-         --logfile "$dir/redis.log" --save '' --appendonly no "$@" >/dev/null 2>&1 && _redis_wait "$port"; then
+         --logfile "$dir/redis.log" --save '' --appendonly yes --appendfsync everysec "$@" >/dev/null 2>&1 && _redis_wait "$port"; then
       echo "$port"
       return 0
     fi

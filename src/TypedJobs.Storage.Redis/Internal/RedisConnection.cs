@@ -31,6 +31,8 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// <summary>A connection the store opens itself from <paramref name="configuration"/>.</summary>
     public RedisConnection(ConfigurationOptions configuration, int database, bool readFromReplicas)
     {
+        // Admin mode lets the startup check read the persistence settings with CONFIG GET; the store sends no other admin command.
+        configuration.AllowAdmin = true;
         this.configuration = configuration;
         this.database = database;
         this.readFromReplicas = readFromReplicas;

@@ -106,7 +106,7 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
             {
                 config = await ReadConfigAsync(server).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or RedisCommandException or NotSupportedException)
+            catch (RedisException ex)
             {
                 LogConfigUnknown(logger, endpoint, ex.Message);
                 persistent = false;
@@ -116,7 +116,13 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
             checkedAny = true;
             var aof = string.Equals(config.GetValueOrDefault("appendonly"), "yes", StringComparison.OrdinalIgnoreCase);
             var rdb = !string.IsNullOrWhiteSpace(config.GetValueOrDefault("save"));
-            if (!aof && !rdb)
+            if (config.ContainsKey("partial"))
+            {
+                // Without admin mode only AOF and the eviction policy are known: durable only with AOF.
+                LogConfigPartial(logger, endpoint, aof ? "on" : "off");
+                persistent &= aof;
+            }
+            else if (!aof && !rdb)
             {
                 LogNoPersistence(logger, endpoint);
                 persistent = false;
@@ -140,19 +146,43 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
         return persistent && checkedAny;
     }
 
+    /// <summary>
+    /// The persistence and eviction settings of a server: by CONFIG GET when the connection allows administrative commands
+    /// (connections the store opens do), else from INFO, which tells whether AOF is on and the eviction policy but not
+    /// the fsync policy or the RDB save points (reported as unknown).
+    /// </summary>
     private static async Task<Dictionary<string, string>> ReadConfigAsync(IServer server)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in new[] { "appendonly", "appendfsync", "save", "maxmemory-policy" })
+        try
         {
-            var result = await server.ExecuteAsync("CONFIG", ["GET", name]).ConfigureAwait(false);
-            var items = (RedisResult[])result!;
-            for (var i = 0; i + 1 < items.Length; i += 2)
+            foreach (var (name, value) in await server.ConfigGetAsync("*").ConfigureAwait(false))
             {
-                values[(string)items[i]!] = (string?)items[i + 1] ?? "";
+                values[name] = value;
+            }
+
+            return values;
+        }
+        catch (RedisCommandException)
+        {
+            // Not in admin mode: read what INFO tells.
+        }
+
+        // INFO is an admin command for StackExchange.Redis too, but a script may call it on the server it runs on.
+        var info = (string?)await server.ExecuteAsync("EVAL",
+            ["return redis.call('INFO', 'persistence') .. '\\n' .. redis.call('INFO', 'memory')", 0]).ConfigureAwait(false) ?? "";
+        foreach (var line in info.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                values["info:" + line[..colon]] = line[(colon + 1)..];
             }
         }
 
+        values["appendonly"] = values.GetValueOrDefault("info:aof_enabled") == "1" ? "yes" : "no";
+        values["maxmemory-policy"] = values.GetValueOrDefault("info:maxmemory_policy") ?? "unknown";
+        values["partial"] = "yes";
         return values;
     }
 
@@ -219,6 +249,10 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning,
         Message = "Redis at {Endpoint} has maxmemory-policy {Policy}, not noeviction: when memory runs out Redis deletes keys, which silently loses jobs. Set maxmemory-policy noeviction")]
     private static partial void LogEviction(ILogger logger, string endpoint, string policy);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information,
+        Message = "The connection to Redis at {Endpoint} is not in admin mode, so CONFIG GET is refused: from INFO, AOF is {Aof}; appendfsync and the RDB save points are unknown. Check that appendonly is yes with appendfsync always, or open the connection with allowAdmin=true")]
+    private static partial void LogConfigPartial(ILogger logger, string endpoint, string aof);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Information,
         Message = "Could not read the persistence settings of Redis at {Endpoint} (CONFIG GET: {Reason}); the store does not declare itself durable")]

@@ -14,10 +14,8 @@ internal sealed class RedisWakeUp : IAsyncDisposable
 {
     private readonly Func<IConnectionMultiplexer> multiplexer;
     private readonly RedisChannel channel;
-    private readonly TimeSpan window;
-    private readonly TimeProvider time = TimeProvider.System;
+    private readonly WakeCoalescer coalescer;
     private readonly ConcurrentDictionary<string, AsyncSignal> signals = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Coalescer> publishers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim subscribeGate = new(1, 1);
     private Action<RedisChannel, RedisValue>? handler;
     private volatile bool subscribed;
@@ -27,7 +25,7 @@ internal sealed class RedisWakeUp : IAsyncDisposable
     {
         this.multiplexer = multiplexer;
         this.channel = channel;
-        this.window = window;
+        coalescer = new WakeCoalescer(window, TimeProvider.System, Publish);
     }
 
     /// <summary>Jobs became ready in <paramref name="queue"/>: wake local waiters now and tell other processes.</summary>
@@ -43,7 +41,7 @@ internal sealed class RedisWakeUp : IAsyncDisposable
             signal.Set();
         }
 
-        publishers.GetOrAdd(queue, static (q, self) => new Coalescer(self, q), this).Notify();
+        coalescer.Notify(queue);
     }
 
     /// <summary>Completes when a job may have arrived in one of <paramref name="queues"/>.</summary>
@@ -133,64 +131,5 @@ internal sealed class RedisWakeUp : IAsyncDisposable
         }
 
         subscribeGate.Dispose();
-    }
-
-    /// <summary>Leading-edge coalescing of one queue's publishes.</summary>
-    private sealed class Coalescer(RedisWakeUp owner, string queue)
-    {
-        private readonly RedisWakeUp owner = owner;
-        private readonly string queue = queue;
-        private readonly object gate = new();
-        private long lastPublish = long.MinValue;
-        private bool pending;
-
-        public void Notify()
-        {
-            var window = owner.window;
-            if (window <= TimeSpan.Zero)
-            {
-                owner.Publish(queue);
-                return;
-            }
-
-            var now = owner.time.GetTimestamp();
-            TimeSpan wait;
-            lock (gate)
-            {
-                var since = lastPublish == long.MinValue ? TimeSpan.MaxValue : owner.time.GetElapsedTime(lastPublish, now);
-                if (since >= window)
-                {
-                    lastPublish = now;
-                    wait = TimeSpan.Zero;
-                }
-                else if (pending)
-                {
-                    return;
-                }
-                else
-                {
-                    pending = true;
-                    wait = window - since;
-                }
-            }
-
-            if (wait == TimeSpan.Zero)
-            {
-                owner.Publish(queue);
-                return;
-            }
-
-            _ = Task.Delay(wait).ContinueWith(static (_, state) =>
-            {
-                var self = (Coalescer)state!;
-                lock (self.gate)
-                {
-                    self.pending = false;
-                    self.lastPublish = self.owner.time.GetTimestamp();
-                }
-
-                self.owner.Publish(self.queue);
-            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
     }
 }
