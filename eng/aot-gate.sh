@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Native AOT gate: publishes the AOT test apps for linux-x64 (net8.0; see README "Native AOT"), fails on any
-# trim or AOT warning (IL2xxx/IL3xxx), runs the binaries and checks their jobs ran. Prints one line per check:
+# Native AOT gate: publishes the AOT test apps for linux-x64, fails on any trim or AOT warning (IL2xxx/IL3xxx), runs
+# the binaries and checks their jobs ran. Prints one line per check:
 #   aot-gate: <check> passed|failed
 # and exits non-zero when any check failed.
+#
+# Frameworks: AOT_FRAMEWORKS (default "net10.0", the target users pick; ./test.sh runs this on every commit).
+# eng/aot-gate-full.sh runs the same checks for net10.0 and net8.0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 out=${AOT_OUT:-$(mktemp -d /tmp/typedjobs-aot.XXXXXX)}
+frameworks=${AOT_FRAMEWORKS:-net10.0}
 failures=0
 report() { echo "aot-gate: $1 $2"; [ "$2" = passed ] || failures=$((failures + 1)); }
 
-publish() { # name project
-  local name=$1 project=$2 log="$out/$1.publish.log"
-  dotnet publish "$project" -c Release -r linux-x64 -o "$out/$name" -nologo -p:TreatWarningsAsErrors=false >"$log" 2>&1
+publish() { # name project framework
+  local name=$1 project=$2 framework=$3 log="$out/$1.publish.log"
+  dotnet publish "$project" -c Release -r linux-x64 -f "$framework" -o "$out/$name" -nologo -p:TreatWarningsAsErrors=false >"$log" 2>&1
   local status=$?
   local warnings
   warnings=$(grep -oE 'warning IL[23][0-9]{3}[^[]*' "$log" | sort -u)
@@ -28,29 +32,33 @@ publish() { # name project
   if [ "$count" -eq 0 ]; then report "$name-publish" passed; else report "$name-publish" failed; fi
 }
 
-if publish api-roots tests/TypedJobs.AotTests/TypedJobs.AotTests.csproj; then
-  if "$out/api-roots/TypedJobs.AotTests"; then report api-roots-run passed; else report api-roots-run failed; fi
-fi
+for framework in $frameworks; do
+  roots="api-roots-$framework"
+  if publish "$roots" tests/TypedJobs.AotTests/TypedJobs.AotTests.csproj "$framework"; then
+    if "$out/$roots/TypedJobs.AotTests"; then report "$roots-run" passed; else report "$roots-run" failed; fi
+  fi
 
-if publish aotworker samples/AotWorker/AotWorker.csproj; then
-  bin="$out/aotworker/AotWorker"
-  size=$(stat -c %s "$bin")
-  echo "aot-gate: aotworker binary $((size / 1024 / 1024)) MiB ($size bytes) + libe_sqlite3.so $(( $(stat -c %s "$out/aotworker/libe_sqlite3.so") / 1024 )) KiB"
-  run_dir=$(mktemp -d /tmp/typedjobs-aotworker.XXXXXX)
-  jobs=${AOT_WORKER_JOBS:-3000}
-  if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -v -o "$run_dir/time.txt"); else timer=(); fi
-  # Storage and job count come from environment variables, bound from configuration.
-  if (cd "$run_dir" && TypedJobs__Storage="sqlite:$run_dir/jobs.db" AotWorker__Jobs="$jobs" "${timer[@]}" "$bin" | tee "$run_dir/out.txt"); then
-    grep -q "processed $jobs of $jobs orders" "$run_dir/out.txt" && grep -q "(0 mismatches)" "$run_dir/out.txt" \
-      && report aotworker-run passed || report aotworker-run failed
-  else
-    report aotworker-run failed
+  worker="aotworker-$framework"
+  if publish "$worker" samples/AotWorker/AotWorker.csproj "$framework"; then
+    bin="$out/$worker/AotWorker"
+    size=$(stat -c %s "$bin")
+    echo "aot-gate: $worker binary $((size / 1024 / 1024)) MiB ($size bytes) + libe_sqlite3.so $(( $(stat -c %s "$out/$worker/libe_sqlite3.so") / 1024 )) KiB"
+    run_dir=$(mktemp -d /tmp/typedjobs-aotworker.XXXXXX)
+    jobs=${AOT_WORKER_JOBS:-3000}
+    if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -v -o "$run_dir/time.txt"); else timer=(); fi
+    # Storage and job count come from environment variables, bound from configuration.
+    if (cd "$run_dir" && TypedJobs__Storage="sqlite:$run_dir/jobs.db" AotWorker__Jobs="$jobs" "${timer[@]}" "$bin" | tee "$run_dir/out.txt"); then
+      grep -q "processed $jobs of $jobs orders" "$run_dir/out.txt" && grep -q "(0 mismatches)" "$run_dir/out.txt" \
+        && report "$worker-run" passed || report "$worker-run" failed
+    else
+      report "$worker-run" failed
+    fi
+    if [ -f "$run_dir/time.txt" ]; then
+      echo "aot-gate: $worker peak memory $(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$run_dir/time.txt") MiB, wall time $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$run_dir/time.txt")"
+    fi
+    rm -rf "$run_dir"
   fi
-  if [ -f "$run_dir/time.txt" ]; then
-    echo "aot-gate: aotworker peak memory $(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$run_dir/time.txt") MiB, wall time $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$run_dir/time.txt")"
-  fi
-  rm -rf "$run_dir"
-fi
+done
 
 [ -z "${AOT_OUT:-}" ] && rm -rf "$out"
 exit $failures

@@ -32,7 +32,7 @@ internal sealed class SerializerCheck
         var display = TaskRules.DefaultTaskName(method);
         foreach (var parameter in method.Parameters)
         {
-            if (TaskRules.ClassifyArgument(parameter, TaskRules.HasFromServices(parameter)) == Generators.Model.ArgumentSource.Payload)
+            if (TaskRules.IsPayload(parameter))
             {
                 CheckRoot(parameter.Type, parameter.Locations.FirstOrDefault(), display, problems, cancellationToken);
             }
@@ -84,7 +84,10 @@ internal sealed class SerializerCheck
                 problems.Add(new TaskProblem(DiagnosticDescriptors.NoSerializer, location, false,
                     shape.ContextName.Replace("global::", string.Empty), task, shape.Reason ?? "it is not supported")
                 {
-                    Properties = ImmutableDictionary<string, string?>.Empty.Add(TaskAnalyzer.TypeNameProperty, shape.ContextName),
+                    // Only a type a JsonSerializerContext of the assembly could serialize gets the code fix's property.
+                    Properties = shape.Fixable
+                        ? ImmutableDictionary<string, string?>.Empty.Add(TaskAnalyzer.TypeNameProperty, shape.ContextName)
+                        : ImmutableDictionary<string, string?>.Empty,
                 });
             }
 

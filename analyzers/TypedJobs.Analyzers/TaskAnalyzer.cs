@@ -12,12 +12,15 @@ namespace TypedJobs.Analyzers;
 
 /// <summary>
 /// The rules of one <c>[Task]</c> declaration: its signature (TJ1001-TJ1005, TJ1008), its types' serializers (TJ1007)
-/// and its settings (TJ3001-TJ3007, with cron expressions and time zones checked by the runtime's own parser).
+/// and its settings (TJ3001-TJ3007, with cron expressions checked by the runtime's own parser).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TaskAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>The diagnostic property naming the type (<c>global::</c>-qualified) that a TJ1007 is about.</summary>
+    /// <summary>
+    /// The diagnostic property naming the type (<c>global::</c>-qualified) that a TJ1007 is about; set only when adding the
+    /// type to a <c>JsonSerializerContext</c> can fix it.
+    /// </summary>
     public const string TypeNameProperty = "TypeName";
 
     /// <inheritdoc />
@@ -27,7 +30,7 @@ public sealed class TaskAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InaccessibleTask, DiagnosticDescriptors.NoConstructor, DiagnosticDescriptors.NoSerializer,
         DiagnosticDescriptors.RecurringTaskParameter, DiagnosticDescriptors.InvalidTimeSpan, DiagnosticDescriptors.InvalidUnique,
         DiagnosticDescriptors.InvalidNumber, DiagnosticDescriptors.InvalidCron, DiagnosticDescriptors.InvalidTimeZone,
-        DiagnosticDescriptors.InvalidQueueName, DiagnosticDescriptors.InvalidSchedule,
+        DiagnosticDescriptors.InvalidQueueName, DiagnosticDescriptors.InvalidSchedule, DiagnosticDescriptors.AsyncVoidTask,
     ];
 
     /// <inheritdoc />
@@ -71,7 +74,11 @@ public sealed class TaskAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>TJ3004 and TJ3005: the cron expression and the time zone, parsed exactly as the scheduler will parse them.</summary>
+    /// <summary>
+    /// TJ3004 and TJ3005: the cron expression, parsed exactly as the scheduler will parse it (Cronos), and the time
+    /// zone, looked up in the IANA list compiled into the analyzer, so the result does not depend on the tz data of the
+    /// machine that builds.
+    /// </summary>
     private static void CheckSchedule(IMethodSymbol method, AttributeData attribute, List<TaskProblem> problems, CancellationToken cancellationToken)
     {
         foreach (var pair in attribute.NamedArguments)
@@ -90,7 +97,7 @@ public sealed class TaskAnalyzer : DiagnosticAnalyzer
             else if (pair.Key == "TimeZone")
             {
                 descriptor = DiagnosticDescriptors.InvalidTimeZone;
-                CronParser.TryFindTimeZone(text, out error);
+                CronParser.IsKnownTimeZone(text, out error);
             }
 
             if (error is not null)

@@ -91,10 +91,17 @@ public sealed class AddCancellationTokenCodeFix : CodeFixProvider
             });
         }
 
-        var parameter = SyntaxFactory.Parameter(SyntaxFactory.Identifier(name))
-            .WithType(SyntaxFactory.ParseTypeName("global::System.Threading.CancellationToken").WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation));
         var parameters = method.ParameterList.Parameters;
         var index = parameters.Count > 0 && parameters.Last().Modifiers.Any(SyntaxKind.ParamsKeyword) ? parameters.Count - 1 : parameters.Count;
+        var parameter = SyntaxFactory.Parameter(SyntaxFactory.Identifier(name))
+            .WithType(SyntaxFactory.ParseTypeName("global::System.Threading.CancellationToken").WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation));
+        if (parameters.Take(index).Any(static p => p.Default is not null))
+        {
+            // After an optional parameter the token must be optional too.
+            parameter = parameter.WithDefault(SyntaxFactory.EqualsValueClause(
+                SyntaxFactory.LiteralExpression(SyntaxKind.DefaultLiteralExpression, SyntaxFactory.Token(SyntaxKind.DefaultKeyword))));
+        }
+
         editor.ReplaceNode(method.ParameterList, (current, _) =>
         {
             var list = (ParameterListSyntax)current;

@@ -1,8 +1,8 @@
-using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
+using TypedJobs.Generators.Diagnostics;
 using TypedJobs.Generators.Emit;
 using TypedJobs.Generators.Model;
 using TypedJobs.Generators.Parsing;
@@ -11,9 +11,11 @@ namespace TypedJobs.Generators;
 
 /// <summary>
 /// Generates, for every <c>[Task]</c> method, a typed enqueue stub on <c>IJobClient</c>, a reflection-free payload
-/// serializer and the task registration, plus the assembly's task registry and the module initializer that
-/// registers it and every referenced assembly's registry. It reports no diagnostics: tasks that break a rule are left
-/// out, and the TypedJobs analyzers, which apply the same rules (<see cref="Rules.TaskRules"/>), report them.
+/// serializer and the task registration, plus the assembly's JSON helpers, its task registry and the module initializer
+/// that registers it and every referenced assembly's registry. Tasks that break a rule are left out, and the TypedJobs
+/// analyzers, which apply the same rules (<see cref="Rules.TaskRules"/>), report them; only when the build runs no
+/// analyzers (<c>RunAnalyzers</c> or <c>RunAnalyzersDuringBuild</c> is <c>false</c>) does the generator report the
+/// problems that skip a task itself, so a skipped task is never silent.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class TaskGenerator : IIncrementalGenerator
@@ -27,11 +29,13 @@ public sealed class TaskGenerator : IIncrementalGenerator
     {
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(TaskAttributeName, static (node, _) => node is MethodDeclarationSyntax, TaskParser.Parse)
+            .Where(static r => r is not null)
+            .Select(static (r, _) => r!)
             .WithTrackingName(TrackingNames.Parse);
 
         var tasks = parsed
-            .Where(static t => t is not null)
-            .Select(static (t, _) => t!)
+            .Where(static r => r.Task is not null)
+            .Select(static (r, _) => r.Task!)
             .WithTrackingName(TrackingNames.Tasks);
 
         var allTasks = tasks.Collect()
@@ -48,58 +52,70 @@ public sealed class TaskGenerator : IIncrementalGenerator
         var assembly = context.CompilationProvider
             .Select(static (c, ct) => AssemblyParser.Parse(c, ct))
             .WithTrackingName(TrackingNames.Assembly);
+        var assemblyName = assembly.Select(static (a, _) => a.AssemblyName);
 
-        var generation = allTasks.Combine(contexts).Combine(assembly)
-            .Select(static (x, _) => new GenerationModel(x.Left.Left, x.Left.Right, x.Right))
-            .WithTrackingName(TrackingNames.Generation);
+        // One file per containing type: an edit to one type's tasks regenerates that file only.
+        var types = allTasks.Combine(assemblyName)
+            .SelectMany(static (x, _) => Layout.Group(x.Left, JsonEmitter.ClassName(x.Right)))
+            .WithTrackingName(TrackingNames.Types);
+        context.RegisterSourceOutput(types, static (spc, type) =>
+            spc.AddSource(type.HintName, SourceText.From(TypeEmitter.Emit(type, Version), System.Text.Encoding.UTF8)));
 
-        context.RegisterSourceOutput(generation, static (spc, model) => Emit(spc, model));
-    }
-
-    private static void Emit(SourceProductionContext context, GenerationModel model)
-    {
-        foreach (var (hintName, source) in GenerateSources(model))
+        // One JSON helper class per assembly, for the shapes of every task.
+        var json = allTasks
+            .Select(static (t, _) => t.SelectMany(static task => task.Types).GroupBy(static s => s.Key).Select(static g => g.First())
+                .OrderBy(static s => s.Key, System.StringComparer.Ordinal).ToEquatableArray())
+            .Combine(contexts)
+            .Combine(assemblyName)
+            .Select(static (x, _) => (Name: x.Right, Model: new JsonModel(JsonEmitter.ClassName(x.Right), x.Left.Left, x.Left.Right)))
+            .WithTrackingName(TrackingNames.Json);
+        context.RegisterSourceOutput(json, static (spc, x) =>
         {
-            context.AddSource(hintName, SourceText.From(source, System.Text.Encoding.UTF8));
-        }
-    }
-
-    internal static IEnumerable<(string HintName, string Source)> GenerateSources(GenerationModel model)
-    {
-        var contexts = JsonEmitter.ContextMap(model.Contexts);
-        var stubNames = StubNames(model.Tasks);
-        var taskClasses = new List<string>();
-        foreach (var group in model.Tasks.GroupBy(static t => t.ContainingType).OrderBy(static g => g.Key, System.StringComparer.Ordinal))
-        {
-            var tasks = group.ToList();
-            var first = tasks[0];
-            taskClasses.Add(TaskEmitter.FullClassName(first));
-            var hint = Names.Sanitize((first.Namespace.Length > 0 ? first.Namespace + "." : string.Empty) + TaskEmitter.ClassName(first)) + ".g.cs";
-            yield return (hint, TaskEmitter.Emit(tasks, stubNames, contexts, Version));
-        }
-
-        if (taskClasses.Count > 0 || model.Assembly.ReferencedRegistries.Count > 0)
-        {
-            yield return ("TypedJobs.Registry.g.cs", RegistryEmitter.Emit(model.Assembly, taskClasses, model.Tasks.Select(static t => t.TaskName), Version));
-        }
-    }
-
-    /// <summary>
-    /// <c>Enqueue{Method}Async</c>, or <c>Enqueue{Type}{Method}Async</c> when tasks of two types in one namespace
-    /// share a method name (their extension methods would otherwise be ambiguous).
-    /// </summary>
-    private static Dictionary<TaskModel, string> StubNames(EquatableArray<TaskModel> tasks)
-    {
-        var result = new Dictionary<TaskModel, string>();
-        foreach (var group in tasks.GroupBy(static t => (t.Namespace, TaskEmitter.BaseStubName(t))))
-        {
-            var qualify = group.Select(static t => t.ContainingType).Distinct().Count() > 1;
-            foreach (var task in group)
+            if (x.Model.Shapes.Count > 0)
             {
-                result[task] = qualify ? task.ContainingTypePath.Replace(".", string.Empty) + group.Key.Item2 : group.Key.Item2;
+                spc.AddSource("TypedJobs.Json.g.cs", SourceText.From(JsonEmitter.Emit(x.Name, x.Model, Version), System.Text.Encoding.UTF8));
             }
-        }
+        });
 
-        return result;
+        var registry = allTasks
+            .Select(static (t, _) => (
+                Classes: Layout.Group(t, string.Empty).Select(TypeEmitter.FullClassName).ToEquatableArray(),
+                Names: t.Select(static task => task.TaskName).ToEquatableArray()))
+            .Combine(assembly)
+            .Select(static (x, _) => new RegistryModel(x.Right, x.Left.Classes, x.Left.Names))
+            .WithTrackingName(TrackingNames.Registry);
+        context.RegisterSourceOutput(registry, static (spc, model) =>
+        {
+            if (model.TaskClasses.Count > 0 || model.Assembly.ReferencedRegistries.Count > 0)
+            {
+                spc.AddSource("TypedJobs.Registry.g.cs", SourceText.From(RegistryEmitter.Emit(model, Version), System.Text.Encoding.UTF8));
+            }
+        });
+
+        // Problems that skip a task, reported by the generator only when the analyzers do not run.
+        var analyzersOff = context.AnalyzerConfigOptionsProvider
+            .Select(static (o, _) => IsFalse(o.GlobalOptions, "build_property.RunAnalyzers") || IsFalse(o.GlobalOptions, "build_property.RunAnalyzersDuringBuild"))
+            .WithTrackingName(TrackingNames.AnalyzersOff);
+        var problems = parsed
+            .Where(static r => r.Problems.Count > 0)
+            .Select(static (r, _) => r.Problems)
+            .Combine(analyzersOff)
+            .WithTrackingName(TrackingNames.Problems);
+        context.RegisterSourceOutput(problems, static (spc, x) =>
+        {
+            if (!x.Right)
+            {
+                return;
+            }
+
+            foreach (var problem in x.Left)
+            {
+                var descriptor = DiagnosticDescriptors.All.First(d => d.Id == problem.Id);
+                spc.ReportDiagnostic(Diagnostic.Create(descriptor, problem.Location?.ToLocation(), problem.Arguments.Cast<object>().ToArray()));
+            }
+        });
     }
+
+    private static bool IsFalse(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string key) =>
+        options.TryGetValue(key, out var value) && string.Equals(value.Trim(), "false", System.StringComparison.OrdinalIgnoreCase);
 }

@@ -9,10 +9,14 @@ internal static class TrackingNames
     public const string JsonContexts = nameof(JsonContexts);
     public const string AllJsonContexts = nameof(AllJsonContexts);
     public const string Assembly = nameof(Assembly);
-    public const string Generation = nameof(Generation);
+    public const string Types = nameof(Types);
+    public const string Json = nameof(Json);
+    public const string Registry = nameof(Registry);
+    public const string Problems = nameof(Problems);
+    public const string AnalyzersOff = nameof(AnalyzersOff);
 
     public static readonly string[] All =
     [
-        Parse, Tasks, AllTasks, JsonContexts, AllJsonContexts, Assembly, Generation,
+        Parse, Tasks, AllTasks, JsonContexts, AllJsonContexts, Assembly, Types, Json, Registry, Problems, AnalyzersOff,
     ];
 }

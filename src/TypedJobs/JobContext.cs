@@ -3,9 +3,13 @@ namespace TypedJobs;
 /// <summary>What a running job knows about itself. Handlers may take it as a parameter.</summary>
 public sealed class JobContext
 {
+    private readonly Action<double, string?>? progress;
+
     internal JobContext(JobId id, string taskName, string queue, Priority priority, int attempt, int maxRetries,
-        DateTimeOffset createdAt, string workerId, IServiceProvider services, CancellationToken cancellationToken)
+        DateTimeOffset createdAt, string workerId, IServiceProvider services, CancellationToken cancellationToken,
+        Action<double, string?>? progress = null)
     {
+        this.progress = progress;
         JobId = id;
         TaskName = taskName;
         Queue = queue;
@@ -50,4 +54,27 @@ public sealed class JobContext
 
     /// <summary>Fires on cancellation, timeout, lost lease or host shutdown.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Reports how far the attempt has come, for the dashboard and the CLI: <paramref name="value"/> from 0 to 1 and an
+    /// optional short message (at most 200 characters). Cheap to call often: only the latest report is kept, and it is
+    /// written to the store about once a second, fenced by the attempt's lease.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is not between 0 and 1.</exception>
+    public ValueTask ReportProgressAsync(double value, string? message = null, CancellationToken cancellationToken = default)
+    {
+        if (double.IsNaN(value) || value < 0 || value > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, "Progress must be between 0 and 1.");
+        }
+
+        if (message is { Length: > 200 })
+        {
+            message = message[..200];
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        progress?.Invoke(value, message);
+        return ValueTask.CompletedTask;
+    }
 }

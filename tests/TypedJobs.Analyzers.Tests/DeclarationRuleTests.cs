@@ -1,4 +1,5 @@
 using TypedJobs.Analyzers.Tests.Support;
+using static TypedJobs.Analyzers.Tests.Support.TypedJobsTest;
 
 namespace TypedJobs.Analyzers.Tests;
 
@@ -26,7 +27,7 @@ public sealed class DeclarationRuleTests
     [InlineData("[Task] public static ref int {|TJ1001:Counter|}() => ref Store[0]; private static readonly int[] Store = [1];")]
     [InlineData("[Task] public static unsafe int* {|TJ1001:Pointer|}() => null;")]
     public async Task UnsupportedReturnType_ReportsTJ1001OnTheMethodName(string member) =>
-        await Verifier.VerifyAsync(InClass(member), unsafeCode: true);
+        await TypedJobsTest.VerifyAsync(InClass(member), [], true);
 
     [Theory]
     [InlineData("[Task] public static void Run() { }")]
@@ -35,7 +36,7 @@ public sealed class DeclarationRuleTests
     [InlineData("[Task] public static Task<int> Count() => Task.FromResult(1);")]
     [InlineData("[Task] public static ValueTask<string> Name() => new(\"x\");")]
     [InlineData("[Task] public static List<int> Numbers() => [1];")]
-    public async Task SupportedReturnTypes_ReportNothing(string member) => await Verifier.VerifyAsync(InClass(member));
+    public async Task SupportedReturnTypes_ReportNothing(string member) => await TypedJobsTest.VerifyAsync(InClass(member));
 
     [Theory]
     [InlineData("[Task] public static void Run(ref int {|TJ1002:count|}) { }")]
@@ -45,15 +46,19 @@ public sealed class DeclarationRuleTests
     [InlineData("[Task] public static unsafe void Run(int* {|TJ1002:pointer|}) { }")]
     [InlineData("[Task] public static void Run(int ok, ReadOnlySpan<byte> {|TJ1002:bytes|}) { }")]
     public async Task ByReferencePointerOrRefStructParameter_ReportsTJ1002OnTheParameter(string member) =>
-        await Verifier.VerifyAsync(InClass(member), unsafeCode: true);
+        await TypedJobsTest.VerifyAsync(InClass(member), [], true);
 
     [Fact]
-    public async Task ServiceTokenAndContextParameters_ReportNothing() => await Verifier.VerifyAsync(InClass(
+    public async Task ServiceTokenAndContextParameters_ReportNothing() => await TypedJobsTest.VerifyAsync(InClass(
         "[Task] public static Task Run(string to, [FromServices] IServiceProvider services, JobContext context, CancellationToken ct) => Task.Delay(1, ct);"));
 
     [Fact]
+    public async Task KeyedServiceParameter_IsNotPayload() => await TypedJobsTest.VerifyAsync(InClass(
+        "[Task] public static void Run(string to, [Microsoft.Extensions.DependencyInjection.FromKeyedServices(\"mail\")] System.IO.Stream store, [Microsoft.Extensions.DependencyInjection.FromKeyedServices(null)] System.IO.Stream? other = null) { }"));
+
+    [Fact]
     public async Task GenericMethod_ReportsTJ1003() =>
-        await Verifier.VerifyAsync(InClass("[Task] public static void {|TJ1003:Run|}<T>(T value) { }"));
+        await TypedJobsTest.VerifyAsync(InClass("[Task] public static void {|TJ1003:Run|}<T>(T value) { }"));
 
     [Fact]
     public async Task MethodOfAnOpenGenericType_ReportsTJ1003()
@@ -66,7 +71,7 @@ public sealed class DeclarationRuleTests
                 [Task] public static void {|TJ1003:Purge|}() { }
             }
             """;
-        await Verifier.VerifyAsync(source);
+        await TypedJobsTest.VerifyAsync(source);
     }
 
     [Theory]
@@ -75,13 +80,13 @@ public sealed class DeclarationRuleTests
     [InlineData("[Task] protected static void {|TJ1004:Run|}() { }")]
     [InlineData("[Task] private protected static void {|TJ1004:Run|}() { }")]
     public async Task InaccessibleMethod_ReportsTJ1004(string member) =>
-        await Verifier.VerifyAsync(InClass(member, "public"));
+        await TypedJobsTest.VerifyAsync(InClass(member, "public"));
 
     [Theory]
     [InlineData("[Task] public static void Run() { }")]
     [InlineData("[Task] internal static void Run() { }")]
     [InlineData("[Task] protected internal static void Run() { }")]
-    public async Task AccessibleMethod_ReportsNothing(string member) => await Verifier.VerifyAsync(InClass(member, "public"));
+    public async Task AccessibleMethod_ReportsNothing(string member) => await TypedJobsTest.VerifyAsync(InClass(member, "public"));
 
     [Fact]
     public async Task PrivateContainingType_ReportsTJ1004NamingTheType()
@@ -93,13 +98,29 @@ public sealed class DeclarationRuleTests
             {
                 private static class Hidden
                 {
-                    [Task] public static void {|TJ1004:Run|}() { }
+                    [Task] public static void {|#0:Run|}() { }
                 }
             }
             """;
-        var analysis = await Verifier.VerifyAsync(source);
-        Assert.Contains("containing type 'Hidden' is private", analysis.Ours[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        await VerifyMessagesAsync(source, Expect("TJ1004", 0,
+            "Task method 'Outer.Hidden.Run' cannot be called by generated code because containing type 'Hidden' is private; make it public or internal"));
     }
+
+    [Fact]
+    public async Task FileLocalContainingType_ReportsTJ1004() =>
+        await VerifyMessagesAsync("""
+            using TypedJobs;
+
+            file static class Local
+            {
+                [Task] public static void {|#0:Run|}() { }
+            }
+            """, Expect("TJ1004", 0, "Task method 'Local.Run' cannot be called by generated code because containing type 'Local' is file-local; make it public or internal"));
+
+    [Fact]
+    public async Task AsyncVoidTask_ReportsTJ1011() =>
+        await VerifyMessagesAsync(InClass("[Task] public static async void {|#0:Fire|}() => await Task.Yield();"), Expect("TJ1011", 0,
+            "Task method 'Shop.Jobs.Fire' is async void: the job would succeed before its work ends, and an exception would escape the worker; return Task instead"));
 
     [Theory]
     [InlineData("public abstract class Jobs { [Task] public void {|TJ1005:Run|}() { } }")]
@@ -107,8 +128,9 @@ public sealed class DeclarationRuleTests
     [InlineData("public class Jobs { public Jobs(int a) { } public Jobs(string b) { } [Task] public void {|TJ1005:Run|}() { } }")]
     [InlineData("public class Jobs { public Jobs(ref int a) { } [Task] public void {|TJ1005:Run|}() { } }")]
     [InlineData("public interface IJobs { [Task] void {|TJ1005:Run|}(); }")]
+    [InlineData("public class Jobs { public required string Name { get; init; } [Task] public void {|TJ1005:Run|}() { } }")]
     public async Task InstanceTaskWhoseTypeCannotBeCreated_ReportsTJ1005(string type) =>
-        await Verifier.VerifyAsync("using TypedJobs;\n" + type);
+        await TypedJobsTest.VerifyAsync("using TypedJobs;\n" + type);
 
     [Theory]
     [InlineData("public class Jobs { [Task] public void Run() { } }")]
@@ -116,30 +138,26 @@ public sealed class DeclarationRuleTests
     [InlineData("public class Jobs { public Jobs() { } public Jobs(System.IServiceProvider a, string b) { } [Task] public void Run() { } }")]
     [InlineData("public abstract class Jobs { [Task] public static void Run() { } }")]
     [InlineData("public struct Jobs { [Task] public void Run() { } }")]
+    [InlineData("public class Jobs { [System.Diagnostics.CodeAnalysis.SetsRequiredMembers] public Jobs() { Name = \"\"; } public required string Name { get; init; } [Task] public void Run() { } }")]
+    [InlineData("public sealed class Jobs([Microsoft.Extensions.DependencyInjection.FromKeyedServices(\"a\")] System.IServiceProvider keyed) { [Task] public void Run() => _ = keyed; }")]
     public async Task CreatableInstanceTaskOrStaticTask_ReportsNothing(string type) =>
-        await Verifier.VerifyAsync("using TypedJobs;\n" + type);
+        await TypedJobsTest.VerifyAsync("using TypedJobs;\n" + type);
 
     [Theory]
     [InlineData("[Task(Cron = \"0 2 * * *\")] public static void Run(string {|TJ1008:region|}) { }")]
     [InlineData("[Task(Interval = \"00:05:00\")] public static void Run(int {|TJ1008:a|}, string {|TJ1008:b|}) { }")]
     public async Task RecurringTaskWithRequiredPayloadParameters_ReportsTJ1008OnEach(string member) =>
-        await Verifier.VerifyAsync(InClass(member));
+        await TypedJobsTest.VerifyAsync(InClass(member));
 
     [Theory]
     [InlineData("[Task(Cron = \"0 2 * * *\")] public static Task Run(string region = \"eu\", [FromServices] IServiceProvider? sp = null, CancellationToken ct = default) => Task.Delay(1, ct);")]
     [InlineData("[Task(Cron = \"0 2 * * *\")] public static Task Run([FromServices] IServiceProvider sp, CancellationToken ct) => Task.Delay(1, ct);")]
     [InlineData("[Task] public static void Run(string region) { }")]
     public async Task RecurringTaskWithoutRequiredPayload_OrNotRecurring_ReportsNothing(string member) =>
-        await Verifier.VerifyAsync(InClass(member));
+        await TypedJobsTest.VerifyAsync(InClass(member));
 
     [Fact]
-    public async Task MessagesNameTheMethodAndTheFix()
-    {
-        var analysis = await Verifier.VerifyAsync(InClass("[Task] public static Span<int> {|TJ1001:Slice|}() => default;"));
-
-        var message = analysis.Ours[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Contains("Shop.Jobs.Slice", message, StringComparison.Ordinal);
-        Assert.Contains("Span<int>", message, StringComparison.Ordinal);
-        Assert.Contains("return void, Task", message, StringComparison.Ordinal);
-    }
+    public async Task MessagesNameTheMethodAndTheFix() =>
+        await VerifyMessagesAsync(InClass("[Task] public static Span<int> {|#0:Slice|}() => default;"), Expect("TJ1001", 0,
+            "Task method 'Shop.Jobs.Slice' returns 'System.Span<int>'; return void, Task, ValueTask, Task<T>, ValueTask<T> or a serializable value"));
 }

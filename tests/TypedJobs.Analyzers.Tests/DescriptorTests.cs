@@ -85,7 +85,7 @@ public sealed partial class DescriptorTests
             .Where(static t => t.IsSubclassOf(typeof(DiagnosticAnalyzer)) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
             .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
             .ToList();
-        Assert.Equal(analyzers.Count, Verifier.Analyzers.Length);
+        Assert.Equal(analyzers.Count, TypedJobsTest.Analyzers.Length);
         Assert.Single(analyzers, a => a.SupportedDiagnostics.Any(d => d.Id == id));
     }
 
@@ -95,11 +95,11 @@ public sealed partial class DescriptorTests
         var providers = typeof(CodeFixes.AddJsonSerializableCodeFix).Assembly.GetTypes()
             .Where(static t => t.GetCustomAttribute<Microsoft.CodeAnalysis.CodeFixes.ExportCodeFixProviderAttribute>() is not null)
             .ToList();
-        Assert.Equal(Verifier.CodeFixes.Length, providers.Count);
-        Assert.All(Verifier.CodeFixes.SelectMany(static p => p.FixableDiagnosticIds), id => Assert.Contains(DiagnosticDescriptors.All, d => d.Id == id));
+        Assert.Equal(TypedJobsTest.CodeFixes.Length, providers.Count);
+        Assert.All(TypedJobsTest.CodeFixes.SelectMany(static p => p.FixableDiagnosticIds), id => Assert.Contains(DiagnosticDescriptors.All, d => d.Id == id));
     }
 
-    private static bool HasCodeFix(string id) => Verifier.CodeFixes.Any(p => p.FixableDiagnosticIds.Contains(id));
+    private static bool HasCodeFix(string id) => TypedJobsTest.CodeFixes.Any(p => p.FixableDiagnosticIds.Contains(id));
 
     [GeneratedRegex("^TJ[123][0-9]{3}$")]
     private static partial Regex IdPattern();

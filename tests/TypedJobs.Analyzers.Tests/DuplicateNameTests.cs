@@ -1,6 +1,7 @@
-using System.Globalization;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
 using TypedJobs.Analyzers.Tests.Support;
+using static TypedJobs.Analyzers.Tests.Support.TypedJobsTest;
 
 namespace TypedJobs.Analyzers.Tests;
 
@@ -15,20 +16,19 @@ public sealed class DuplicateNameTests
 
             public static class A
             {
-                [Task(Name = "mail.send")] public static void {|TJ1006:Send|}() { }
+                [Task(Name = "mail.send")] public static void {|#0:Send|}() { }
                 [Task(Name = "mail.other")] public static void Other() { }
             }
 
             public static class B
             {
-                [Task(Name = "mail.send")] public static void {|TJ1006:Deliver|}() { }
+                [Task(Name = "mail.send")] public static void {|#1:Deliver|}() { }
             }
             """;
 
-        var analysis = await Verifier.VerifyAsync(source);
-
-        Assert.Equal("Task name 'mail.send' of 'A.Send' is already used by 'B.Deliver'; set a distinct Name in [Task]",
-            analysis.Ours[0].GetMessage(CultureInfo.InvariantCulture));
+        await VerifyMessagesAsync(source,
+            Expect("TJ1006", 0, "Task name 'mail.send' of 'A.Send' is already used by 'B.Deliver'; set a distinct Name in [Task]"),
+            Expect("TJ1006", 1, "Task name 'mail.send' of 'B.Deliver' is already used by 'A.Send'; set a distinct Name in [Task]"));
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class DuplicateNameTests
             }
             """;
 
-        await Verifier.VerifyAsync(source);
+        await TypedJobsTest.VerifyAsync(source);
     }
 
     [Fact]
@@ -68,13 +68,13 @@ public sealed class DuplicateNameTests
             }
             """;
 
-        await Verifier.VerifyAsync(source);
+        await TypedJobsTest.VerifyAsync(source);
     }
 
     [Fact]
     public async Task NameUsedByAReferencedAssembly_IncludingItsInternalTasks_ReportsTJ1006()
     {
-        var library = await CompileLibraryAsync("Shop.Mail", """
+        var library = Library.Compile("Shop.Mail", """
             using TypedJobs;
 
             namespace Shop.Mail
@@ -85,52 +85,43 @@ public sealed class DuplicateNameTests
                 }
             }
             """);
-        const string source = """
-            using TypedJobs;
+        var test = new TypedJobsTest
+        {
+            TestCode = """
+                using TypedJobs;
 
-            public static class HostTasks
-            {
-                [Task(Name = "mail.send")] public static void {|TJ1006:Send|}(string to) { }
-                [Task(Name = "mail.other")] public static void Other() { }
-            }
-            """;
+                public static class HostTasks
+                {
+                    [Task(Name = "mail.send")] public static void {|#0:Send|}(string to) { }
+                    [Task(Name = "mail.other")] public static void Other() { }
+                }
+                """,
+        };
+        test.TestState.AdditionalReferences.Add(library);
+        test.ExpectedDiagnostics.Add(Expect("TJ1006", 0, "Task name 'mail.send' of 'HostTasks.Send' is already used by a task in referenced assembly 'Shop.Mail'; set a distinct Name in [Task]"));
 
-        var analysis = await Verifier.VerifyAsync(source, [library]);
-
-        Assert.Contains("a task in referenced assembly 'Shop.Mail'", analysis.Ours[0].GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        await test.RunAsync();
     }
 
     [Fact]
     public async Task TwoReferencedAssembliesWithTheSameName_ReportTJ1006InTheHost()
     {
-        var first = await CompileLibraryAsync("First", "public static class T1 { [TypedJobs.Task(Name = \"shared\")] public static void Run() { } }");
-        var second = await CompileLibraryAsync("Second", "public static class T2 { [TypedJobs.Task(Name = \"shared\")] public static void Run() { } }");
+        var first = Library.Compile("First", "public static class T1 { [TypedJobs.Task(Name = \"shared\")] public static void Run() { } }");
+        var second = Library.Compile("Second", "public static class T2 { [TypedJobs.Task(Name = \"shared\")] public static void Run() { } }");
+        var test = new TypedJobsTest { TestCode = "public static class Host { }" };
+        test.TestState.AdditionalReferences.AddRange([first, second]);
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedCodeCheck | TestBehaviors.SkipSuppressionCheck;
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("TJ1006", DiagnosticSeverity.Error)
+            .WithMessage("Task name 'shared' of 'a task in referenced assembly 'First'' is already used by a task in referenced assembly 'Second'; set a distinct Name in [Task]"));
 
-        var analysis = await Verifier.AnalyzeAsync(["public static class Host { }"], [first, second]);
-
-        var diagnostic = Assert.Single(analysis.Ours);
-        Assert.Equal("TJ1006", diagnostic.Id);
-        Assert.Equal(Location.None, diagnostic.Location);
-        Assert.Contains("'First'", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        Assert.Contains("'Second'", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        await test.RunAsync();
     }
 
     [Fact]
     public async Task ReferencedAssemblyWithOtherNames_ReportsNothing()
     {
-        var library = await CompileLibraryAsync("Shop.Mail", "public static class MailTasks { [TypedJobs.Task] public static void Send() { } }");
+        var library = Library.Compile("Shop.Mail", "public static class MailTasks { [TypedJobs.Task] public static void Send() { } }");
 
-        await Verifier.VerifyAsync("public static class HostTasks { [TypedJobs.Task] public static void Send() { } }", [library]);
-    }
-
-    /// <summary>Compiles a task library with the generator, as a build would, and returns a reference to its image.</summary>
-    internal static async Task<MetadataReference> CompileLibraryAsync(string name, string source)
-    {
-        var analysis = await Verifier.AnalyzeAsync([source], assemblyName: name);
-        Assert.Empty(analysis.CompilerErrors);
-        using var stream = new MemoryStream();
-        var result = analysis.Output.Emit(stream);
-        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-        return MetadataReference.CreateFromImage(stream.ToArray());
+        await TypedJobsTest.VerifyAsync("public static class HostTasks { [TypedJobs.Task] public static void Send() { } }", [library], false);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis.Testing;
 using TypedJobs.Analyzers.Tests.Support;
 
 namespace TypedJobs.Analyzers.Tests;
@@ -40,7 +41,7 @@ public sealed class EnqueueInLoopTests
     [InlineData("var i = 0; while (i < people.Count) { await {|TJ2001:jobs.EnqueueSendAsync(people[i++])|}; }")]
     [InlineData("var i = 0; do { await {|TJ2001:MailJobClientExtensions.EnqueueSendAsync(jobs, people[i++])|}; } while (i < people.Count);")]
     public async Task StubCalledInALoop_ReportsTJ2001OnTheCall(string body) =>
-        await Verifier.VerifyAsync(Caller(body), otherSources: Tasks);
+        await TypedJobsTest.VerifyAsync(Caller(body), Tasks);
 
     [Theory]
     [InlineData("await jobs.EnqueueSendAsync(\"a\");")]
@@ -48,14 +49,16 @@ public sealed class EnqueueInLoopTests
     [InlineData("foreach (var p in people) { async Task Later() => await jobs.EnqueueSendAsync(p); _ = (System.Func<Task>)Later; }")]
     [InlineData("var calls = new List<System.Func<Task>>(); foreach (var p in people) { calls.Add(async () => await jobs.EnqueueSendAsync(p)); }")]
     public async Task StubOutsideALoopOrInADeferredCall_ReportsNothing(string body) =>
-        await Verifier.VerifyAsync(Caller(body), otherSources: Tasks);
+        await TypedJobsTest.VerifyAsync(Caller(body), Tasks);
 
     [Fact]
     public async Task Diagnostic_NamesTheBatchStubAndIsInfo()
     {
-        var analysis = await Verifier.VerifyAsync(Caller("foreach (var p in people) { await {|TJ2001:jobs.EnqueueSendAsync(p)|}; }"), otherSources: Tasks);
-
-        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Info, analysis.Ours[0].Severity);
-        Assert.Contains("'EnqueueSendBatchAsync'", analysis.Ours[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var test = new TypedJobsTest { TestCode = Caller("foreach (var p in people) { await {|#0:jobs.EnqueueSendAsync(p)|}; }") };
+        test.TestState.Sources.Add(Tasks);
+        test.ExpectedDiagnostics.Add(TypedJobsTest.Expect("TJ2001", 0,
+            "'EnqueueSendAsync' is called inside a loop, one store round trip per job; collect the arguments and call 'EnqueueSendBatchAsync' once to enqueue them atomically")
+            .WithSeverity(Microsoft.CodeAnalysis.DiagnosticSeverity.Info));
+        await test.RunAsync();
     }
 }

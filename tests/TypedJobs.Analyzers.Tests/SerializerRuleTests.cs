@@ -1,4 +1,5 @@
 using TypedJobs.Analyzers.Tests.Support;
+using static TypedJobs.Analyzers.Tests.Support.TypedJobsTest;
 
 namespace TypedJobs.Analyzers.Tests;
 
@@ -50,13 +51,13 @@ public sealed class SerializerRuleTests
     [InlineData("[Task] public static Task<{|TJ1007:System.Action|}> Run() => Task.FromResult<System.Action>(() => { });")]
     [InlineData("[Task] public static {|TJ1007:System.IO.Stream|} Run(System.IO.Stream {|TJ1007:input|}) => input;")]
     public async Task UnserializableType_ReportsTJ1007WhereTheTypeIsUsed(string member) =>
-        await Verifier.VerifyAsync(Task(member), otherSources: Types);
+        await TypedJobsTest.VerifyAsync(Task(member), Types);
 
     [Theory]
     [InlineData("[Task] public static void Run(Customer customer, List<Customer> many, Dictionary<string, int[]> map, System.Guid id, System.DateOnly day, System.Uri? link, byte[] data, int? n) { }")]
     [InlineData("[Task] public static Task<Customer> Run() => Task.FromResult(new Customer(\"a\", 1, []));")]
     [InlineData("[Task] public static void Run(Version2 version) { }")]
-    public async Task SupportedTypes_ReportNothing(string member) => await Verifier.VerifyAsync(Task(member), otherSources: Types);
+    public async Task SupportedTypes_ReportNothing(string member) => await TypedJobsTest.VerifyAsync(Task(member), Types);
 
     [Fact]
     public async Task TypeDeclaredOnAJsonSerializerContext_ReportsNothing()
@@ -74,16 +75,43 @@ public sealed class SerializerRuleTests
             }
             """;
 
-        await Verifier.VerifyAsync(Task("[Task] public static void Run(Holder holder, System.Version version) { }"), otherSources: [Types, context]);
+        await TypedJobsTest.VerifyAsync(Task("[Task] public static void Run(Holder holder, System.Version version) { }"), Types, context);
     }
 
     [Fact]
     public async Task Message_NamesTheNestedTypeTheTaskAndTheFix()
     {
-        var analysis = await Verifier.VerifyAsync(Task("[Task] public static void Run(Holder {|TJ1007:holder|}) { }"), otherSources: Types);
+        var test = new TypedJobsTest { TestCode = Task("[Task] public static void Run(Holder {|#0:holder|}) { }") };
+        test.TestState.Sources.Add(Types);
+        test.ExpectedDiagnostics.Add(Expect("TJ1007", 0, "Type 'System.IO.Stream' used by task 'Shop.Jobs.Run' cannot be serialized: it is abstract, static, open generic or a built-in type without a JSON form; "
+            + "add [JsonSerializable(typeof(System.IO.Stream))] to a JsonSerializerContext in this assembly, or use a supported type"));
+        await test.RunAsync();
+    }
 
-        var message = analysis.Ours[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.StartsWith("Type 'System.IO.Stream' used by task 'Shop.Jobs.Run' cannot be serialized", message, StringComparison.Ordinal);
-        Assert.Contains("add [JsonSerializable(typeof(System.IO.Stream))] to a JsonSerializerContext", message, StringComparison.Ordinal);
+    [Fact]
+    public async Task PropertyWithAPrivateSetter_ReportsTJ1007InsteadOfDroppingIt()
+    {
+        const string types = """
+            namespace Shop
+            {
+                public sealed class Counter
+                {
+                    public string Name { get; private set; } = "";
+                    public int Total { get; }
+                    public int Twice => Total * 2;
+                }
+
+                public sealed class Fields
+                {
+                    public int Count;
+                    public readonly string Kind = "k";
+                }
+            }
+            """;
+        var test = new TypedJobsTest { TestCode = Task("[Task] public static void Run(Counter {|#0:counter|}, Fields fields) { }") };
+        test.TestState.Sources.Add(types);
+        test.ExpectedDiagnostics.Add(Expect("TJ1007", 0, "Type 'Shop.Counter' used by task 'Shop.Jobs.Run' cannot be serialized: property 'Name' has a setter generated code cannot call "
+            + "and no matching constructor parameter, so it would not round-trip; add [JsonSerializable(typeof(Shop.Counter))] to a JsonSerializerContext in this assembly, or use a supported type"));
+        await test.RunAsync();
     }
 }

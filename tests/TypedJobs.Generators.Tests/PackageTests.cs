@@ -123,6 +123,20 @@ public sealed class PackageTests
         }
         """;
 
+    private const string ConsumerSkipped = """
+        using TypedJobs;
+
+        namespace Consumer
+        {
+            /// <summary>A task the generator must skip.</summary>
+            public static class Skipped
+            {
+                /// <summary>Async void cannot be awaited by the worker.</summary>
+                [Task] public static async void Fire() => await Task.Yield();
+            }
+        }
+        """;
+
     [Fact]
     public async Task PackedPackage_GivesAFreshProjectWorkingStubsAndFailsTheBuildOnMisuse()
     {
@@ -143,6 +157,9 @@ public sealed class PackageTests
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Generators.dll");
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.Analyzers.dll");
                 Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/TypedJobs.CodeFixes.dll");
+                Assert.Contains(archive.Entries, static e => e.FullName == "analyzers/dotnet/cs/Cronos.dll");
+                Assert.Contains(archive.Entries, static e => e.FullName == "build/TypedJobs.props");
+                Assert.Contains(archive.Entries, static e => e.FullName == "buildTransitive/TypedJobs.props");
             }
 
             var app = Path.Combine(root, "app");
@@ -178,6 +195,13 @@ public sealed class PackageTests
             Assert.DoesNotContain("error CS", broken.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("AD0001", broken.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("CS8032", broken.Output, StringComparison.Ordinal);
+
+            // With the analyzers off, the generator itself reports the task it skips (and only that one).
+            File.WriteAllText(Path.Combine(app, "Misuse.cs"), ConsumerSkipped);
+            var off = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo", "-p:RunAnalyzers=false"], app, TimeSpan.FromMinutes(5));
+            Assert.True(off.ExitCode != 0, "the build with analyzers off and a skipped task succeeded:\n" + off.Output);
+            Assert.Contains("Misuse.cs(9,41): error TJ1011", off.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("error CS", off.Output, StringComparison.Ordinal);
         }
         finally
         {

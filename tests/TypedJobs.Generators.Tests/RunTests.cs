@@ -382,8 +382,8 @@ public sealed class RunTests
                 {
                     Harness.Record(await (await Alpha.Outer_InnerJobClientExtensions.EnqueuePingAsync(client, "1")).GetResultAsync());
                     Harness.Record(await (await Alpha.OuterJobClientExtensions.EnqueuePongAsync(client, "2")).GetResultAsync());
-                    Harness.Record(await (await Beta.TasksJobClientExtensions.EnqueueTasksPingAsync(client, "3")).GetResultAsync());
-                    Harness.Record(await (await Beta.OtherJobClientExtensions.EnqueueOtherPingAsync(client, "4")).GetResultAsync());
+                    Harness.Record(await (await Beta.TasksJobClientExtensions.EnqueuePingAsync(client, "3")).GetResultAsync());
+                    Harness.Record(await (await Beta.OtherJobClientExtensions.EnqueuePingAsync(client, "4")).GetResultAsync());
                     Harness.Record(await (await Beta.OtherJobClientExtensions.EnqueuePongAsync(client, 5)).GetResultAsync());
                     Harness.Record(await (await client.EnqueueHelloAsync()).GetResultAsync());
                     var ids = await Beta.OtherJobClientExtensions.EnqueuePongBatchAsync(client, [1, 2, 3]);

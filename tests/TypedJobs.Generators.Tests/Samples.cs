@@ -153,4 +153,129 @@ internal static class Samples
             }
         }
         """;
+
+    /// <summary>
+    /// Nested payload types, disposable and context-taking instance tasks, keyed services, overloads and payload
+    /// evolution (constructor defaults, init initializers, required members).
+    /// </summary>
+    public const string Corners = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Microsoft.Extensions.DependencyInjection;
+        using TypedJobs;
+
+        namespace Shop.Corners
+        {
+            /// <summary>A store.</summary>
+            public interface IStore
+            {
+                /// <summary>Saves an order.</summary>
+                /// <param name="order">The order.</param>
+                /// <param name="ct">Cancels the save.</param>
+                /// <returns>A task that completes when the order is saved.</returns>
+                Task SaveAsync(Order order, CancellationToken ct);
+            }
+
+            /// <summary>An order line; Qty and Unit were added later, with defaults.</summary>
+            /// <param name="Sku">The article.</param>
+            /// <param name="Qty">How many.</param>
+            /// <param name="Unit">The unit.</param>
+            public sealed record Line(string Sku, int Qty = 1, string Unit = "pcs")
+            {
+                /// <summary>A note, kept when an old payload has none.</summary>
+                public string Note { get; init; } = "none";
+            }
+
+            /// <summary>An address.</summary>
+            public sealed class Address
+            {
+                /// <summary>The street.</summary>
+                public required string Street { get; init; }
+
+                /// <summary>The country, kept when an old payload has none.</summary>
+                public string Country { get; init; } = "DE";
+
+                /// <summary>Free text.</summary>
+                public string? Remark;
+            }
+
+            /// <summary>An order with nested types.</summary>
+            /// <param name="Id">The id.</param>
+            /// <param name="Lines">The lines.</param>
+            /// <param name="ShipTo">Where to.</param>
+            public sealed record Order(Guid Id, IReadOnlyList<Line> Lines, Address ShipTo)
+            {
+                /// <summary>Gifts by recipient.</summary>
+                public Dictionary<string, List<Line>> Gifts { get; init; } = new();
+            }
+
+            /// <summary>Disposable instance tasks with keyed services.</summary>
+            /// <param name="store">The primary store.</param>
+            public sealed class Orders([FromKeyedServices("primary")] IStore store) : IDisposable
+            {
+                /// <summary>Saves an order.</summary>
+                /// <param name="order">The order.</param>
+                /// <param name="ct">Cancels the save.</param>
+                /// <returns>A task that completes when the order is saved.</returns>
+                [Task]
+                public Task Save(Order order, CancellationToken ct) => store.SaveAsync(order, ct);
+
+                /// <summary>Counts the lines of <paramref name="order"/> (synchronous, so its handler is not async).</summary>
+                /// <param name="order">The order.</param>
+                /// <param name="archive">The archive store.</param>
+                /// <returns>The count.</returns>
+                [Task]
+                public int Count(Order order, [FromKeyedServices("archive")] IStore archive) => order.Lines.Count + (archive is null ? 0 : 1);
+
+                /// <summary>Disposes nothing.</summary>
+                public void Dispose()
+                {
+                }
+            }
+
+            /// <summary>An instance task that takes the job context and is disposed asynchronously.</summary>
+            public sealed class Auditor : IAsyncDisposable
+            {
+                /// <summary>Audits an order.</summary>
+                /// <param name="id">The order id.</param>
+                /// <param name="context">The job's context.</param>
+                [Task]
+                public void Audit(Guid id, JobContext context) => _ = context.Attempt + id.GetHashCode();
+
+                /// <summary>Disposes nothing.</summary>
+                /// <returns>A completed task.</returns>
+                public ValueTask DisposeAsync() => default;
+            }
+
+            /// <summary>Overloads.</summary>
+            public static class Mail
+            {
+                /// <summary>Sends mail.</summary>
+                /// <param name="to">The recipient.</param>
+                [Task(Name = "mail.send")]
+                public static void Send(string to) => _ = to;
+
+                /// <summary>Sends mail, cancellably.</summary>
+                /// <param name="to">The recipient.</param>
+                /// <param name="ct">Cancels the send.</param>
+                /// <returns>A task.</returns>
+                [Task(Name = "mail.send-async")]
+                public static Task SendAsync(string to, CancellationToken ct) => Task.Delay(to.Length, ct);
+
+                /// <summary>Sends several mails.</summary>
+                /// <param name="to">The recipients.</param>
+                /// <param name="copies">How many copies.</param>
+                [Task(Name = "mail.send-many")]
+                public static void Send(string[] to, int copies = 1) => _ = to.Length * copies;
+
+                /// <summary>Sends to everyone.</summary>
+                /// <param name="subject">The subject.</param>
+                /// <param name="to">The recipients.</param>
+                [Task(Name = "mail.broadcast")]
+                public static void Broadcast(string subject, params string[] to) => _ = subject + to.Length;
+            }
+        }
+        """;
 }

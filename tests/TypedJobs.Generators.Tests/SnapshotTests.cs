@@ -12,6 +12,9 @@ public sealed class SnapshotTests
     public void PayloadKinds_MatchSnapshots() => VerifyAll("Kinds", Samples.Types);
 
     [Fact]
+    public void CornerCases_MatchSnapshots() => VerifyAll("Corners", Samples.Corners);
+
+    [Fact]
     public void HostRegistry_ListsItsOwnAndReferencedRegistries()
     {
         var library = JobProgram.CompileLibrary("Shop.Library", Samples.Library);

@@ -114,7 +114,7 @@ public abstract class EngineTests<TFactory> : StorageTestBase<TFactory>
         var store = await SkewedStoreAsync();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = JobTask.Create("long", Text, async (_, _) => await release.Task);
-        var lease = TimeSpan.FromSeconds(3);
+        var lease = TimeSpan.FromSeconds(4);
         var host = await StartHostAsync(store, b => b.AddTask(task), w => w.LeaseDuration = lease);
         var client = host.Services.GetRequiredService<IJobClient>();
         var clock = (IStorageRole)store;
@@ -191,7 +191,7 @@ public abstract class EngineTests<TFactory> : StorageTestBase<TFactory>
         {
             w.WorkerId = "stale";
             w.Concurrency = 1;
-            w.LeaseDuration = TimeSpan.FromSeconds(2);
+            w.LeaseDuration = TimeSpan.FromSeconds(4);
         }, Placement(staleResults));
         var client = staleHost.Services.GetRequiredService<IJobClient>();
         var handle = await client.EnqueueAsync(task, "x", cancellationToken: Ct);

@@ -19,7 +19,8 @@ public sealed class SqliteStorageFactory : IStorageFactory
 
     public ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var storage = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath }, timeProvider);
+        // A short busy timeout lets the engine tests use short leases (a lease must outlast a heartbeat plus two timeouts).
+        var storage = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath, BusyTimeout = TimeSpan.FromSeconds(1) }, timeProvider);
         lock (opened)
         {
             opened.Add(storage);

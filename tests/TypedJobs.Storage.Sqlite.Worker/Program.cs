@@ -8,6 +8,7 @@
 //   --drain            exit once nothing waits or runs (after the own enqueues)
 //   --job-ms N         how long each job takes (default 0)
 //   --lease-ms N       WorkerOptions.LeaseDuration (default 30000); --rescue-ms N: RescueInterval (default 15000)
+//   --busy-ms N        the SQLite busy timeout (default: a fifth of the lease, at most 5000)
 //   --concurrency N    WorkerOptions.Concurrency (default 8)
 // Prints "ready" once the worker runs, "enqueued" after the last acknowledged batch and "done" before exiting.
 using System.Globalization;
@@ -37,12 +38,13 @@ var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-builder.Services.AddTypedJobs(o => o.UseSqlite(db))
+var leaseMs = arguments.Int("--lease-ms", 30_000);
+builder.Services.AddTypedJobs(o => o.UseSqlite(db, s => s.BusyTimeout = TimeSpan.FromMilliseconds(arguments.Int("--busy-ms", Math.Min(5_000, leaseMs / 5)))))
     .AddTask(record)
     .AddWorker(w =>
     {
         w.Concurrency = arguments.Int("--concurrency", 8);
-        w.LeaseDuration = TimeSpan.FromMilliseconds(arguments.Int("--lease-ms", 30_000));
+        w.LeaseDuration = TimeSpan.FromMilliseconds(leaseMs);
         w.RescueInterval = TimeSpan.FromMilliseconds(arguments.Int("--rescue-ms", 15_000));
         w.PollInterval = TimeSpan.FromMilliseconds(100);
         w.ShutdownTimeout = TimeSpan.FromSeconds(5);

@@ -172,16 +172,27 @@ public class RetryTests
     }
 
     [Fact]
-    public async Task UnknownTaskName_FailsThatJob_WithAClearError()
+    public async Task UnknownTaskName_WaitsWithoutUsingAttempts_ThenIsDeadAfterTheGracePeriod_NamingTheTask()
     {
-        await using var host = await TestHost.StartAsync(_ => { });
+        await using var host = await TestHost.StartAsync(_ => { }, options: o =>
+        {
+            o.UnknownTaskGracePeriod = TimeSpan.FromMinutes(2);
+            o.UnknownTaskRetryDelay = TimeSpan.FromSeconds(30);
+        });
 
         var id = JobId.New();
         await host.Storage.JobsInsertAsync(new JobsInsertParams([
             new JobInsert { Id = id, TaskName = "System.IO.File, mscorlib", Queue = "default", Payload = "{}"u8.ToArray(), MaxRetries = 0 },
         ]), default);
 
-        var dead = await host.WaitForStateAsync(id, JobState.Dead);
-        Assert.Contains("No task named 'System.IO.File, mscorlib' is registered", dead.LastError);
+        // A rolling deploy: no worker knows the task yet. The job goes back without using its only attempt.
+        var waiting = await host.WaitForStateAsync(id, JobState.Scheduled);
+        Assert.Equal(0, waiting.Attempt);
+        Assert.NotNull(waiting.UnknownTaskSince);
+        Assert.Contains("'System.IO.File, mscorlib' is not registered in worker 'test-worker'", waiting.LastError);
+
+        var dead = await host.WaitForStateAsync(id, JobState.Dead, tick: () => host.Time.Advance(TimeSpan.FromSeconds(5)));
+        Assert.Contains("knows the task 'System.IO.File, mscorlib'", dead.LastError);
+        Assert.True(dead.StartedAt - waiting.UnknownTaskSince >= TimeSpan.FromMinutes(2));
     }
 }

@@ -109,6 +109,15 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         helpLinkUri: HelpLinkBase + "TJ1010.md");
 
+    public static readonly DiagnosticDescriptor AsyncVoidTask = new(
+        "TJ1011",
+        "Async void task",
+        "Task method '{0}' is async void: the job would succeed before its work ends, and an exception would escape the worker; return Task instead",
+        Declaration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1011.md");
+
     public static readonly DiagnosticDescriptor EnqueueInLoop = new(
         "TJ2001",
         "Enqueue in a loop",
@@ -185,7 +194,7 @@ internal static class DiagnosticDescriptors
     public static ImmutableArray<DiagnosticDescriptor> All { get; } =
     [
         UnsupportedReturnType, UnsupportedParameter, GenericTask, InaccessibleTask, NoConstructor, DuplicateTaskName,
-        NoSerializer, RecurringTaskParameter, UnobservedCancellationToken, MissingCancellationToken, EnqueueInLoop,
+        NoSerializer, RecurringTaskParameter, UnobservedCancellationToken, MissingCancellationToken, AsyncVoidTask, EnqueueInLoop,
         InvalidTimeSpan, InvalidUnique, InvalidNumber, InvalidCron, InvalidTimeZone, InvalidQueueName, InvalidSchedule,
     ];
 }

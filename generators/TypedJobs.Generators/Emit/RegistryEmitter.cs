@@ -16,8 +16,11 @@ internal static class RegistryEmitter
 
     public static string RegistryName(string assemblyName) => Names.Sanitize(assemblyName) + "_TaskRegistry";
 
-    public static string Emit(AssemblyModel assembly, IReadOnlyList<string> taskClasses, IEnumerable<string> taskNames, string version)
+    public static string Emit(RegistryModel model, string version)
     {
+        var assembly = model.Assembly;
+        var taskClasses = model.TaskClasses;
+        var taskNames = model.TaskNames;
         var registry = RegistryName(assembly.AssemblyName);
         var registries = new List<string>();
         if (taskClasses.Count > 0)

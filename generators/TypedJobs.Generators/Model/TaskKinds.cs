@@ -31,4 +31,10 @@ internal enum ArgumentSource
 
     /// <summary>An optional service from the job's scope (nullable or defaulted parameter).</summary>
     OptionalService,
+
+    /// <summary>A required keyed service (<c>[FromKeyedServices(key)]</c>) from the job's scope.</summary>
+    KeyedService,
+
+    /// <summary>An optional keyed service (nullable or defaulted parameter).</summary>
+    OptionalKeyedService,
 }

@@ -56,6 +56,9 @@ internal enum PrimitiveKind
 /// <param name="Members">The serialized members of an object shape.</param>
 /// <param name="ContextName">The type without annotations, to match <c>[JsonSerializable]</c> entries.</param>
 /// <param name="Reason">Why the type is unsupported.</param>
+/// <param name="ElementRejectsNull">Whether a JSON <c>null</c> element or value is refused (non-nullable reference type).</param>
+/// <param name="SupportsWith">Whether the type is a record or a struct, so <c>with</c> can set an <c>init</c> member later.</param>
+/// <param name="Fixable">For an unsupported type: whether declaring it on a <c>JsonSerializerContext</c> can help.</param>
 internal sealed record TypeShape(
     string Key,
     string Type,
@@ -67,22 +70,31 @@ internal sealed record TypeShape(
     string? ElementType,
     EquatableArray<MemberShape> Members,
     string ContextName,
-    string? Reason);
+    string? Reason,
+    bool ElementRejectsNull = false,
+    bool SupportsWith = false,
+    bool Fixable = true);
 
-/// <summary>A serialized property of an object shape.</summary>
-/// <param name="Name">The property name, also the JSON key.</param>
-/// <param name="Type">The property type as written, with annotations.</param>
-/// <param name="TypeKey">The key of the property type's shape.</param>
-/// <param name="IsValueType">Whether the property type is a value type.</param>
+/// <summary>A serialized property or field of an object shape.</summary>
+/// <param name="Name">The member name, also the JSON key.</param>
+/// <param name="Type">The member type as written, with annotations.</param>
+/// <param name="TypeKey">The key of the member type's shape.</param>
+/// <param name="IsValueType">Whether the member type is a value type.</param>
 /// <param name="ConstructorIndex">The position of the matching constructor parameter, or -1.</param>
-/// <param name="Setter">How the property is set when it is not a constructor argument.</param>
+/// <param name="Setter">How the member is set when it is not a constructor argument.</param>
+/// <param name="DefaultValue">The matching constructor parameter's default value as a C# expression, used when the key is missing.</param>
+/// <param name="RejectsNull">Whether JSON <c>null</c> is refused (a non-nullable reference type in nullable-aware code).</param>
+/// <param name="IsRequired">Whether the member is <c>required</c> (its key must be present).</param>
 internal sealed record MemberShape(
     string Name,
     string Type,
     string TypeKey,
     bool IsValueType,
     int ConstructorIndex,
-    SetterKind Setter);
+    SetterKind Setter,
+    string? DefaultValue = null,
+    bool RejectsNull = false,
+    bool IsRequired = false);
 
 /// <summary>How a property is assigned when it is not passed to the constructor.</summary>
 internal enum SetterKind

@@ -18,6 +18,10 @@ internal static class SymbolNames
     public static string ToKey(this ITypeSymbol type) =>
         (type.IsReferenceType ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : type).ToDisplayString(Annotated);
 
+    /// <summary>Whether JSON <c>null</c> must be refused for a value of <paramref name="type"/>: a non-nullable reference type in nullable-aware code.</summary>
+    public static bool RejectsNull(this ITypeSymbol type) =>
+        type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.NotAnnotated;
+
     public static string ToPlain(this ITypeSymbol type) =>
         type.WithNullableAnnotation(NullableAnnotation.None).ToDisplayString(Plain);
 
@@ -34,6 +38,11 @@ internal static class SymbolNames
     {
         for (var current = symbol; current is not null and not INamespaceSymbol; current = current.ContainingSymbol)
         {
+            if (current is INamedTypeSymbol { IsFileLocal: true })
+            {
+                return false; // file-local types cannot be named from another file
+            }
+
             switch (current.DeclaredAccessibility)
             {
                 case Accessibility.Public:

@@ -7,26 +7,37 @@ using TypedJobs.Generators.Rules;
 
 namespace TypedJobs.Generators.Parsing;
 
-/// <summary>Turns one valid <c>[Task]</c> method into a <see cref="TaskModel"/>; invalid ones yield <see langword="null"/>.</summary>
+/// <summary>
+/// Turns one <c>[Task]</c> method into a <see cref="ParseResult"/>: the <see cref="TaskModel"/> of a valid task, or,
+/// for a task that breaks a declaration rule, the problems (with their locations) that skip it. A valid task's result
+/// holds no location, so edits that only move code leave it equal.
+/// </summary>
 internal static class TaskParser
 {
-    public static TaskModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not IMethodSymbol method || context.Attributes.Length == 0)
         {
             return null;
         }
 
-        // Tasks that break a declaration rule are left out; the analyzers report why.
         var attribute = context.Attributes[0];
         var problems = new List<TaskProblem>();
         TaskRules.CheckDeclaration(method, attribute, problems, cancellationToken);
         if (problems.Any(static p => p.SkipsTask))
         {
-            return null;
+            // The analyzers report these; the generator reports them only when the analyzers do not run.
+            return new ParseResult(null, problems.Select(static p => ToInfo(p)).ToEquatableArray());
         }
 
-        var location = method.Locations.FirstOrDefault();
+        return new ParseResult(Build(context, method, attribute, cancellationToken), EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static DiagnosticInfo ToInfo(TaskProblem problem) =>
+        new(problem.Descriptor.Id, LocationInfo.From(problem.Location), problem.Arguments.ToEquatableArray());
+
+    private static TaskModel Build(GeneratorAttributeSyntaxContext context, IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
+    {
         var type = method.ContainingType;
         var (returnKind, resultType) = TaskRules.ClassifyReturn(method);
         var shapes = new TypeShapeBuilder(context.SemanticModel.Compilation.Assembly);
@@ -37,7 +48,7 @@ internal static class TaskParser
         foreach (var parameter in method.Parameters)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var source = TaskRules.ClassifyArgument(parameter, fromServicesAttribute: TaskRules.HasFromServices(parameter));
+            var source = TaskRules.ClassifyArgument(parameter, isConstructor: false);
             var parameterType = parameter.Type;
             if (parameter.HasExplicitDefaultValue && parameter.ExplicitDefaultValue is null && parameterType.IsReferenceType)
             {
@@ -49,11 +60,15 @@ internal static class TaskParser
             parameters.Add(new ParameterModel(
                 parameter.Name,
                 parameterType.ToAnnotated(),
+                parameterType.ToDisplayString(SymbolNames.Plain),
                 source,
                 key,
                 parameterType.IsValueType,
                 parameter.HasExplicitDefaultValue ? ConstantFormatter.Format(parameterType, parameter.ExplicitDefaultValue) : null,
-                docs.Parameter(parameter.Name)));
+                docs.Parameter(parameter.Name),
+                parameter.IsParams,
+                parameterType.RejectsNull(),
+                TaskRules.ServiceKey(parameter)));
         }
 
         string? resultKey = null;
@@ -70,8 +85,9 @@ internal static class TaskParser
             TaskRules.ConstructorProblem(type, out var constructor);
             foreach (var parameter in constructor!.Parameters)
             {
-                var source = TaskRules.ClassifyArgument(parameter, fromServicesAttribute: true);
-                constructorParameters.Add(new ParameterModel(parameter.Name, parameter.Type.ToAnnotated(), source, string.Empty, parameter.Type.IsValueType, null, null));
+                var source = TaskRules.ClassifyArgument(parameter, isConstructor: true);
+                constructorParameters.Add(new ParameterModel(parameter.Name, parameter.Type.ToAnnotated(), parameter.Type.ToDisplayString(SymbolNames.Plain),
+                    source, string.Empty, parameter.Type.IsValueType, null, null, ServiceKey: TaskRules.ServiceKey(parameter)));
             }
 
             if (type.AllInterfaces.Any(static i => i.MetadataName() == "System.IAsyncDisposable"))
@@ -108,7 +124,6 @@ internal static class TaskParser
             dispose,
             settings,
             docs.Summary,
-            shapes.Shapes,
-            LocationInfo.From(location));
+            shapes.Shapes);
     }
 }

@@ -44,8 +44,11 @@ internal sealed class TypeShapeBuilder
         var name = ReadableName(type);
 
         TypeShape Shape(ShapeKind kind, PrimitiveKind primitive = PrimitiveKind.None, string? elementKey = null,
-            string? elementType = null, EquatableArray<MemberShape> members = default, string? reason = null) =>
-            new(key, key, name, kind, type.IsValueType, primitive, elementKey, elementType, members, contextName, reason);
+            string? elementType = null, EquatableArray<MemberShape> members = default, string? reason = null, ITypeSymbol? element = null) =>
+            new(key, key, name, kind, type.IsValueType, primitive, elementKey, elementType, members, contextName, reason,
+                ElementRejectsNull: element?.RejectsNull() ?? false,
+                SupportsWith: type is INamedTypeSymbol { IsRecord: true } || type.IsValueType,
+                Fixable: kind != ShapeKind.Unsupported || IsFixable(type));
 
         var primitiveKind = Primitive(type);
         if (primitiveKind != PrimitiveKind.None)
@@ -73,7 +76,7 @@ internal sealed class TypeShapeBuilder
                 return Shape(ShapeKind.Unsupported, reason: "multi-dimensional arrays are not supported");
             }
 
-            return Shape(ShapeKind.Array, elementKey: Add(array.ElementType), elementType: array.ElementType.ToAnnotated());
+            return Shape(ShapeKind.Array, elementKey: Add(array.ElementType), elementType: array.ElementType.ToAnnotated(), element: array.ElementType);
         }
 
         if (type is INamedTypeSymbol { IsGenericType: true } generic)
@@ -87,7 +90,7 @@ internal sealed class TypeShapeBuilder
                 case "System.Collections.Generic.IReadOnlyList`1":
                 case "System.Collections.Generic.IReadOnlyCollection`1":
                     var element = generic.TypeArguments[0];
-                    return Shape(ShapeKind.List, elementKey: Add(element), elementType: element.ToAnnotated());
+                    return Shape(ShapeKind.List, elementKey: Add(element), elementType: element.ToAnnotated(), element: element);
                 case "System.Collections.Generic.Dictionary`2":
                 case "System.Collections.Generic.IDictionary`2":
                 case "System.Collections.Generic.IReadOnlyDictionary`2":
@@ -97,16 +100,27 @@ internal sealed class TypeShapeBuilder
                     }
 
                     var value = generic.TypeArguments[1];
-                    return Shape(ShapeKind.Dictionary, elementKey: Add(value), elementType: value.ToAnnotated());
+                    return Shape(ShapeKind.Dictionary, elementKey: Add(value), elementType: value.ToAnnotated(), element: value);
             }
         }
 
-        return BuildObject(type, Shape);
+        return BuildObject(type, (kind, members, reason) => Shape(kind, members: members, reason: reason));
     }
 
-    private TypeShape BuildObject(ITypeSymbol type, Func<ShapeKind, PrimitiveKind, string?, string?, EquatableArray<MemberShape>, string?, TypeShape> shape)
+    /// <summary>
+    /// Whether a <c>JsonSerializerContext</c> of the assembly could serialize a type the built-in shapes cannot: it must
+    /// be nameable there and be something System.Text.Json handles at all.
+    /// </summary>
+    private bool IsFixable(ITypeSymbol type) =>
+        type.TypeKind is not (TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.TypeParameter or TypeKind.Delegate or TypeKind.Error)
+        && !type.IsRefLikeType
+        && type is not IArrayTypeSymbol { Rank: > 1 }
+        && (type is not INamedTypeSymbol named || (!named.IsUnboundGenericType && !named.TypeArguments.Any(static t => t.TypeKind == TypeKind.TypeParameter)))
+        && (type is IArrayTypeSymbol || IsAccessible(type));
+
+    private TypeShape BuildObject(ITypeSymbol type, Func<ShapeKind, EquatableArray<MemberShape>, string?, TypeShape> shape)
     {
-        TypeShape Unsupported(string reason) => shape(ShapeKind.Unsupported, PrimitiveKind.None, null, null, default, reason);
+        TypeShape Unsupported(string reason) => shape(ShapeKind.Unsupported, default, reason);
 
         if (type is not INamedTypeSymbol named || (named.TypeKind != TypeKind.Class && named.TypeKind != TypeKind.Struct))
         {
@@ -129,23 +143,29 @@ internal sealed class TypeShapeBuilder
             return Unsupported("it is a framework type without a built-in JSON form");
         }
 
-        // Public readable instance properties, most derived first.
-        var properties = new List<IPropertySymbol>();
+        // Public readable instance properties and fields, most derived first.
+        var candidates = new List<ISymbol>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var current = named; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
         {
             foreach (var member in current.GetMembers())
             {
-                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public, GetMethod.DeclaredAccessibility: Accessibility.Public } property
-                    && !property.GetAttributes().Any(static a => a.AttributeClass?.Name == "JsonIgnoreAttribute")
-                    && seen.Add(property.Name))
+                var readable = member switch
                 {
-                    properties.Add(property);
+                    IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public, GetMethod.DeclaredAccessibility: Accessibility.Public } => true,
+                    IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false, DeclaredAccessibility: Accessibility.Public } => true,
+                    _ => false,
+                };
+                if (readable && !member.GetAttributes().Any(static a => a.AttributeClass?.Name == "JsonIgnoreAttribute") && seen.Add(member.Name))
+                {
+                    candidates.Add(member);
                 }
             }
         }
 
-        // The public constructor with the most parameters that all match a property by name and type.
+        static ITypeSymbol TypeOf(ISymbol member) => member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+
+        // The public constructor with the most parameters that all match a member by name and type.
         IMethodSymbol? constructor = null;
         foreach (var candidate in named.InstanceConstructors)
         {
@@ -155,9 +175,9 @@ internal sealed class TypeShapeBuilder
                 continue;
             }
 
-            var matches = candidate.Parameters.All(p => p.RefKind == RefKind.None && properties.Any(pr =>
-                string.Equals(pr.Name, p.Name, StringComparison.OrdinalIgnoreCase)
-                && SymbolEqualityComparer.Default.Equals(pr.Type.WithNullableAnnotation(NullableAnnotation.None), p.Type.WithNullableAnnotation(NullableAnnotation.None))));
+            var matches = candidate.Parameters.All(p => p.RefKind == RefKind.None && candidates.Any(m =>
+                string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase)
+                && SymbolEqualityComparer.Default.Equals(TypeOf(m).WithNullableAnnotation(NullableAnnotation.None), p.Type.WithNullableAnnotation(NullableAnnotation.None))));
             if (matches && (constructor is null || candidate.Parameters.Length > constructor.Parameters.Length))
             {
                 constructor = candidate;
@@ -170,35 +190,64 @@ internal sealed class TypeShapeBuilder
         }
 
         var members = new List<MemberShape>();
-        foreach (var property in properties)
+        foreach (var member in candidates)
         {
             var index = -1;
             for (var i = 0; i < constructor.Parameters.Length; i++)
             {
-                if (string.Equals(constructor.Parameters[i].Name, property.Name, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(constructor.Parameters[i].Name, member.Name, StringComparison.OrdinalIgnoreCase))
                 {
                     index = i;
                     break;
                 }
             }
 
+            var memberType = TypeOf(member);
+            var required = member is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true };
             var setter = SetterKind.None;
-            if (index < 0 && property.SetMethod is { DeclaredAccessibility: Accessibility.Public } set)
+            string? problem = null;
+            switch (member)
             {
-                setter = set.IsInitOnly || property.IsRequired ? SetterKind.Init : SetterKind.Set;
+                case IPropertySymbol { SetMethod: { } set } when CanCall(set):
+                    setter = set.IsInitOnly || required ? SetterKind.Init : SetterKind.Set;
+                    break;
+                case IPropertySymbol { SetMethod: not null }:
+                    problem = "property '" + member.Name + "' has a setter generated code cannot call and no matching constructor parameter, so it would not round-trip";
+                    break;
+                case IFieldSymbol { IsReadOnly: false }:
+                    setter = required ? SetterKind.Init : SetterKind.Set;
+                    break;
             }
 
             if (index < 0 && setter == SetterKind.None)
             {
-                continue; // computed or read-only: neither written nor read
+                if (problem is not null)
+                {
+                    return Unsupported(problem);
+                }
+
+                continue; // computed, get-only or readonly: set by the type itself, neither written nor read
             }
 
-            members.Add(new MemberShape(property.Name, property.Type.ToAnnotated(), Add(property.Type), property.Type.IsValueType, index, setter));
+            string? defaultValue = null;
+            if (index >= 0 && constructor.Parameters[index] is { HasExplicitDefaultValue: true } parameter)
+            {
+                defaultValue = ConstantFormatter.Format(parameter.Type, parameter.ExplicitDefaultValue);
+            }
+
+            members.Add(new MemberShape(member.Name, memberType.ToAnnotated(), Add(memberType), memberType.IsValueType, index,
+                index >= 0 ? SetterKind.None : setter, defaultValue, memberType.RejectsNull(), required && index < 0));
         }
 
         members.Sort(static (a, b) => (a.ConstructorIndex < 0 ? int.MaxValue : a.ConstructorIndex).CompareTo(b.ConstructorIndex < 0 ? int.MaxValue : b.ConstructorIndex));
-        return shape(ShapeKind.Object, PrimitiveKind.None, null, null, members.ToEquatableArray(), null);
+        return shape(ShapeKind.Object, members.ToEquatableArray(), null);
     }
+
+    /// <summary>Whether generated code in the compilation's assembly can call <paramref name="accessor"/>.</summary>
+    private bool CanCall(IMethodSymbol accessor) =>
+        accessor.DeclaredAccessibility == Accessibility.Public
+        || (accessor.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal
+            && SymbolEqualityComparer.Default.Equals(accessor.ContainingAssembly, assembly));
 
     private bool IsAccessible(ITypeSymbol type) =>
         SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, assembly)

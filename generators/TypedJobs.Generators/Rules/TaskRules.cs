@@ -99,10 +99,14 @@ internal static class TaskRules
         {
             var what = SymbolEqualityComparer.Default.Equals(hidden, method) ? "the method" : "containing type '" + hidden.Name + "'";
             problems.Add(new TaskProblem(DiagnosticDescriptors.InaccessibleTask, location, true,
-                display, what, AccessibilityText(hidden.DeclaredAccessibility)));
+                display, what, AccessibilityText(hidden)));
         }
 
-        if (ClassifyReturn(method).Kind is null)
+        if (method.IsAsync && method.ReturnsVoid)
+        {
+            problems.Add(new TaskProblem(DiagnosticDescriptors.AsyncVoidTask, location, true, display));
+        }
+        else if (ClassifyReturn(method).Kind is null)
         {
             problems.Add(new TaskProblem(DiagnosticDescriptors.UnsupportedReturnType, location, true,
                 display, method.ReturnType.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)));
@@ -129,7 +133,7 @@ internal static class TaskRules
             foreach (var parameter in method.Parameters)
             {
                 if (!parameter.HasExplicitDefaultValue && !parameter.IsParams && ParameterProblem(parameter) is null
-                    && ClassifyArgument(parameter, HasFromServices(parameter)) == ArgumentSource.Payload)
+                    && IsPayload(parameter))
                 {
                     problems.Add(new TaskProblem(DiagnosticDescriptors.RecurringTaskParameter, parameter.Locations.FirstOrDefault() ?? location, false,
                         parameter.Name, display));
@@ -160,7 +164,8 @@ internal static class TaskRules
     {
         for (ISymbol? current = method; current is not null and not INamespaceSymbol; current = current.ContainingSymbol)
         {
-            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
+                || current is INamedTypeSymbol { IsFileLocal: true })
             {
                 return current;
             }
@@ -169,7 +174,7 @@ internal static class TaskRules
         return null;
     }
 
-    private static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    private static string AccessibilityText(ISymbol symbol) => symbol is INamedTypeSymbol { IsFileLocal: true } ? "file-local" : symbol.DeclaredAccessibility switch
     {
         Accessibility.Private => "private",
         Accessibility.Protected => "protected",
@@ -225,20 +230,35 @@ internal static class TaskRules
     public static bool HasFromServices(IParameterSymbol parameter) =>
         parameter.GetAttributes().Any(static a => a.AttributeClass?.Name == "FromServicesAttribute");
 
-    public static ArgumentSource ClassifyArgument(IParameterSymbol parameter, bool fromServicesAttribute)
+    /// <summary>The <c>[FromKeyedServices]</c> attribute of <paramref name="parameter"/> (any attribute of that name), or <see langword="null"/>.</summary>
+    public static AttributeData? KeyedServices(IParameterSymbol parameter) =>
+        parameter.GetAttributes().FirstOrDefault(static a => a.AttributeClass?.Name == "FromKeyedServicesAttribute");
+
+    /// <summary>Whether a task method's parameter is part of the payload.</summary>
+    public static bool IsPayload(IParameterSymbol parameter) => ClassifyArgument(parameter, isConstructor: false) == ArgumentSource.Payload;
+
+    /// <summary>
+    /// Where the generated handler gets a task method's (<paramref name="isConstructor"/> <see langword="false"/>) or an
+    /// instance task constructor's parameter from. Method parameters are payload unless they are a
+    /// <c>CancellationToken</c>, the <c>JobContext</c>, or marked <c>[FromServices]</c> or <c>[FromKeyedServices]</c>;
+    /// constructor parameters are always services.
+    /// </summary>
+    public static ArgumentSource ClassifyArgument(IParameterSymbol parameter, bool isConstructor)
     {
         var type = parameter.Type;
+        var keyed = KeyedServices(parameter) is not null;
+        var service = isConstructor || keyed || HasFromServices(parameter);
         switch (type.MetadataName())
         {
             case "System.Threading.CancellationToken":
                 return ArgumentSource.CancellationToken;
             case "TypedJobs.JobContext":
                 return ArgumentSource.Context;
-            case "System.IServiceProvider" when fromServicesAttribute:
+            case "System.IServiceProvider" when service && !keyed:
                 return ArgumentSource.ServiceProvider;
         }
 
-        if (!fromServicesAttribute)
+        if (!service)
         {
             return ArgumentSource.Payload;
         }
@@ -246,7 +266,30 @@ internal static class TaskRules
         var optional = type.NullableAnnotation == NullableAnnotation.Annotated
             || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T
             || parameter.HasExplicitDefaultValue;
-        return optional ? ArgumentSource.OptionalService : ArgumentSource.Service;
+        return keyed
+            ? optional ? ArgumentSource.OptionalKeyedService : ArgumentSource.KeyedService
+            : optional ? ArgumentSource.OptionalService : ArgumentSource.Service;
+    }
+
+    /// <summary>The service key of a <c>[FromKeyedServices(key)]</c> parameter as a C# expression (<c>null</c> when the attribute has none).</summary>
+    public static string? ServiceKey(IParameterSymbol parameter)
+    {
+        if (KeyedServices(parameter) is not { } attribute)
+        {
+            return null;
+        }
+
+        if (attribute.ConstructorArguments.Length == 0 || attribute.ConstructorArguments[0] is not { IsNull: false } key)
+        {
+            return "null";
+        }
+
+        return key.Kind switch
+        {
+            TypedConstantKind.Type when key.Value is ITypeSymbol keyType => "typeof(" + keyType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + ")",
+            TypedConstantKind.Enum or TypedConstantKind.Primitive when key.Type is not null => ConstantFormatter.Format(key.Type, key.Value),
+            _ => "null",
+        };
     }
 
     /// <summary>
@@ -285,7 +328,36 @@ internal static class TaskRules
             return "has a constructor with ref, out, in, pointer or ref struct parameters";
         }
 
+        if (HasRequiredMembers(type) && !constructor.GetAttributes().Any(static a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute"))
+        {
+            return "has required members, which generated code cannot set (remove 'required' or mark the constructor [SetsRequiredMembers])";
+        }
+
         return null;
+    }
+
+    private static bool HasRequiredMembers(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (current.GetMembers().Any(static m => m is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true }))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Parses a time span setting: the invariant <c>TimeSpan</c> format with at least hours and minutes
+    /// (<c>[-][d.]hh:mm[:ss[.fffffff]]</c>). A bare number such as <c>"5"</c>, which <c>TimeSpan</c> reads as days, is
+    /// refused as ambiguous.
+    /// </summary>
+    public static bool TryParseTimeSpan(string text, out TimeSpan span)
+    {
+        span = default;
+        return text.IndexOf(':') >= 0 && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out span);
     }
 
     /// <summary>
@@ -312,7 +384,7 @@ internal static class TaskRules
                 return null;
             }
 
-            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && (span > TimeSpan.Zero || (allowZero && span == TimeSpan.Zero)))
+            if (TryParseTimeSpan(text, out var span) && (span > TimeSpan.Zero || (allowZero && span == TimeSpan.Zero)))
             {
                 return span.Ticks;
             }
@@ -391,7 +463,7 @@ internal static class TaskRules
                         {
                             uniqueByPayload = false;
                         }
-                        else if (TimeSpan.TryParse(unique, CultureInfo.InvariantCulture, out var window) && window > TimeSpan.Zero)
+                        else if (TryParseTimeSpan(unique, out var window) && window > TimeSpan.Zero)
                         {
                             uniqueByPayload = true;
                             uniqueWindow = window.Ticks;

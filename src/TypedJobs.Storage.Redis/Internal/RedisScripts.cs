@@ -996,4 +996,9 @@ internal static class RedisScripts
         end
         return out
         """;
+
+    /// <summary>The persistence and memory sections of INFO of the server it runs on (sent with EVAL to one server at startup).</summary>
+    public const string ServerInfo = """
+        return redis.call('INFO', 'persistence') .. '\n' .. redis.call('INFO', 'memory')
+        """;
 }

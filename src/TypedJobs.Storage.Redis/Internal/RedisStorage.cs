@@ -169,8 +169,7 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
         }
 
         // INFO is an admin command for StackExchange.Redis too, but a script may call it on the server it runs on.
-        var info = (string?)await server.ExecuteAsync("EVAL",
-            ["return redis.call('INFO', 'persistence') .. '\\n' .. redis.call('INFO', 'memory')", 0]).ConfigureAwait(false) ?? "";
+        var info = (string?)await server.ExecuteAsync("EVAL", [RedisScripts.ServerInfo, 0]).ConfigureAwait(false) ?? "";
         foreach (var line in info.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var colon = line.IndexOf(':', StringComparison.Ordinal);

@@ -42,4 +42,28 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Debug, "TypedJobs storage role {Role} is on {Storage} (from {Source})")]
     public static partial void StoragePlaced(ILogger logger, StorageRoles role, string storage, string source);
+
+    [LoggerMessage(14, LogLevel.Critical, "Worker {WorkerId}: writing a batch of {Count} outcomes failed unexpectedly; the writer goes on")]
+    public static partial void OutcomeWriterFailed(ILogger logger, Exception exception, string workerId, int count);
+
+    [LoggerMessage(15, LogLevel.Warning, "Worker {WorkerId} stopped before {Count} outcomes could be written; their leases expire and rescue returns the jobs")]
+    public static partial void OutcomesAbandoned(ILogger logger, string workerId, int count);
+
+    [LoggerMessage(16, LogLevel.Error, "Reporting the outcome of job {JobId} (metrics, events, logs) failed; the outcome is written")]
+    public static partial void ReportFailed(ILogger logger, Exception exception, JobId jobId);
+
+    [LoggerMessage(17, LogLevel.Error, "Worker {WorkerId}: the store answered for {Answered} of {Sent} completions; the others count as refused")]
+    public static partial void ShortCompletionResult(ILogger logger, string workerId, int sent, int answered);
+
+    [LoggerMessage(18, LogLevel.Warning, "Job {JobId} ({Task}) ignored its cancellation ({Reason}) for {Grace}; it was given up and its slot freed (the handler may still be running)")]
+    public static partial void AttemptAbandoned(ILogger logger, JobId jobId, string task, Engine.StopReason reason, TimeSpan grace);
+
+    [LoggerMessage(19, LogLevel.Warning, "Job {JobId}: the task '{Task}' is not registered in worker {WorkerId}; the job waits for a worker that knows it")]
+    public static partial void UnknownTask(ILogger logger, JobId jobId, string task, string workerId);
+
+    [LoggerMessage(20, LogLevel.Warning, "{Dropped} lifecycle events were dropped because observers or the events store fell {Capacity} events behind (TypedJobs:EventBufferSize)")]
+    public static partial void EventsDropped(ILogger logger, long dropped, int capacity);
+
+    [LoggerMessage(21, LogLevel.Error, "Maintenance ({Operation}) failed; it is tried again at the next pass")]
+    public static partial void MaintenanceFailed(ILogger logger, Exception exception, string operation);
 }

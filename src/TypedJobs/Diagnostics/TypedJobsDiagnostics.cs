@@ -29,6 +29,7 @@ internal sealed class TypedJobsMetrics
         Running = Meter.CreateUpDownCounter<long>("typedjobs.jobs.running", "{job}", "Attempts running in this process.");
         Duration = Meter.CreateHistogram<double>("typedjobs.job.duration", "s", "How long attempts ran.");
         WaitTime = Meter.CreateHistogram<double>("typedjobs.job.wait_time", "s", "Time from a job being due to its attempt starting.");
+        EventsDropped = Meter.CreateCounter<long>("typedjobs.events.dropped", "{event}", "Lifecycle events dropped because observers or the events store fell behind.");
     }
 
     public Meter Meter { get; }
@@ -54,6 +55,8 @@ internal sealed class TypedJobsMetrics
     public Histogram<double> Duration { get; }
 
     public Histogram<double> WaitTime { get; }
+
+    public Counter<long> EventsDropped { get; }
 
     public static TagList Tags(string task, string queue) => new()
     {

@@ -89,6 +89,39 @@ internal static class JobTransitions
         Error = reason,
     };
 
+    /// <summary>
+    /// No registration in this worker knows the job's task. While the grace period (counted by the store's clock from
+    /// when a worker first found it unknown) has not passed, the job waits a little without using an attempt, for a
+    /// worker that knows the task (a rolling deploy); after it, the job is dead-lettered with a message naming the task.
+    /// </summary>
+    public static (AttemptOutcome Outcome, JobCompletion Completion) UnknownTask(JobRecord job, string workerId, TimeSpan gracePeriod,
+        TimeSpan retryDelay)
+    {
+        var claimedAt = job.StartedAt ?? job.DueAt;
+        if (job.UnknownTaskSince is { } since && claimedAt - since >= gracePeriod)
+        {
+            return (AttemptOutcome.Dead, new JobCompletion
+            {
+                Job = job.Ref,
+                LeaseToken = LeaseOf(job),
+                TargetState = JobState.Dead,
+                Error = $"No worker that claimed the job knows the task '{job.TaskName}' (first seen unknown at {since:O}; grace period {gracePeriod}).",
+                Failed = true,
+            });
+        }
+
+        return (AttemptOutcome.Snooze, new JobCompletion
+        {
+            Job = job.Ref,
+            LeaseToken = LeaseOf(job),
+            TargetState = JobState.Ready,
+            Delay = retryDelay,
+            AttemptDelta = -1,
+            Error = $"The task '{job.TaskName}' is not registered in worker '{workerId}'; the job waits for a worker that knows it.",
+            MarkUnknownTask = true,
+        });
+    }
+
     private static Guid LeaseOf(JobRecord job) =>
         job.LeaseToken ?? throw new InvalidOperationException($"Job {job.Id} was not claimed: it has no lease token.");
 }

@@ -24,19 +24,49 @@ public sealed class WorkerOptions
     /// <summary>How long running jobs may finish after shutdown begins before they are cancelled and returned to their queues. Default 20 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How often the worker looks for jobs with expired leases. Default 15 seconds.</summary>
+    /// <summary>
+    /// How long a handler that ignores its cancellation token (at its timeout, or after <see cref="ShutdownTimeout"/>)
+    /// is waited for before the worker gives its job up: a timed-out job is then failed as timed out, a job still running
+    /// at shutdown is returned to its queue without using an attempt, and the slot is free again. Default 5 seconds.
+    /// </summary>
+    public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often this process looks for jobs with expired leases (one maintenance loop per process, whatever the number of
+    /// workers: the shortest interval of its workers). Default 15 seconds.
+    /// </summary>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How often one worker of the cluster prunes old jobs, results and events. Default 10 minutes.</summary>
-    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How often one process of the cluster (holding a store lock) prunes old jobs, results, events, workers and
+    /// statistics, in batches until a batch comes back short. Default 1 minute.
+    /// </summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The most outcomes written in one store call. Default 500.</summary>
     public int CompletionBatchSize { get; set; } = 500;
 
-    /// <summary>The worker's id, shown on the jobs it holds. Default: machine name, process id and a random suffix.</summary>
+    /// <summary>The worker's id, shown on the jobs it holds and in the worker registry. Default: machine name, process id and a random suffix.</summary>
     public string? WorkerId { get; set; }
 
     internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? TimeSpan.FromTicks(LeaseDuration.Ticks / 3);
+
+    /// <summary>How long before a lease it can no longer prove the worker stops the attempt (leaves time for the stop to land).</summary>
+    internal TimeSpan LeaseSafetyMargin => TimeSpan.FromTicks(Math.Min(LeaseDuration.Ticks / 10, TimeSpan.TicksPerSecond * 2));
+
+    /// <summary>
+    /// Checks the lease against the store's hot-path timeout: a heartbeat that waits the whole timeout must still land,
+    /// with room to spare, before the lease runs out.
+    /// </summary>
+    internal void Validate(TimeSpan hotPathTimeout, string store)
+    {
+        var needed = EffectiveHeartbeat + hotPathTimeout + hotPathTimeout + LeaseSafetyMargin;
+        if (LeaseDuration <= needed)
+        {
+            throw new InvalidOperationException(
+                $"Invalid worker setting TypedJobs:Worker:LeaseDuration = '{LeaseDuration}': it must be longer than the heartbeat ({EffectiveHeartbeat}) plus twice the hot-path timeout of the jobs store {store} ({hotPathTimeout}) plus a safety margin ({LeaseSafetyMargin}), i.e. more than {needed}. Lengthen the lease or shorten the store's timeout (for SQLite, busy_timeout).");
+        }
+    }
 
     internal void Validate()
     {
@@ -87,6 +117,11 @@ public sealed class WorkerOptions
         if (ShutdownTimeout < TimeSpan.Zero)
         {
             Fail(nameof(ShutdownTimeout), ShutdownTimeout, "must not be negative");
+        }
+
+        if (AbandonGrace < TimeSpan.Zero)
+        {
+            Fail(nameof(AbandonGrace), AbandonGrace, "must not be negative");
         }
 
         if (RescueInterval <= TimeSpan.Zero)

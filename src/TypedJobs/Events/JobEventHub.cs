@@ -20,16 +20,41 @@ internal sealed class JobEventHub : IAsyncDisposable
     private int waiterCount;
     private readonly Channel<JobEvent>? channel;
     private readonly Task? loop;
+    private readonly TypedJobsMetrics metrics;
+    private readonly int capacity;
+    private long dropped;
+    private long lastDropLog = long.MinValue / 2;
 
-    public JobEventHub(IEnumerable<IJobEventObserver> observers, StorageSet storage, TypedJobsOptions options, ILogger<JobEventHub> logger)
+    public JobEventHub(IEnumerable<IJobEventObserver> observers, StorageSet storage, TypedJobsOptions options, TypedJobsMetrics metrics,
+        ILogger<JobEventHub> logger)
     {
         this.observers = observers.ToArray();
         eventStore = options.RecordEvents ? storage.Events : null;
         this.logger = logger;
+        this.metrics = metrics;
+        capacity = options.EventBufferSize;
         if (this.observers.Length > 0 || eventStore is not null)
         {
-            channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+            // Bounded: a slow observer or events store costs events (counted and logged), never unbounded memory.
+            channel = Channel.CreateBounded<JobEvent>(
+                new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite }, Dropped);
             loop = Task.Run(DeliverAsync);
+        }
+    }
+
+    /// <summary>How many events were dropped because the buffer was full.</summary>
+    internal long DroppedEvents => Interlocked.Read(ref dropped);
+
+    private void Dropped(JobEvent jobEvent)
+    {
+        var total = Interlocked.Increment(ref dropped);
+        metrics.EventsDropped.Add(1, TypedJobsMetrics.Tags(jobEvent.TaskName, jobEvent.Queue));
+        // Log the first drop and then at most every ten seconds, with the running total.
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastDropLog);
+        if (now - last >= 10_000 && Interlocked.CompareExchange(ref lastDropLog, now, last) == last)
+        {
+            Log.EventsDropped(logger, total, capacity);
         }
     }
 

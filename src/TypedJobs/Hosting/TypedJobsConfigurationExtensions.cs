@@ -67,6 +67,8 @@ public static class TypedJobsConfigurationExtensions
 
         public TimeSpan? ShutdownTimeout { get; set; }
 
+        public TimeSpan? AbandonGrace { get; set; }
+
         public TimeSpan? RescueInterval { get; set; }
 
         public TimeSpan? MaintenanceInterval { get; set; }
@@ -92,6 +94,7 @@ public static class TypedJobsConfigurationExtensions
             w.LeaseDuration = LeaseDuration ?? w.LeaseDuration;
             w.HeartbeatInterval = HeartbeatInterval ?? w.HeartbeatInterval;
             w.ShutdownTimeout = ShutdownTimeout ?? w.ShutdownTimeout;
+            w.AbandonGrace = AbandonGrace ?? w.AbandonGrace;
             w.RescueInterval = RescueInterval ?? w.RescueInterval;
             w.MaintenanceInterval = MaintenanceInterval ?? w.MaintenanceInterval;
             w.CompletionBatchSize = CompletionBatchSize ?? w.CompletionBatchSize;

@@ -62,6 +62,22 @@ public sealed class TypedJobsOptions
     /// <summary>Whether lifecycle events are written to the events storage role. Default <see langword="false"/> (observers are always called).</summary>
     public bool RecordEvents { get; set; }
 
+    /// <summary>
+    /// How long a job whose task no worker that claimed it knows may wait for one that does (during a rolling deploy,
+    /// producers can know a task before every worker does). Until then such a job is handed back without using an
+    /// attempt; after it, the job is dead-lettered with a message naming the task. Default 1 hour.
+    /// </summary>
+    public TimeSpan UnknownTaskGracePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a job of a task this worker does not know waits before it is offered again. Default 15 seconds.</summary>
+    public TimeSpan UnknownTaskRetryDelay { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most lifecycle events waiting for observers and the events store. When they fall this far behind, newer
+    /// events are dropped (counted in <c>typedjobs.events.dropped</c> and logged) so memory stays bounded. Default 10,000.
+    /// </summary>
+    public int EventBufferSize { get; set; } = 10_000;
+
     /// <summary>How often a caller waiting for a result re-reads the store when no in-process signal arrives. Default 1 second.</summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -78,7 +78,7 @@ public sealed class TypedJobsBuilder
 
     /// <summary>
     /// Runs a worker in this process (a hosted service). Call again to add another worker with other queues or limits.
-    /// Also runs the scheduler (see <see cref="TypedJobsSchedulerBuilderExtensions.AddScheduler"/>) unless
+    /// The first call also runs the process's maintenance loop (rescue of expired leases, pruning), and the scheduler (see <see cref="TypedJobsSchedulerBuilderExtensions.AddScheduler"/>) unless
     /// <see cref="SchedulerOptions.Enabled"/> is <see langword="false"/>.
     /// </summary>
     public TypedJobsBuilder AddWorker(Action<WorkerOptions>? configure = null)
@@ -96,6 +96,9 @@ public sealed class TypedJobsBuilder
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<ILogger<JobWorker>>()));
+        // One maintenance loop (rescue, pruning) per process, however many workers: it reads every worker's settings.
+        Services.AddSingleton(worker);
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MaintenanceService>());
         this.AddScheduler();
         return this;
     }
@@ -194,6 +197,21 @@ internal sealed class TypedJobsOptionsValidator(IServiceProvider services) : IVa
         if (options.SucceededRetention < TimeSpan.Zero || options.DeadRetention < TimeSpan.Zero)
         {
             failures.Add("TypedJobs:SucceededRetention and TypedJobs:DeadRetention must not be negative (0 keeps jobs forever).");
+        }
+
+        if (options.UnknownTaskGracePeriod < TimeSpan.Zero)
+        {
+            failures.Add($"TypedJobs:UnknownTaskGracePeriod = '{options.UnknownTaskGracePeriod}' must not be negative.");
+        }
+
+        if (options.UnknownTaskRetryDelay <= TimeSpan.Zero)
+        {
+            failures.Add($"TypedJobs:UnknownTaskRetryDelay = '{options.UnknownTaskRetryDelay}' must be positive.");
+        }
+
+        if (options.EventBufferSize < 1)
+        {
+            failures.Add($"TypedJobs:EventBufferSize = '{options.EventBufferSize}' must be at least 1.");
         }
 
         if (options.ResultPollInterval <= TimeSpan.Zero)

@@ -1,33 +1,30 @@
 // Cron and time-zone validation shared by the runtime and the compile-time analyzers. The analyzers compile this
-// file as a linked source into a netstandard2.0 assembly, so it must use only netstandard2.0 APIs and must not
-// refer to any other TypedJobs type.
+// file as a linked source into a netstandard2.0 assembly (with Cronos.dll next to them), so it must use only
+// netstandard2.0 APIs and Cronos, and must not refer to any TypedJobs type but IanaTimeZones.
 #nullable enable
 
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text;
+using Cronos;
 
 namespace TypedJobs.Scheduling;
 
 /// <summary>
-/// A validated cron expression: the set of values each field selects. Five fields are
-/// <c>minute hour day-of-month month day-of-week</c>; six fields put <c>second</c> first. When both the day-of-month
-/// and the day-of-week field are restricted, a day matches when either matches (as in the classic cron daemons).
+/// A cron expression that Cronos accepted. Five fields are <c>minute hour day-of-month month day-of-week</c>; six
+/// fields put <c>second</c> first. When both the day-of-month and the day-of-week field are restricted (neither is
+/// <c>*</c> nor <c>?</c>), a day matches when either matches, as in the classic cron daemons: the expression is then
+/// evaluated as two Cronos expressions, one per day field, and the earlier occurrence wins.
 /// </summary>
 internal sealed class CronFields
 {
-    internal CronFields(string expression, bool hasSeconds, ulong seconds, ulong minutes, ulong hours, ulong daysOfMonth,
-        ulong months, ulong daysOfWeek, bool dayOfMonthRestricted, bool dayOfWeekRestricted)
+    internal CronFields(string expression, bool hasSeconds, CronExpression canonical, CronExpression[] expressions,
+        bool dayOfMonthRestricted, bool dayOfWeekRestricted)
     {
         Expression = expression;
         HasSeconds = hasSeconds;
-        Seconds = seconds;
-        Minutes = minutes;
-        Hours = hours;
-        DaysOfMonth = daysOfMonth;
-        Months = months;
-        DaysOfWeek = daysOfWeek;
+        Canonical = canonical;
+        Expressions = expressions;
         DayOfMonthRestricted = dayOfMonthRestricted;
         DayOfWeekRestricted = dayOfWeekRestricted;
     }
@@ -35,26 +32,14 @@ internal sealed class CronFields
     /// <summary>The expression as written (trimmed).</summary>
     public string Expression { get; }
 
-    /// <summary>Whether the expression has a seconds field (six fields).</summary>
+    /// <summary>Whether the expression has a seconds field (six fields, or a macro such as <c>@every_second</c>).</summary>
     public bool HasSeconds { get; }
 
-    /// <summary>Bit <c>n</c> set: second <c>n</c> is selected (only bit 0 for five-field expressions).</summary>
-    public ulong Seconds { get; }
+    /// <summary>The whole expression as Cronos parsed it.</summary>
+    public CronExpression Canonical { get; }
 
-    /// <summary>Bit <c>n</c> set: minute <c>n</c> is selected.</summary>
-    public ulong Minutes { get; }
-
-    /// <summary>Bit <c>n</c> set: hour <c>n</c> is selected.</summary>
-    public ulong Hours { get; }
-
-    /// <summary>Bit <c>n</c> set: day <c>n</c> (1-31) of the month is selected.</summary>
-    public ulong DaysOfMonth { get; }
-
-    /// <summary>Bit <c>n</c> set: month <c>n</c> (1-12) is selected.</summary>
-    public ulong Months { get; }
-
-    /// <summary>Bit <c>n</c> set: day of week <c>n</c> (0 = Sunday … 6 = Saturday) is selected.</summary>
-    public ulong DaysOfWeek { get; }
+    /// <summary>The expressions whose earliest occurrence is the next one (two when both day fields are restricted).</summary>
+    public CronExpression[] Expressions { get; }
 
     /// <summary>Whether the day-of-month field is anything but <c>*</c> or <c>?</c>.</summary>
     public bool DayOfMonthRestricted { get; }
@@ -62,83 +47,51 @@ internal sealed class CronFields
     /// <summary>Whether the day-of-week field is anything but <c>*</c> or <c>?</c>.</summary>
     public bool DayOfWeekRestricted { get; }
 
-    /// <summary>
-    /// The expression in a canonical form (numbers and comma lists only, <c>*</c> for a full field, six fields when
-    /// <see cref="HasSeconds"/>), optionally with the day-of-month or the day-of-week field opened to <c>*</c>.
-    /// </summary>
-    public string ToCanonicalString(bool anyDayOfMonth = false, bool anyDayOfWeek = false)
+    /// <summary>The expression in Cronos' canonical form (numbers and lists, <c>*</c> for a full field).</summary>
+    public string ToCanonicalString() => Canonical.ToString();
+
+    /// <summary>The first occurrence strictly after <paramref name="after"/> in <paramref name="zone"/>, in UTC.</summary>
+    public DateTimeOffset? Next(DateTimeOffset after, TimeZoneInfo zone)
     {
-        var text = new StringBuilder();
-        if (HasSeconds)
+        DateTimeOffset? best = null;
+        foreach (var expression in Expressions)
         {
-            Append(text, Seconds, 0, 59).Append(' ');
+            if (expression.GetNextOccurrence(after, zone) is { } next && (best is null || next < best))
+            {
+                best = next;
+            }
         }
 
-        Append(text, Minutes, 0, 59).Append(' ');
-        Append(text, Hours, 0, 23).Append(' ');
-        Append(text, anyDayOfMonth ? CronParser.Mask(1, 31) : DaysOfMonth, 1, 31).Append(' ');
-        Append(text, Months, 1, 12).Append(' ');
-        Append(text, anyDayOfWeek ? CronParser.Mask(0, 6) : DaysOfWeek, 0, 6);
-        return text.ToString();
+        return best?.ToUniversalTime();
     }
 
     /// <inheritdoc />
     public override string ToString() => Expression;
-
-    private static StringBuilder Append(StringBuilder text, ulong bits, int min, int max)
-    {
-        if (bits == CronParser.Mask(min, max))
-        {
-            return text.Append('*');
-        }
-
-        var first = true;
-        for (var value = min; value <= max; value++)
-        {
-            if ((bits & (1UL << value)) != 0)
-            {
-                if (!first)
-                {
-                    text.Append(',');
-                }
-
-                text.Append(value.ToString(CultureInfo.InvariantCulture));
-                first = false;
-            }
-        }
-
-        return text;
-    }
 }
 
 /// <summary>
-/// Parses and validates cron expressions and time-zone ids. Error messages name the field and the bad value, e.g.
-/// <c>cron field 'hour' value 25 is out of range 0-23</c> or <c>unknown time zone 'Europe/Berln'</c>.
+/// Parses cron expressions with Cronos and validates time-zone ids. Cronos decides what is valid; when it rejects an
+/// expression, the message is rewritten to name the field and the bad value, e.g.
+/// <c>cron field 'hour' value 25 is out of range 0-23</c> or <c>unknown time zone 'Europe/Berln'; did you mean
+/// 'Europe/Berlin'?</c>.
 /// </summary>
 /// <remarks>
-/// Grammar per field: a comma list of items; an item is <c>*</c>, a value, or a range <c>a-b</c>, each optionally
-/// followed by <c>/step</c> (<c>a/step</c> means <c>a-max/step</c>). Months accept <c>JAN</c>-<c>DEC</c>, days of
-/// week <c>SUN</c>-<c>SAT</c> (any case) and 7 for Sunday. <c>?</c> means "any" in the two day fields. Macros:
-/// <c>@hourly @daily @midnight @weekly @monthly @yearly @annually</c>. Reversed ranges, zero steps and expressions
-/// that can never fire (such as <c>0 0 30 2 *</c>) are rejected.
+/// Syntax (Cronos): per field a comma list of <c>*</c>, values, ranges <c>a-b</c> (a range may wrap, <c>22-2</c>),
+/// each optionally with <c>/step</c>; <c>?</c> for "any"; month names <c>JAN</c>-<c>DEC</c>, day names
+/// <c>SUN</c>-<c>SAT</c>, 7 for Sunday; <c>L</c>, <c>W</c> and <c>LW</c> in the day-of-month field; <c>L</c> and
+/// <c>#</c> in the day-of-week field. Macros: <c>@every_second @every_minute @hourly @daily @midnight @weekly
+/// @monthly @yearly @annually</c>. Expressions that can never fire (such as <c>0 0 30 2 *</c>) are rejected.
 /// </remarks>
 internal static class CronParser
 {
-    private static readonly string[] MonthNames = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" };
-    private static readonly string[] DayNames = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" };
-    private static readonly int[] DaysInMonth = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     private static readonly char[] Whitespace = { ' ', '\t', '\r', '\n' };
+    private static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly Lazy<HashSet<string>> KnownZones = new(() => new HashSet<string>(IanaTimeZones.Ids, StringComparer.Ordinal));
 
-    /// <summary>The supported macros and their five-field equivalents.</summary>
-    public static IReadOnlyDictionary<string, string> Macros { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The macros Cronos accepts.</summary>
+    public static IReadOnlyList<string> Macros { get; } = new[]
     {
-        ["@hourly"] = "0 * * * *",
-        ["@daily"] = "0 0 * * *",
-        ["@midnight"] = "0 0 * * *",
-        ["@weekly"] = "0 0 * * 0",
-        ["@monthly"] = "0 0 1 * *",
-        ["@yearly"] = "0 0 1 1 *",
-        ["@annually"] = "0 0 1 1 *",
+        "@every_second", "@every_minute", "@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually",
     };
 
     /// <summary>Parses <paramref name="expression"/>; returns <see langword="null"/> and a message when it is invalid.</summary>
@@ -152,19 +105,19 @@ internal static class CronParser
         }
 
         var trimmed = expression.Trim();
-        var text = trimmed;
-        if (text[0] == '@')
+        if (trimmed[0] == '@')
         {
-            if (!Macros.TryGetValue(text, out var expanded))
+            if (!CronExpression.TryParse(trimmed, CronFormat.Standard, out var macro))
             {
-                error = "unknown cron macro '" + text + "': use one of @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually";
+                error = "unknown cron macro '" + trimmed + "': use one of " + string.Join(", ", Macros);
                 return null;
             }
 
-            text = expanded;
+            var macroFields = macro.ToString().Split(Whitespace, StringSplitOptions.RemoveEmptyEntries);
+            return Complete(trimmed, macroFields.Length == 6, macro, new[] { macro }, out error);
         }
 
-        var parts = text.Split(Whitespace, StringSplitOptions.RemoveEmptyEntries);
+        var parts = trimmed.Split(Whitespace, StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length != 5 && parts.Length != 6)
         {
             error = "cron expression '" + trimmed + "' has " + parts.Length.ToString(CultureInfo.InvariantCulture)
@@ -174,38 +127,30 @@ internal static class CronParser
         }
 
         var hasSeconds = parts.Length == 6;
-        var index = 0;
-        ulong seconds = 1;
-        if (hasSeconds && !TryParseField(parts[index++], "second", 0, 59, null, false, out seconds, out _, out error))
+        var format = hasSeconds ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        var normalized = string.Join(" ", parts);
+        if (!TryCronos(normalized, format, out var whole, out var cronosError))
         {
+            error = Explain(parts, cronosError);
             return null;
         }
 
-        if (!TryParseField(parts[index++], "minute", 0, 59, null, false, out var minutes, out _, out error)
-            || !TryParseField(parts[index++], "hour", 0, 23, null, false, out var hours, out _, out error)
-            || !TryParseField(parts[index++], "day-of-month", 1, 31, null, true, out var days, out var daysAny, out error)
-            || !TryParseField(parts[index++], "month", 1, 12, MonthNames, false, out var months, out _, out error)
-            || !TryParseField(parts[index], "day-of-week", 0, 7, DayNames, true, out var weekDays, out var weekDaysAny, out error))
+        var dayOfMonth = parts.Length - 3;
+        var dayOfWeek = parts.Length - 1;
+        var dayOfMonthRestricted = !IsAny(parts[dayOfMonth]);
+        var dayOfWeekRestricted = !IsAny(parts[dayOfWeek]);
+        var expressions = new[] { whole! };
+        if (dayOfMonthRestricted && dayOfWeekRestricted)
         {
-            return null;
+            // Classic cron: either day field may match. Cronos requires both, so evaluate each day field on its own.
+            expressions = new[]
+            {
+                CronExpression.Parse(With(parts, dayOfWeek, "*"), format),
+                CronExpression.Parse(With(parts, dayOfMonth, "*"), format),
+            };
         }
 
-        // 7 is another name for Sunday.
-        if ((weekDays & (1UL << 7)) != 0)
-        {
-            weekDays = (weekDays & ~(1UL << 7)) | 1UL;
-        }
-
-        var dayOfMonthRestricted = !daysAny;
-        var dayOfWeekRestricted = !weekDaysAny;
-        if (!(dayOfMonthRestricted && dayOfWeekRestricted) && !AnyRealDate(days, months))
-        {
-            error = "cron expression '" + trimmed + "' never fires: the fields 'day-of-month' and 'month' select no real date (for example "
-                    + FirstSet(days, 1, 31).ToString(CultureInfo.InvariantCulture) + " " + MonthNames[FirstSet(months, 1, 12) - 1] + ")";
-            return null;
-        }
-
-        return new CronFields(trimmed, hasSeconds, seconds, minutes, hours, days, months, weekDays, dayOfMonthRestricted, dayOfWeekRestricted);
+        return Complete(trimmed, hasSeconds, whole!, expressions, out error, dayOfMonthRestricted, dayOfWeekRestricted);
     }
 
     /// <summary>Parses <paramref name="expression"/> or throws a <see cref="FormatException"/> with the validation message.</summary>
@@ -213,21 +158,47 @@ internal static class CronParser
         TryParse(expression, out var error) ?? throw new FormatException(error);
 
     /// <summary>
-    /// Finds a time zone by IANA id (or any id the system knows); <see langword="null"/> means UTC. Returns
-    /// <see langword="null"/> and a message such as <c>unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?</c>
-    /// when it does not exist.
+    /// Whether <paramref name="id"/> is an id of the IANA tz database (the list compiled into this assembly, not the
+    /// machine's tz data); <see langword="null"/> means UTC. Otherwise returns <see langword="false"/> and a message
+    /// such as <c>unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?</c>.
     /// </summary>
-    public static TimeZoneInfo? TryFindTimeZone(string? id, out string? error)
+    public static bool IsKnownTimeZone(string? id, out string? error)
     {
         error = null;
         if (id is null)
         {
-            return TimeZoneInfo.Utc;
+            return true;
         }
 
         if (id.Trim().Length == 0)
         {
             error = "time zone is empty: use an IANA id such as 'Europe/Berlin', or leave it unset for UTC";
+            return false;
+        }
+
+        if (KnownZones.Value.Contains(id))
+        {
+            return true;
+        }
+
+        error = UnknownZone(id);
+        return false;
+    }
+
+    /// <summary>
+    /// Finds a time zone by IANA id in the machine's tz data; <see langword="null"/> means UTC. Returns
+    /// <see langword="null"/> and the message of <see cref="IsKnownTimeZone"/> when it does not exist.
+    /// </summary>
+    public static TimeZoneInfo? TryFindTimeZone(string? id, out string? error)
+    {
+        if (id is null)
+        {
+            error = null;
+            return TimeZoneInfo.Utc;
+        }
+
+        if (!IsKnownTimeZone(id, out error))
+        {
             return null;
         }
 
@@ -237,237 +208,121 @@ internal static class CronParser
         }
         catch (TimeZoneNotFoundException)
         {
+            error = "time zone '" + id + "' is not in this machine's tz data (install the tzdata package)";
         }
         catch (InvalidTimeZoneException ex)
         {
             error = "time zone '" + id + "' could not be loaded: " + ex.Message;
-            return null;
-        }
-
-        error = "unknown time zone '" + id + "'";
-        var suggestion = Closest(id);
-        if (suggestion is not null)
-        {
-            error += "; did you mean '" + suggestion + "'?";
-        }
-        else
-        {
-            error += ": use an IANA id such as 'Europe/Berlin' or 'America/New_York'";
         }
 
         return null;
     }
 
-    /// <summary>A mask with bits <paramref name="min"/> to <paramref name="max"/> set.</summary>
-    internal static ulong Mask(int min, int max)
+    private static CronFields? Complete(string expression, bool hasSeconds, CronExpression whole, CronExpression[] expressions, out string? error,
+        bool dayOfMonthRestricted = false, bool dayOfWeekRestricted = false)
     {
-        var bits = 0UL;
-        for (var value = min; value <= max; value++)
+        var fields = new CronFields(expression, hasSeconds, whole, expressions, dayOfMonthRestricted, dayOfWeekRestricted);
+        if (fields.Next(Epoch, TimeZoneInfo.Utc) is null)
         {
-            bits |= 1UL << value;
+            error = "cron expression '" + expression + "' never fires: its "
+                    + (dayOfWeekRestricted ? "day-of-month, month and day-of-week fields" : "day-of-month and month fields")
+                    + " select no real date";
+            return null;
         }
 
-        return bits;
+        error = null;
+        return fields;
     }
 
-    private static bool TryParseField(string field, string name, int min, int max, string[]? names, bool allowQuestionMark,
-        out ulong bits, out bool any, out string? error)
-    {
-        bits = 0;
-        any = false;
-        error = null;
-        if (field == "?")
-        {
-            if (!allowQuestionMark)
-            {
-                error = "cron field '" + name + "' does not allow '?': only the day-of-month and day-of-week fields do";
-                return false;
-            }
+    private static bool IsAny(string field) => field is "*" or "?";
 
-            any = true;
-            bits = Mask(min, name == "day-of-week" ? 6 : max);
+    private static string With(string[] parts, int index, string value)
+    {
+        var copy = (string[])parts.Clone();
+        copy[index] = value;
+        return string.Join(" ", copy);
+    }
+
+    private static bool TryCronos(string expression, CronFormat format, out CronExpression? parsed, out string message)
+    {
+        try
+        {
+            parsed = CronExpression.Parse(expression, format);
+            message = string.Empty;
             return true;
         }
-
-        if (field == "*")
+        catch (CronFormatException ex)
         {
-            any = true;
-        }
-
-        foreach (var item in field.Split(','))
-        {
-            if (item.Length == 0)
-            {
-                error = "cron field '" + name + "' has an empty list item in '" + field + "'";
-                return false;
-            }
-
-            var range = item;
-            var step = 1;
-            var slash = item.IndexOf('/');
-            if (slash >= 0)
-            {
-                var stepText = item.Substring(slash + 1);
-                if (!TryParseNumber(stepText, out step))
-                {
-                    error = "cron field '" + name + "' has an invalid step '" + stepText + "' in '" + item + "'";
-                    return false;
-                }
-
-                if (step < 1)
-                {
-                    error = "cron field '" + name + "' step " + step.ToString(CultureInfo.InvariantCulture) + " in '" + item + "' must be at least 1";
-                    return false;
-                }
-
-                range = item.Substring(0, slash);
-            }
-
-            int low, high;
-            if (range == "*")
-            {
-                low = min;
-                high = name == "day-of-week" ? 6 : max;
-            }
-            else
-            {
-                var dash = range.IndexOf('-', 1);
-                var lowText = dash > 0 ? range.Substring(0, dash) : range;
-                if (!TryParseValue(lowText, name, min, max, names, out low, out error))
-                {
-                    return false;
-                }
-
-                if (dash > 0)
-                {
-                    if (!TryParseValue(range.Substring(dash + 1), name, min, max, names, out high, out error))
-                    {
-                        return false;
-                    }
-
-                    if (high < low)
-                    {
-                        error = "cron field '" + name + "' range '" + range + "' is reversed: its start is after its end";
-                        return false;
-                    }
-                }
-                else
-                {
-                    // "a/step" runs from a to the end of the field; a plain value selects only itself.
-                    high = slash >= 0 ? (name == "day-of-week" ? 6 : max) : low;
-                }
-            }
-
-            for (var value = low; value <= high; value += step)
-            {
-                bits |= 1UL << value;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool TryParseValue(string text, string name, int min, int max, string[]? names, out int value, out string? error)
-    {
-        error = null;
-        if (TryParseNumber(text, out value))
-        {
-            if (value < min || value > max)
-            {
-                error = "cron field '" + name + "' value " + value.ToString(CultureInfo.InvariantCulture) + " is out of range "
-                        + min.ToString(CultureInfo.InvariantCulture) + "-" + max.ToString(CultureInfo.InvariantCulture);
-                return false;
-            }
-
-            return true;
-        }
-
-        if (names is not null)
-        {
-            for (var i = 0; i < names.Length; i++)
-            {
-                if (string.Equals(text, names[i], StringComparison.OrdinalIgnoreCase))
-                {
-                    value = i + (names == MonthNames ? 1 : 0);
-                    return true;
-                }
-            }
-        }
-
-        error = "cron field '" + name + "' has an invalid value '" + text + "': expected a number "
-                + min.ToString(CultureInfo.InvariantCulture) + "-" + max.ToString(CultureInfo.InvariantCulture)
-                + (names is null ? "" : " or a name " + names[0] + "-" + names[names.Length - 1]);
-        return false;
-    }
-
-    private static bool TryParseNumber(string text, out int value)
-    {
-        value = 0;
-        if (text.Length == 0 || text.Length > 6)
-        {
+            parsed = null;
+            message = ex.Message;
             return false;
         }
-
-        foreach (var c in text)
-        {
-            if (c < '0' || c > '9')
-            {
-                return false;
-            }
-
-            value = (value * 10) + (c - '0');
-        }
-
-        return true;
     }
 
-    private static bool AnyRealDate(ulong days, ulong months)
+    /// <summary>A message naming the field Cronos rejected and, where it can be told, the item and the value.</summary>
+    private static string Explain(string[] parts, string cronosError)
     {
-        for (var month = 1; month <= 12; month++)
+        var offset = parts.Length == 6 ? 0 : 1;
+        var format = parts.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        for (var i = 0; i < parts.Length; i++)
         {
-            if ((months & (1UL << month)) != 0 && (days & Mask(1, DaysInMonth[month])) != 0)
+            var field = Field.All[i + offset];
+            var probe = new string[parts.Length];
+            for (var j = 0; j < probe.Length; j++)
             {
-                return true;
+                probe[j] = "*";
             }
+
+            probe[i] = parts[i];
+            if (TryCronos(string.Join(" ", probe), format, out _, out _))
+            {
+                continue;
+            }
+
+            foreach (var item in parts[i].Split(','))
+            {
+                probe[i] = item.Length == 0 ? "*" : item;
+                if (item.Length == 0)
+                {
+                    return "cron field '" + field.Name + "' has an empty list item in '" + parts[i] + "'";
+                }
+
+                if (!TryCronos(string.Join(" ", probe), format, out _, out _))
+                {
+                    return field.Describe(item);
+                }
+            }
+
+            return "cron field '" + field.Name + "' value '" + parts[i] + "' is invalid";
         }
 
-        return false;
+        // Cronos rejected the expression but no single field: keep its own words without its generic prefix.
+        const string prefix = "The given cron expression has an invalid format. ";
+        return "cron expression '" + string.Join(" ", parts) + "' is invalid: "
+               + (cronosError.StartsWith(prefix, StringComparison.Ordinal) ? cronosError.Substring(prefix.Length) : cronosError);
     }
 
-    private static int FirstSet(ulong bits, int min, int max)
+    private static string UnknownZone(string id)
     {
-        for (var value = min; value <= max; value++)
-        {
-            if ((bits & (1UL << value)) != 0)
-            {
-                return value;
-            }
-        }
-
-        return min;
+        var error = "unknown time zone '" + id + "'";
+        var suggestion = Closest(id);
+        return suggestion is not null
+            ? error + "; did you mean '" + suggestion + "'?"
+            : error + ": use an IANA id such as 'Europe/Berlin' or 'America/New_York'";
     }
 
     private static string? Closest(string id)
     {
         string? best = null;
         var bestDistance = int.MaxValue;
-        IEnumerable<TimeZoneInfo> zones;
-        try
+        var upper = id.ToUpperInvariant();
+        foreach (var zone in IanaTimeZones.Ids)
         {
-            zones = TimeZoneInfo.GetSystemTimeZones();
-        }
-        catch (Exception)
-        {
-            return null;
-        }
-
-        foreach (var zone in zones)
-        {
-            var distance = Distance(id.ToUpperInvariant(), zone.Id.ToUpperInvariant());
+            var distance = Distance(upper, zone.ToUpperInvariant());
             if (distance < bestDistance)
             {
                 bestDistance = distance;
-                best = zone.Id;
+                best = zone;
             }
         }
 
@@ -498,5 +353,118 @@ internal static class CronParser
         }
 
         return previous[b.Length];
+    }
+
+    /// <summary>A cron field, to describe what is wrong with one of its items.</summary>
+    private sealed class Field
+    {
+        public static readonly Field[] All =
+        {
+            new("second", 0, 59, null),
+            new("minute", 0, 59, null),
+            new("hour", 0, 23, null),
+            new("day-of-month", 1, 31, null),
+            new("month", 1, 12, new[] { "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" }),
+            new("day-of-week", 0, 7, new[] { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" }),
+        };
+
+        private readonly int min;
+        private readonly int max;
+        private readonly string[]? names;
+
+        private Field(string name, int min, int max, string[]? names)
+        {
+            Name = name;
+            this.min = min;
+            this.max = max;
+            this.names = names;
+        }
+
+        public string Name { get; }
+
+        /// <summary>What is wrong with <paramref name="item"/>, which Cronos rejected.</summary>
+        public string Describe(string item)
+        {
+            var range = item;
+            var slash = item.IndexOf('/');
+            if (slash >= 0)
+            {
+                var stepText = item.Substring(slash + 1);
+                if (!TryNumber(stepText, out var step))
+                {
+                    return "cron field '" + Name + "' has an invalid step '" + stepText + "' in '" + item + "'";
+                }
+
+                if (step < 1)
+                {
+                    return "cron field '" + Name + "' step " + step.ToString(CultureInfo.InvariantCulture) + " in '" + item + "' must be at least 1";
+                }
+
+                if (step > max)
+                {
+                    return "cron field '" + Name + "' step " + step.ToString(CultureInfo.InvariantCulture) + " in '" + item + "' is larger than " + max.ToString(CultureInfo.InvariantCulture);
+                }
+
+                range = item.Substring(0, slash);
+            }
+
+            if (range.IndexOf('#') > 0)
+            {
+                return "cron field '" + Name + "' item '" + item + "' is invalid: use DAY#N with a day 0-7 or SUN-SAT and N from 1 to 5";
+            }
+
+            var dash = range.IndexOf('-', 1);
+            var values = dash > 0 ? new[] { range.Substring(0, dash), range.Substring(dash + 1) } : new[] { range };
+            foreach (var value in values)
+            {
+                if (value is "*" or "?")
+                {
+                    continue;
+                }
+
+                if (TryNumber(value, out var number))
+                {
+                    if (number < min || number > max)
+                    {
+                        return "cron field '" + Name + "' value " + number.ToString(CultureInfo.InvariantCulture) + " is out of range "
+                               + min.ToString(CultureInfo.InvariantCulture) + "-" + max.ToString(CultureInfo.InvariantCulture);
+                    }
+
+                    continue;
+                }
+
+                if (names is not null && Array.IndexOf(names, value.ToUpperInvariant()) >= 0)
+                {
+                    continue;
+                }
+
+                return "cron field '" + Name + "' has an invalid value '" + value + "': expected a number "
+                       + min.ToString(CultureInfo.InvariantCulture) + "-" + max.ToString(CultureInfo.InvariantCulture)
+                       + (names is null ? string.Empty : " or a name " + names[0] + "-" + names[names.Length - 1]);
+            }
+
+            return "cron field '" + Name + "' item '" + item + "' is invalid";
+        }
+
+        private static bool TryNumber(string text, out int value)
+        {
+            value = 0;
+            if (text.Length == 0 || text.Length > 6)
+            {
+                return false;
+            }
+
+            foreach (var c in text)
+            {
+                if (c < '0' || c > '9')
+                {
+                    return false;
+                }
+
+                value = (value * 10) + (c - '0');
+            }
+
+            return true;
+        }
     }
 }

@@ -29,7 +29,7 @@ internal static class TestCompiler
         return CSharpCompilation.Create(assemblyName, trees, References.Value.AddRange(extra ?? []), options);
     }
 
-    public static GeneratorDriver CreateDriver(bool withJson = false)
+    public static GeneratorDriver CreateDriver(bool withJson = false, Dictionary<string, string>? globalOptions = null)
     {
         var generators = new List<ISourceGenerator> { new TaskGenerator().AsSourceGenerator() };
         if (withJson)
@@ -38,24 +38,30 @@ internal static class TestCompiler
         }
 
         return CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions,
+            optionsProvider: globalOptions is null ? null : new GlobalOptionsProvider(globalOptions),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }
 
     /// <summary>Runs the generators; returns the updated compilation, the generators' diagnostics and the run result.</summary>
-    public static GeneratedCompilation Generate(CSharpCompilation compilation, bool withJson = false)
+    /// <param name="compilation">The user's compilation.</param>
+    /// <param name="withJson">Whether the System.Text.Json generator runs too.</param>
+    /// <param name="globalOptions">MSBuild properties as the compiler passes them (<c>build_property.X</c>).</param>
+    public static GeneratedCompilation Generate(CSharpCompilation compilation, bool withJson = false, Dictionary<string, string>? globalOptions = null)
     {
-        var driver = CreateDriver(withJson).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        var driver = CreateDriver(withJson, globalOptions).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         return new GeneratedCompilation((CSharpCompilation)output, diagnostics, driver.GetRunResult());
     }
 
-    /// <summary>Compiles <paramref name="sources"/> with the generators and fails on any error.</summary>
+    /// <summary>
+    /// Compiles <paramref name="sources"/> with the generators and fails on any error and on any warning (warning level
+    /// 9999, nullable and documentation checks on): in generated code every warning counts; in the test's own sources
+    /// every warning but a missing XML comment (CS1591) does.
+    /// </summary>
     public static (byte[] Image, GeneratedCompilation Generated) Build(string assemblyName, IEnumerable<string> sources,
         IEnumerable<MetadataReference>? extra = null, bool withJson = false)
     {
         var generated = Generate(Create(assemblyName, sources, extra), withJson);
-        var problems = generated.GeneratorDiagnostics.Concat(generated.Output.GetDiagnostics())
-            .Where(static d => d.Severity == DiagnosticSeverity.Error)
-            .ToList();
+        var problems = Problems(generated);
         if (problems.Count > 0)
         {
             throw new InvalidOperationException("Compilation failed:\n" + string.Join("\n", problems) + "\n\n" + generated.GeneratedText());
@@ -70,6 +76,51 @@ internal static class TestCompiler
 
         return (stream.ToArray(), generated);
     }
+
+    /// <summary>
+    /// The errors and warnings <see cref="Build"/> fails on: the compiler's, and in generated code also those of the
+    /// SDK's code analyzers with every rule enabled as a warning, as <c>AnalysisLevel latest-all</c> does.
+    /// </summary>
+    public static List<Diagnostic> Problems(GeneratedCompilation generated)
+    {
+        var compiler = generated.GeneratorDiagnostics.Concat(generated.Output.GetDiagnostics())
+            .Where(d => d.Severity == DiagnosticSeverity.Error
+                || (d.Severity == DiagnosticSeverity.Warning && (IsGenerated(d) || d.Id != "CS1591")));
+        var analyzers = LatestAll.Value;
+        var options = generated.Output.Options.WithSpecificDiagnosticOptions(
+            analyzers.SelectMany(static a => a.SupportedDiagnostics).Select(static d => d.Id).Distinct()
+                .Select(static id => KeyValuePair.Create(id, ReportDiagnostic.Warn)));
+        var codeAnalysis = Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzerExtensions.WithAnalyzers(generated.Output.WithOptions(options), analyzers)
+            .GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && IsGenerated(d));
+        return [.. compiler.Concat(codeAnalysis)];
+    }
+
+    private static readonly Lazy<ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>> LatestAll = new(LoadNetAnalyzers);
+
+    private static ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> LoadNetAnalyzers()
+    {
+        var directory = typeof(TestCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "NetAnalyzersDirectory").Value!;
+        var failures = new List<string>();
+        var analyzers = new List<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>();
+        foreach (var name in new[] { "Microsoft.CodeAnalysis.NetAnalyzers.dll", "Microsoft.CodeAnalysis.CSharp.NetAnalyzers.dll" })
+        {
+            var reference = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(Path.Combine(directory, name), new AnalyzerLoader());
+            reference.AnalyzerLoadFailed += (_, e) => failures.Add(name + ": " + e.Message);
+            analyzers.AddRange(reference.GetAnalyzers(LanguageNames.CSharp));
+        }
+
+        if (failures.Count > 0 || analyzers.Count < 100)
+        {
+            throw new InvalidOperationException($"The SDK's code analyzers did not load ({analyzers.Count} loaded): " + string.Join("; ", failures));
+        }
+
+        return [.. analyzers];
+    }
+
+    /// <summary>Whether a diagnostic is located in a generated source.</summary>
+    public static bool IsGenerated(Diagnostic diagnostic) =>
+        diagnostic.Location.SourceTree?.FilePath.Contains("TypedJobs.Generators", StringComparison.Ordinal) ?? false;
 
     /// <summary>Runs the TypedJobs analyzers on an already generated compilation; returns their diagnostics.</summary>
     public static ImmutableArray<Diagnostic> Analyze(Compilation compilation)
@@ -101,6 +152,22 @@ internal static class TestCompiler
         var path = typeof(TestCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(static a => a.Key == "JsonSourceGenerator").Value!;
         var reference = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(path, new AnalyzerLoader());
         return [.. reference.GetGenerators(LanguageNames.CSharp)];
+    }
+
+    private sealed class GlobalOptionsProvider(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new([]);
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     private sealed class AnalyzerLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader

@@ -17,17 +17,15 @@ public class CronParserTests
     [InlineData("0 0 * * MONDAY", "cron field 'day-of-week' has an invalid value 'MONDAY'")]
     [InlineData("*/0 * * * *", "cron field 'minute' step 0 in '*/0' must be at least 1")]
     [InlineData("*/x * * * *", "cron field 'minute' has an invalid step 'x'")]
-    [InlineData("0 22-2 * * *", "cron field 'hour' range '22-2' is reversed")]
-    [InlineData("0 0 * * FRI-MON", "cron field 'day-of-week' range 'FRI-MON' is reversed")]
     [InlineData("0,,5 * * * *", "cron field 'minute' has an empty list item")]
-    [InlineData("0 ? * * *", "cron field 'hour' does not allow '?'")]
+    [InlineData("0 0 * * 1#6", "cron field 'day-of-week' item '1#6' is invalid: use DAY#N")]
     [InlineData("-1 * * * *", "cron field 'minute' has an invalid value '-1'")]
     [InlineData("* * * *", "has 4 fields: use five (minute hour day-of-month month day-of-week) or six (second first)")]
     [InlineData("* * * * * * *", "has 7 fields")]
     [InlineData("", "cron expression is empty")]
     [InlineData("   ", "cron expression is empty")]
-    [InlineData("@every5m", "unknown cron macro '@every5m'")]
-    [InlineData("0 0 30 2 *", "never fires: the fields 'day-of-month' and 'month' select no real date (for example 30 FEB)")]
+    [InlineData("@every5m", "unknown cron macro '@every5m': use one of @every_second, @every_minute, @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually")]
+    [InlineData("0 0 30 2 *", "cron expression '0 0 30 2 *' never fires: its day-of-month and month fields select no real date")]
     [InlineData("0 0 31 4,6,9,11 *", "never fires")]
     public void InvalidExpression_IsRejected_WithAMessageNamingTheField(string expression, string message)
     {
@@ -50,6 +48,10 @@ public class CronParserTests
     [InlineData("05 1-10/3 * * *", false, "5 1,4,7,10 * * *")]
     [InlineData("0 0 31 * *", false, "0 0 31 * *")]
     [InlineData("0 0 29 2 *", false, "0 0 29 2 *")]
+    [InlineData("0 22-2 * * *", false, "0 0,1,2,22,23 * * *")]
+    [InlineData("0 0 * * FRI-MON", false, "0 0 * * 0,1,5,6")]
+    [InlineData("0 0 L * *", false, "0 0 L * *")]
+    [InlineData("0 0 * * 5#3", false, "0 0 * * 5#3")]
     public void ValidExpression_ParsesToCanonicalFields(string expression, bool hasSeconds, string canonical)
     {
         var fields = CronParser.TryParse(expression, out var error);
@@ -70,11 +72,20 @@ public class CronParserTests
     [InlineData("@yearly", "0 0 1 1 *")]
     [InlineData("@annually", "0 0 1 1 *")]
     [InlineData("@DAILY", "0 0 * * *")]
+    [InlineData("@every_minute", "* * * * *")]
     public void Macros_ExpandToFiveFields(string macro, string canonical)
     {
         var fields = CronParser.Parse(macro);
         Assert.False(fields.HasSeconds);
         Assert.Equal(canonical, fields.ToCanonicalString());
+    }
+
+    [Fact]
+    public void EverySecondMacro_HasASecondsField()
+    {
+        var fields = CronParser.Parse("@every_second");
+        Assert.True(fields.HasSeconds);
+        Assert.Equal("* * * * * *", fields.ToCanonicalString());
     }
 
     [Fact]
@@ -113,6 +124,20 @@ public class CronParserTests
         Assert.Null(error);
         Assert.Same(TimeZoneInfo.Utc, CronParser.TryFindTimeZone(null, out error));
         Assert.Null(error);
+    }
+
+    [Fact]
+    public void TimeZone_IsCheckedAgainstTheEmbeddedIanaList()
+    {
+        Assert.Equal(IanaTimeZones.Ids.Order(StringComparer.Ordinal), IanaTimeZones.Ids);
+        Assert.Contains("Europe/Berlin", IanaTimeZones.Ids);
+        Assert.Contains("UTC", IanaTimeZones.Ids);
+        Assert.True(CronParser.IsKnownTimeZone("America/Argentina/Ushuaia", out var error));
+        Assert.Null(error);
+
+        // Ids are case-sensitive, as on the file systems the runtime reads tz data from.
+        Assert.False(CronParser.IsKnownTimeZone("europe/berlin", out error));
+        Assert.Equal("unknown time zone 'europe/berlin'; did you mean 'Europe/Berlin'?", error);
     }
 
     [Fact]

@@ -57,12 +57,13 @@ public class CronScheduleTests
     }
 
     [Fact]
-    public void Berlin_FallBack_EveryHalfHour_SkipsTheSecondPass()
+    public void Berlin_FallBack_EveryHalfHour_KeepsItsRhythmThroughBothPasses()
     {
-        var runs = Next("*/30 * * * *", "Europe/Berlin", Utc(2026, 10, 24, 23, 0), 5);
+        var runs = Next("*/30 * * * *", "Europe/Berlin", Utc(2026, 10, 24, 23, 0), 7);
 
-        // 01:30, 02:00, 02:30 CEST; the repeated 02:00 and 02:30 CET are skipped; then 03:00, 03:30 CET.
-        Assert.Equal([Utc(2026, 10, 24, 23, 30), Utc(2026, 10, 25, 0, 0), Utc(2026, 10, 25, 0, 30), Utc(2026, 10, 25, 2, 0), Utc(2026, 10, 25, 2, 30)], runs);
+        // 01:30, 02:00, 02:30 CEST, then the repeated 02:00 and 02:30 CET, then 03:00, 03:30 CET: every 30 minutes.
+        Assert.Equal([Utc(2026, 10, 24, 23, 30), Utc(2026, 10, 25, 0, 0), Utc(2026, 10, 25, 0, 30), Utc(2026, 10, 25, 1, 0), Utc(2026, 10, 25, 1, 30),
+            Utc(2026, 10, 25, 2, 0), Utc(2026, 10, 25, 2, 30)], runs);
     }
 
     [Fact]
@@ -84,21 +85,39 @@ public class CronScheduleTests
     }
 
     [Fact]
-    public void NewYork_FallBack_Hourly_FiresTheRepeatedHourOnce()
+    public void NewYork_FallBack_Hourly_FiresEveryElapsedHour()
     {
         var runs = Next("0 * * * *", "America/New_York", Utc(2026, 11, 1, 4, 0), 3);
 
-        // 01:00 EDT (05:00Z); 01:00 EST (06:00Z) is the repeat and is skipped; 02:00 EST (07:00Z).
-        Assert.Equal([Utc(2026, 11, 1, 5, 0), Utc(2026, 11, 1, 7, 0), Utc(2026, 11, 1, 8, 0)], runs);
+        // 01:00 EDT (05:00Z), the repeated 01:00 EST (06:00Z), 02:00 EST (07:00Z).
+        Assert.Equal([Utc(2026, 11, 1, 5, 0), Utc(2026, 11, 1, 6, 0), Utc(2026, 11, 1, 7, 0)], runs);
     }
 
     [Fact]
-    public void NewYork_FallBack_StartingInsideTheSecondPass_ContinuesAfterTheFold()
+    public void NewYork_FallBack_StartingInsideTheSecondPass_ContinuesTheSecondPass()
     {
-        // 06:10Z is 01:10 EST, the second pass: 01:20, 01:40 already ran in the first pass.
+        // 06:10Z is 01:10 EST, the second pass of 01:xx.
         var runs = Next("*/20 * * * *", "America/New_York", Utc(2026, 11, 1, 6, 10), 2);
 
-        Assert.Equal([Utc(2026, 11, 1, 7, 0), Utc(2026, 11, 1, 7, 20)], runs);
+        Assert.Equal([Utc(2026, 11, 1, 6, 20), Utc(2026, 11, 1, 6, 40)], runs);
+    }
+
+    [Fact]
+    public void NewYork_FallBack_FixedTimeInTheRepeatedHour_FiresOnce()
+    {
+        // A fixed time of day (no range, step or '*' in minute and hour) fires once, in the first pass.
+        var runs = Next("15 1 * * *", "America/New_York", Utc(2026, 11, 1, 4, 0), 2);
+
+        Assert.Equal([Utc(2026, 11, 1, 5, 15), Utc(2026, 11, 2, 6, 15)], runs);
+    }
+
+    [Fact]
+    public void LastDayOfMonthAndNthWeekday_AreSupported()
+    {
+        Assert.Equal([Utc(2026, 1, 31), Utc(2026, 2, 28), Utc(2026, 3, 31)], Next("0 0 L * *", null, Utc(2026, 1, 1), 3));
+
+        // The second Monday of each month.
+        Assert.Equal([Utc(2026, 1, 12), Utc(2026, 2, 9)], Next("0 0 * * MON#2", null, Utc(2026, 1, 1), 2));
     }
 
     [Fact]

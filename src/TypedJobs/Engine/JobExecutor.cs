@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TypedJobs.Diagnostics;
+using TypedJobs.Events;
+using TypedJobs.Hosting;
+using TypedJobs.Registration;
+using TypedJobs.Storage;
+
+namespace TypedJobs.Engine;
+
+/// <summary>
+/// Runs attempts: each claimed job in its own DI scope on the thread pool, with its timeout, its log scope and its
+/// trace, and turns how it ended into the engine's decision (<see cref="JobTransitions"/>). An attempt finishes exactly
+/// once: when its handler returns, or — for a handler that ignores its cancellation — when the engine gives it up after
+/// <see cref="WorkerOptions.AbandonGrace"/> (a timed-out job is then failed as timed out; at shutdown it is released).
+/// </summary>
+internal sealed class JobExecutor(
+    JobWorker owner,
+    StorageSet storage,
+    TaskRegistry registry,
+    TypedJobsOptions options,
+    WorkerOptions worker,
+    WorkerSlots slots,
+    LeaseKeeper leases,
+    OutcomeWriter writer,
+    JobEventHub hub,
+    LocalJobs localJobs,
+    TypedJobsMetrics metrics,
+    TimeProvider time,
+    IServiceScopeFactory scopes,
+    string workerId,
+    ILogger logger)
+{
+    private const int MaxErrorLength = 4000;
+    private readonly HashSet<Execution> running = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The attempts that have not finished.</summary>
+    public Execution[] Running()
+    {
+        lock (running)
+        {
+            return running.ToArray();
+        }
+    }
+
+    /// <summary>Starts a claimed job; <paramref name="claimSentAt"/> is when the claim was sent (its lease is proven from then).</summary>
+    public void Start(JobRecord job, long claimSentAt)
+    {
+        var execution = new Execution(owner, job);
+        slots.Take(job);
+        lock (running)
+        {
+            running.Add(execution);
+        }
+
+        leases.Track(execution, claimSentAt);
+        localJobs.Add(job.Id, execution);
+        // Queued as its own work item (no Task.Run closure, wrapper and proxy task per job).
+        ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
+    }
+
+    public async Task RunAsync(Execution execution)
+    {
+        Outcome? outcome = null;
+        try
+        {
+            outcome = await AttemptAsync(execution).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Only instrumentation or logging can get here (handler failures are outcomes): the lease is let go, so
+            // rescue returns the job to its queue once it expires.
+            Log.AttemptCrashed(logger, ex, execution.Job.Id);
+        }
+        finally
+        {
+            Finish(execution, outcome);
+            execution.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Gives up an attempt whose handler ignores its cancellation: <paramref name="outcome"/> (a timeout failure, or a
+    /// release at shutdown) is written in its place and its slot is free. Returns whether it was still running.
+    /// </summary>
+    public bool Abandon(Execution execution, Outcome outcome)
+    {
+        if (execution.IsFinished)
+        {
+            return false;
+        }
+
+        Log.AttemptAbandoned(logger, execution.Job.Id, execution.Job.TaskName, execution.Reason, worker.AbandonGrace);
+        return Finish(execution, outcome);
+    }
+
+    public Outcome ReleaseOutcome(Execution execution) =>
+        new(execution.Job, AttemptOutcome.Release, JobTransitions.Release(execution.Job), execution.Task);
+
+    private bool Finish(Execution execution, Outcome? outcome)
+    {
+        if (!execution.TryFinish())
+        {
+            // Given up on earlier: this late handler's outcome is discarded.
+            return false;
+        }
+
+        lock (running)
+        {
+            running.Remove(execution);
+        }
+
+        localJobs.Remove(execution.Job.Id, execution);
+        if (outcome is null || execution.Reason == StopReason.Cancelled)
+        {
+            // Crashed outside the handler, or cancelled (the store already finished the job): nothing to write.
+            leases.Forget(execution.Lease);
+        }
+        else
+        {
+            // Written fenced by the lease: if the lease was lost meanwhile the store refuses it, which is the right end.
+            writer.Enqueue(outcome);
+        }
+
+        slots.Give(execution.Job);
+        return true;
+    }
+
+    private async Task<Outcome> AttemptAsync(Execution execution)
+    {
+        var job = execution.Job;
+        var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
+        var startTimestamp = time.GetTimestamp();
+        metrics.Started.Add(1, tags);
+        metrics.Running.Add(1, tags);
+        metrics.WaitTime.Record(Math.Max(0, ((job.StartedAt ?? job.DueAt) - job.DueAt).TotalSeconds), tags);
+        using var logScope = logger.BeginScope(new JobLogScope(job, workerId));
+        if (hub.IsObserved(job.Id))
+        {
+            hub.Publish(new JobEvent
+            {
+                Kind = JobEventKind.Started,
+                JobId = job.Id,
+                TaskName = job.TaskName,
+                Queue = job.Queue,
+                Attempt = job.Attempt,
+                Timestamp = time.GetUtcNow(),
+                WorkerId = workerId,
+            });
+        }
+
+        using var activity = StartActivity(job);
+        Outcome outcome;
+        ITimer? timeoutTimer = null;
+        try
+        {
+            if (!registry.TryGet(job.TaskName, out var task))
+            {
+                var (kind, completion) = JobTransitions.UnknownTask(job, workerId, options.UnknownTaskGracePeriod, options.UnknownTaskRetryDelay);
+                Log.UnknownTask(logger, job.Id, job.TaskName, workerId);
+                outcome = new Outcome(job, kind, completion, null)
+                {
+                    Error = completion.Error,
+                    Delay = completion.Delay ?? TimeSpan.Zero,
+                    Failed = kind == AttemptOutcome.Dead,
+                };
+            }
+            else
+            {
+                execution.Task = task;
+                if (task.Settings.Timeout is { } timeout)
+                {
+                    timeoutTimer = time.CreateTimer(static s =>
+                    {
+                        var (executor, e) = ((JobExecutor, Execution))s!;
+                        executor.TimedOut(e);
+                    }, (this, execution), timeout, Timeout.InfiniteTimeSpan);
+                }
+
+                var scope = scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
+                {
+                    var context = new JobContext(job.Id, job.TaskName, job.Queue, job.Priority, job.Attempt, job.MaxRetries, job.CreatedAt,
+                        workerId, scope.ServiceProvider, execution.Token, execution.SetProgress);
+                    var result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
+                    var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
+                    outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task)
+                    {
+                        Result = storage.ResultsWithJobs || storage.Results is null ? null : result,
+                        ResultTtl = ttl,
+                    };
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            outcome = Classify(execution, ex);
+        }
+        finally
+        {
+            if (timeoutTimer is not null)
+            {
+                await timeoutTimer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        outcome.Duration = time.GetElapsedTime(startTimestamp);
+        activity?.SetTag("typedjobs.outcome", outcome.Kind.ToString());
+        if (outcome.Kind is AttemptOutcome.Dead or AttemptOutcome.Retry)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        metrics.Running.Add(-1, tags);
+        metrics.Duration.Record(outcome.Duration.TotalSeconds, tags);
+        return outcome;
+    }
+
+    /// <summary>The timeout fired: cancel the handler, and give it up if it ignores that for longer than the grace.</summary>
+    private void TimedOut(Execution execution)
+    {
+        execution.Cancel(StopReason.Timeout);
+        _ = AbandonLaterAsync(execution);
+    }
+
+    private async Task AbandonLaterAsync(Execution execution)
+    {
+        try
+        {
+            await Task.Delay(worker.AbandonGrace, time).ConfigureAwait(false);
+            if (!execution.IsFinished && execution.Reason == StopReason.Timeout)
+            {
+                Abandon(execution, Classify(execution, new OperationCanceledException(execution.Token)));
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.AttemptCrashed(logger, ex, execution.Job.Id);
+        }
+    }
+
+    private Outcome Classify(Execution execution, Exception ex)
+    {
+        var job = execution.Job;
+        var task = execution.Task;
+        var reason = execution.Reason;
+        if (ex is OperationCanceledException && reason is StopReason.Shutdown or StopReason.LeaseLost)
+        {
+            // The worker stopped the attempt itself (shutdown, or a lease it could not prove): no attempt is used.
+            return ReleaseOutcome(execution);
+        }
+
+        if (ex is SnoozeJobException snooze)
+        {
+            return new Outcome(job, AttemptOutcome.Snooze, JobTransitions.Snooze(job, snooze.Delay), task) { Delay = snooze.Delay };
+        }
+
+        string error;
+        if (ex is OperationCanceledException && reason == StopReason.Timeout)
+        {
+            error = $"The attempt timed out after {task?.Settings.Timeout}.";
+        }
+        else
+        {
+            error = ex.ToString();
+            if (error.Length > MaxErrorLength)
+            {
+                error = error[..MaxErrorLength];
+            }
+        }
+
+        var settings = task?.Settings;
+        var backoff = RetryBackoff.Delay(job.Attempt, settings?.RetryDelay ?? options.DefaultRetryDelay,
+            settings?.MaxRetryDelay ?? options.DefaultMaxRetryDelay, Random.Shared.NextDouble());
+        var (kind, completion) = JobTransitions.Failed(job, error, ex is InvalidPayloadException or PermanentJobFailureException, backoff);
+        return new Outcome(job, kind, completion, task)
+        {
+            Error = error,
+            Delay = kind == AttemptOutcome.Retry ? backoff : TimeSpan.Zero,
+            Failed = true,
+            Exception = ex,
+        };
+    }
+
+    private static Activity? StartActivity(JobRecord job)
+    {
+        var source = TypedJobsDiagnostics.ActivitySource;
+        if (!source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(job.TraceParent, job.TraceState, isRemote: true, out var parent);
+        var activity = source.StartActivity("run " + job.TaskName, ActivityKind.Consumer, parent);
+        activity?.SetTag("typedjobs.task", job.TaskName);
+        activity?.SetTag("typedjobs.queue", job.Queue);
+        activity?.SetTag("typedjobs.job_id", job.Id.ToString());
+        activity?.SetTag("typedjobs.attempt", job.Attempt);
+        return activity;
+    }
+}
