@@ -26,7 +26,9 @@ public abstract class RedisStorageFactory : IStorageFactory
     public async ValueTask<object> OpenAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var multiplexer = await MultiplexerAsync();
-        var storage = new RedisStorage(new RedisStorageOptions { KeyPrefix = Prefix }, new RedisConnection(multiplexer, -1, false), null,
+        // A short hot-path timeout, so the engine tests may use short leases (a worker's lease must outlast two timeouts).
+        var options = new RedisStorageOptions { KeyPrefix = Prefix, CommandTimeout = TimeSpan.FromMilliseconds(500) };
+        var storage = new RedisStorage(options, new RedisConnection(multiplexer, -1, false), null,
             ReferenceEquals(timeProvider, TimeProvider.System) ? null : timeProvider);
         lock (opened)
         {

@@ -31,6 +31,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// <summary>A connection the store opens itself from <paramref name="configuration"/>.</summary>
     public RedisConnection(ConfigurationOptions configuration, int database, bool readFromReplicas)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         // Admin mode lets the startup check read the persistence settings with CONFIG GET; the store sends no other admin command.
         configuration.AllowAdmin = true;
         this.configuration = configuration;
@@ -57,6 +58,13 @@ internal sealed class RedisConnection : IAsyncDisposable
     public IDatabase Database => db ?? throw new InvalidOperationException("The Redis store is not initialized.");
 
     public bool ReadFromReplicas => readFromReplicas;
+
+    /// <summary>
+    /// The longest a hot-path script call may take before it fails with <see cref="TimeoutException"/>, whatever the multiplexer's
+    /// own timeout (the store's hot-path timeout). The command itself may still run on the server afterwards: every write
+    /// it makes is fenced, so a late one changes nothing that matters.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Opens the connection (once) and checks that the server answers; throws <see cref="RedisStorageException"/> naming the endpoints.</summary>
     public async Task ConnectAsync(string configurationKey)
@@ -152,23 +160,32 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Runs a script by SHA; loads the scripts and tries once more when a server does not know it.</summary>
-    public async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, bool read = false)
+    /// <param name="script">The script.</param>
+    /// <param name="keys">Its keys (the first one routes the call to its slot).</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="read">A read-only script, sent to a replica when reads from replicas are on.</param>
+    /// <param name="hot">A call of the workers' hot path: it fails after <see cref="CommandTimeout"/>.</param>
+    public async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, bool read = false, bool hot = false)
     {
         var replica = read && readFromReplicas;
         try
         {
-            return await Run(script, keys, args, replica).ConfigureAwait(false);
+            return await Run(script, keys, args, replica, hot).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             await LoadScriptsAsync().ConfigureAwait(false);
-            return await Run(script, keys, args, replica).ConfigureAwait(false);
+            return await Run(script, keys, args, replica, hot).ConfigureAwait(false);
         }
     }
 
-    private Task<RedisResult> Run(RedisScript script, RedisKey[] keys, RedisValue[] args, bool replica) => replica
-        ? Database.ScriptEvaluateReadOnlyAsync(script.Sha, keys, args, CommandFlags.PreferReplica)
-        : Database.ScriptEvaluateAsync(script.Sha, keys, args);
+    private Task<RedisResult> Run(RedisScript script, RedisKey[] keys, RedisValue[] args, bool replica, bool hot)
+    {
+        var call = replica
+            ? Database.ScriptEvaluateReadOnlyAsync(script.Sha, keys, args, CommandFlags.PreferReplica)
+            : Database.ScriptEvaluateAsync(script.Sha, keys, args);
+        return hot ? call.WaitAsync(CommandTimeout) : call;
+    }
 
     /// <summary>The masters of the deployment (one for a standalone server).</summary>
     public IEnumerable<IServer> Masters() => Multiplexer.GetServers().Where(s => !s.IsReplica && s.IsConnected);

@@ -83,7 +83,7 @@ internal sealed partial class RedisStorage
                 values.AddRange(args[i]);
             }
 
-            calls.Add((group.Key, indexes, connection.EvalAsync(Lua.Insert, [RedisKeys.Route(queueBase)], [.. values])));
+            calls.Add((group.Key, indexes, connection.EvalAsync(Lua.Insert, [RedisKeys.Route(queueBase)], [.. values], hot: true)));
         }
 
         var unused = new List<string>();
@@ -147,7 +147,7 @@ internal sealed partial class RedisStorage
                 values[(2 * k) + 1] = jobs[indexes[k]].Queue;
             }
 
-            calls.Add((indexes, connection.EvalAsync(Lua.IndexClaim, [Keys.IndexShard(shard.Key)], values)));
+            calls.Add((indexes, connection.EvalAsync(Lua.IndexClaim, [Keys.IndexShard(shard.Key)], values, hot: true)));
         }
 
         var queues = jobs.Select(j => (RedisValue)j.Queue).Distinct().ToArray();
@@ -207,7 +207,7 @@ internal sealed partial class RedisStorage
                 values.Add(Math.Max(0, left));
             }
 
-            calls.Add((name, connection.EvalAsync(Lua.Claim, [RedisKeys.Route(queueBase)], [.. values])));
+            calls.Add((name, connection.EvalAsync(Lua.Claim, [RedisKeys.Route(queueBase)], [.. values], hot: true)));
         }
 
         var claimed = new List<(JobRecord Job, long Seq)>();
@@ -268,7 +268,7 @@ internal sealed partial class RedisStorage
                 values.Add(Math.Max(0, left));
             }
 
-            return connection.EvalAsync(Lua.Peek, [RedisKeys.Route(queueBase)], [.. values]);
+            return connection.EvalAsync(Lua.Peek, [RedisKeys.Route(queueBase)], [.. values], hot: true);
         }).ToArray();
 
         var candidates = new List<(int Queue, string Member, long Score)>();
@@ -360,7 +360,7 @@ internal sealed partial class RedisStorage
                 values.Add(Text(Micros(c.ResultTtl)));
             }
 
-            calls.Add((group.Key, indexes, connection.EvalAsync(Lua.Complete, [RedisKeys.Route(queueBase)], [.. values])));
+            calls.Add((group.Key, indexes, connection.EvalAsync(Lua.Complete, [RedisKeys.Route(queueBase)], [.. values], hot: true)));
         }
 
         var applied = new bool[completions.Count];
@@ -403,7 +403,7 @@ internal sealed partial class RedisStorage
                 values.Add(Hex(l.LeaseToken));
             }
 
-            return (Items: items, Result: connection.EvalAsync(Lua.Extend, [RedisKeys.Route(queueBase)], [.. values]));
+            return (Items: items, Result: connection.EvalAsync(Lua.Extend, [RedisKeys.Route(queueBase)], [.. values], hot: true));
         }).ToList();
 
         var lost = new List<JobLease>();
@@ -429,7 +429,7 @@ internal sealed partial class RedisStorage
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var queues = await QueueNamesAsync().ConfigureAwait(false);
         var now = NowArg();
-        var counts = queues.Select(q => connection.EvalAsync(Lua.ExpiredCount, [RedisKeys.Route(Keys.QueueBase(q))], [now, Keys.QueueBase(q)])).ToArray();
+        var counts = queues.Select(q => connection.EvalAsync(Lua.ExpiredCount, [RedisKeys.Route(Keys.QueueBase(q))], [now, Keys.QueueBase(q)], hot: true)).ToArray();
         var (deadPre, deadPost) = Split(StorageRules.RescuedDeadError("\0"));
         var (_, readyPost) = Split(StorageRules.RescuedReadyError("\0"));
         var rescued = new List<RescuedJob>();
@@ -442,7 +442,7 @@ internal sealed partial class RedisStorage
 
             var queueBase = Keys.QueueBase(queues[q]);
             var result = (RedisResult[])(await connection.EvalAsync(Lua.Rescue, [RedisKeys.Route(queueBase)],
-                [NowArg(), queueBase, parameters.Max - rescued.Count, deadPre, deadPost, readyPost]).ConfigureAwait(false))!;
+                [NowArg(), queueBase, parameters.Max - rescued.Count, deadPre, deadPost, readyPost], hot: true).ConfigureAwait(false))!;
             for (var k = 1; k + 4 < result.Length; k += 5)
             {
                 var worker = (string?)result[k + 4];
@@ -488,7 +488,7 @@ internal sealed partial class RedisStorage
                 values.Add(Optional(u.Message));
             }
 
-            return (Items: items, Result: connection.EvalAsync(Lua.Progress, [RedisKeys.Route(queueBase)], [.. values]));
+            return (Items: items, Result: connection.EvalAsync(Lua.Progress, [RedisKeys.Route(queueBase)], [.. values], hot: true));
         }).ToList();
 
         var applied = new bool[updates.Count];

@@ -37,6 +37,7 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
         this.options = options.Clone();
         this.options.Validate();
         this.connection = connection;
+        connection.CommandTimeout = this.options.CommandTimeout;
         this.clock = clock;
         this.logger = logger ?? NullLogger.Instance;
         this.configurationKey = configurationKey;
