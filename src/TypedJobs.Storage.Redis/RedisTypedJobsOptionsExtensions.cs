@@ -131,7 +131,6 @@ public static class RedisTypedJobsOptionsExtensions
         try
         {
             var parsed = ConfigurationOptions.Parse(text);
-            parsed.AbortOnConnectFail = true;
             return parsed;
         }
         catch (ArgumentException ex)
