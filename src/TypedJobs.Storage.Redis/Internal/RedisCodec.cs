@@ -62,37 +62,55 @@ internal static class RedisCodec
         return hash;
     }
 
-    /// <summary>A job from its hash; <paramref name="nowMicros"/> tells a waiting job that is due (Ready) from one that is not (Scheduled).</summary>
-    public static JobRecord Job(string idHex, string queue, Dictionary<string, RedisValue> h, long nowMicros)
+    /// <summary>
+    /// A job from its fields in the order of the scripts' JOB_FIELDS (t, p, s, pl, a, mr, c, d, st, f, le, lt, sl, w, u,
+    /// e, uk, pr, pm, tp, ts, n); <paramref name="nowMicros"/> tells a waiting job that is due (Ready) from one that is not
+    /// (Scheduled). Returns <see langword="null"/> when the job does not exist (every field missing).
+    /// </summary>
+    public static JobRecord? Job(string idHex, string queue, RedisResult fields, long nowMicros) => Job(idHex, queue, fields, nowMicros, out _);
+
+    /// <inheritdoc cref="Job(string, string, RedisResult, long)"/>
+    public static JobRecord? Job(string idHex, string queue, RedisResult fields, long nowMicros, out long sequence)
     {
-        var stored = Int(h["s"]);
-        var due = Long(h["d"]);
+        var f = (RedisResult[])fields!;
+        sequence = 0;
+        if (f.Length < 22 || f[0].IsNull)
+        {
+            return null;
+        }
+
+        RedisValue V(int i) => (RedisValue)f[i];
+        DateTimeOffset? T(int i) => f[i].IsNull ? null : Time(V(i));
+        string? S(int i) => f[i].IsNull ? null : (string?)V(i);
+        var stored = Int(V(2));
+        var due = Long(V(7));
         var state = stored == 1 ? (due > nowMicros ? JobState.Scheduled : JobState.Ready) : (JobState)stored;
+        sequence = Long(V(21));
         return new JobRecord
         {
             Id = Id(idHex),
-            TaskName = (string)h["t"]!,
+            TaskName = (string)V(0)!,
             Queue = queue,
-            Priority = (Priority)Int(h["p"]),
+            Priority = (Priority)Int(V(1)),
             State = state,
-            Payload = (byte[]?)h["pl"] ?? [],
-            Attempt = Int(h["a"]),
-            MaxRetries = Int(h["mr"]),
-            CreatedAt = Time(h["c"]),
+            Payload = (byte[]?)V(3) ?? [],
+            Attempt = Int(V(4)),
+            MaxRetries = Int(V(5)),
+            CreatedAt = Time(V(6)),
             DueAt = Time(due),
-            StartedAt = OptionalTime(h, "st"),
-            FinishedAt = state.IsFinished() ? OptionalTime(h, "f") : null,
-            LeaseExpiresAt = state == JobState.Running ? OptionalTime(h, "le") : null,
-            LeaseToken = state == JobState.Running && h.TryGetValue("lt", out var lt) ? Guid(lt) : null,
-            SucceededLeaseToken = h.TryGetValue("sl", out var sl) ? Guid(sl) : null,
-            WorkerId = OptionalString(h, "w"),
-            UniqueKey = OptionalString(h, "u"),
-            LastError = OptionalString(h, "e"),
-            UnknownTaskSince = OptionalTime(h, "uk"),
-            Progress = h.TryGetValue("pr", out var pr) ? double.Parse((string)pr!, NumberStyles.Float, CultureInfo.InvariantCulture) : null,
-            ProgressMessage = OptionalString(h, "pm"),
-            TraceParent = OptionalString(h, "tp"),
-            TraceState = OptionalString(h, "ts"),
+            StartedAt = T(8),
+            FinishedAt = state.IsFinished() ? T(9) : null,
+            LeaseExpiresAt = state == JobState.Running ? T(10) : null,
+            LeaseToken = state == JobState.Running && !f[11].IsNull ? Guid(V(11)) : null,
+            SucceededLeaseToken = f[12].IsNull ? null : Guid(V(12)),
+            WorkerId = S(13),
+            UniqueKey = S(14),
+            LastError = S(15),
+            UnknownTaskSince = T(16),
+            Progress = f[17].IsNull ? null : double.Parse((string)V(17)!, NumberStyles.Float, CultureInfo.InvariantCulture),
+            ProgressMessage = S(18),
+            TraceParent = S(19),
+            TraceState = S(20),
         };
     }
 

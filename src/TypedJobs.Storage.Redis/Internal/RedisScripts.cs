@@ -28,6 +28,8 @@ internal static class RedisScripts
           return tonumber(t[1]) * 1000000 + tonumber(t[2])
         end
         local function fmt(n) return string.format('%d', n) end
+        local JOB_FIELDS = {'t', 'p', 's', 'pl', 'a', 'mr', 'c', 'd', 'st', 'f', 'le', 'lt', 'sl', 'w', 'u', 'e', 'uk', 'pr', 'pm', 'tp', 'ts', 'n'}
+        local function job_fields(key) return redis.call('HMGET', key, unpack(JOB_FIELDS)) end
         local function opt(v) if v == '' then return false end return string.sub(v, 2) end
         local function member(p, n, id, task)
           local rank = 8 - p
@@ -210,7 +212,7 @@ internal static class RedisScripts
     /// <summary>
     /// Claims up to max due jobs of one queue in claim order. ARGV: now, base, max, lease (µs), worker, token base (28
     /// hex), promote limit, scan budget, number of task limits, then (task, limit) pairs. Returns now, the time until the
-    /// next scheduled job (µs, or -1), then (id, job hash) per claimed job.
+    /// next scheduled job (µs, or -1), then (id, job fields) per claimed job.
     /// </summary>
     public const string Claim = Prelude + """
         local now = now_us(ARGV[1])
@@ -261,7 +263,7 @@ internal static class RedisScripts
           redis.call('HDEL', key, 'pr', 'pm')
           redis.call('ZADD', qt .. ':w', lease, m)
           out[#out + 1] = id
-          out[#out + 1] = redis.call('HGETALL', key)
+          out[#out + 1] = job_fields(key)
         end
         if #taken < max then
           local first = redis.call('ZRANGE', qt .. ':s', 0, 0, 'WITHSCORES')
@@ -481,9 +483,9 @@ internal static class RedisScripts
         return out
         """;
 
-    /// <summary>Reads one job (read-only). KEYS: the job hash. ARGV: now. Returns now and the hash.</summary>
+    /// <summary>Reads one job (read-only). KEYS: the job hash. ARGV: now. Returns now and the job's fields (all nil when it does not exist).</summary>
     public const string GetJob = Prelude + """
-        return {fmt(now_us(ARGV[1])), redis.call('HGETALL', KEYS[1])}
+        return {fmt(now_us(ARGV[1])), job_fields(KEYS[1])}
         """;
 
     /// <summary>Per-state counts of one queue (read-only). ARGV: now, base. Returns now, scheduled, ready, running, succeeded, dead, cancelled, paused, all.</summary>
@@ -506,7 +508,7 @@ internal static class RedisScripts
     /// Lists or counts jobs of one queue that match a filter, newest first, examining at most a budget of jobs (read-only).
     /// ARGV: now, base, mode ('list' or 'count'), upper score bound ('+inf', 'N' or '(N'), most matches, budget, then the
     /// filter (state, task, created after, created before, text). Returns matches, the last sequence examined, 1 when the
-    /// queue's end was reached, now, then (id, hash) per listed job.
+    /// queue's end was reached, now, then (id, job fields) per listed job.
     /// </summary>
     public const string Scan = Prelude + Filter + """
         local now = now_us(ARGV[1])
@@ -529,7 +531,7 @@ internal static class RedisScripts
             found = found + 1
             if listing then
               out[#out + 1] = id
-              out[#out + 1] = redis.call('HGETALL', key)
+              out[#out + 1] = job_fields(key)
             end
             if found >= want then
               if k + 1 < #items then ended = false end

@@ -33,8 +33,7 @@ internal sealed partial class RedisStorage
     {
         var key = RedisKeys.Job(Keys.QueueBase(queue), id);
         var result = (RedisResult[])(await connection.EvalAsync(Lua.GetJob, [key], [NowArg()], read: true).ConfigureAwait(false))!;
-        var hash = Hash(result[1]);
-        return hash.Count == 0 ? null : Job(id, queue, hash, Long((RedisValue)result[0]));
+        return Job(id, queue, result[1], Long((RedisValue)result[0]));
     }
 
     public async ValueTask<JobsLocateResult> JobsLocateAsync(JobsLocateParams parameters, CancellationToken cancellationToken)
@@ -88,8 +87,10 @@ internal sealed partial class RedisStorage
                 var now = Long((RedisValue)result[3]);
                 for (var k = 4; k + 1 < result.Length; k += 2)
                 {
-                    var hash = Hash(result[k + 1]);
-                    matches.Add((Job((string)result[k]!, queue, hash, now), Long(hash["n"])));
+                    if (Job((string)result[k]!, queue, result[k + 1], now, out var seq) is { } job)
+                    {
+                        matches.Add((job, seq));
+                    }
                 }
 
                 if ((int)result[2] == 0 && !string.IsNullOrEmpty((string?)result[1]))

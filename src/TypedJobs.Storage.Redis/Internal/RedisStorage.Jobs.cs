@@ -224,8 +224,10 @@ internal sealed partial class RedisStorage
 
             for (var k = 2; k + 1 < result.Length; k += 2)
             {
-                var hash = Hash(result[k + 1]);
-                claimed.Add((Job((string)result[k]!, queue, hash, now), Long(hash["n"])));
+                if (Job((string)result[k]!, queue, result[k + 1], now, out var seq) is { } job)
+                {
+                    claimed.Add((job, seq));
+                }
             }
         }
 
