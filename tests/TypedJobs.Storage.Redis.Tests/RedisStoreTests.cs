@@ -159,6 +159,20 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ResultsDelete_CountsEveryAttempt_WhateverHexDigitItsTokenStartsWith()
+    {
+        var store = await OpenAsync();
+        var id = JobId.New();
+        var tokens = "0123456789abcdef".Select(c => Guid.ParseExact(c + new string('1', 31), "N")).ToArray();
+        await store.ResultsSetAsync(new ResultsSetParams(tokens.Select(t => new ResultWrite(id, t, [1], TimeSpan.FromHours(1))).ToArray()), Ct);
+
+        var deleted = await store.ResultsDeleteAsync(new ResultsDeleteParams([id]), Ct);
+
+        Assert.Equal(tokens.Length, deleted.Deleted);
+        Assert.Null((await store.ResultsGetAsync(new ResultsGetParams(id, tokens[14]), Ct)).Result);
+    }
+
+    [Fact]
     public async Task Keys_LiveUnderThePrefix_WithOneHashTagPerQueue()
     {
         var store = await OpenAsync();

@@ -11,7 +11,7 @@ namespace TypedJobs.Storage.Redis.Internal;
 /// running (score = lease expiry in µs); <c>:a</c> every job by sequence (admin lists, newest first); <c>:f3</c>,
 /// <c>:f4</c>, <c>:f5</c> succeeded, dead and cancelled jobs by finish time (prune); <c>:n</c> last sequence; <c>:p</c>
 /// paused flag; <c>:u:KEY</c> unique key → job id (SET NX); <c>:t</c> throughput per minute; <c>:x:ID</c> the result of a
-/// succeeded job (token → value, PEXPIRE). Times are integers: µs since the Unix epoch. Job hash fields: t task, p
+/// succeeded job ('v' + token → value, 'e' + token → expiry; PEXPIRE). Times are integers: µs since the Unix epoch. Job hash fields: t task, p
 /// priority, s state (1 waiting, 2 running, 3 succeeded, 4 dead, 5 cancelled; a waiting job is scheduled or ready by its
 /// due time), pl payload, a attempt, mr max retries, c created, d due, st started, f finished, le lease expiry, lt lease
 /// token, sl succeeded token, w worker, u unique key, uu kept until pruned, e last error, uk unknown task since, pr
@@ -369,7 +369,7 @@ internal static class RedisScripts
                 if result then
                   local rk = qt .. ':x:' .. id
                   local ttlus = tonumber(ttl)
-                  redis.call('HSET', rk, token, result, 'e' .. token, fmt(now + ttlus))
+                  redis.call('HSET', rk, 'v' .. token, result, 'e' .. token, fmt(now + ttlus))
                   redis.call('PEXPIRE', rk, math.max(1, math.ceil(ttlus / 1000)))
                 end
               end
@@ -773,7 +773,7 @@ internal static class RedisScripts
           local id, token, value, ttl = ARGV[3 + 4 * j], ARGV[4 + 4 * j], ARGV[5 + 4 * j], tonumber(ARGV[6 + 4 * j])
           local key = base .. ':' .. id
           local expires = now + ttl
-          redis.call('HSET', key, token, value, 'e' .. token, fmt(expires))
+          redis.call('HSET', key, 'v' .. token, value, 'e' .. token, fmt(expires))
           local ms = math.max(1, math.ceil(ttl / 1000))
           if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
           redis.call('ZADD', base .. ':x', expires, id .. token)
@@ -784,7 +784,7 @@ internal static class RedisScripts
     /// <summary>Reads a result (read-only). KEYS: the result hash. ARGV: now, token. Returns value and expiry, or nothing.</summary>
     public const string ResultGet = Prelude + """
         local now = now_us(ARGV[1])
-        local h = redis.call('HMGET', KEYS[1], ARGV[2], 'e' .. ARGV[2])
+        local h = redis.call('HMGET', KEYS[1], 'v' .. ARGV[2], 'e' .. ARGV[2])
         if not h[1] or tonumber(h[2]) <= now then return {} end
         return {h[1], h[2]}
         """;
@@ -797,9 +797,9 @@ internal static class RedisScripts
           local key = base .. ':' .. ARGV[k]
           local fields = redis.call('HKEYS', key)
           for f = 1, #fields do
-            if string.sub(fields[f], 1, 1) ~= 'e' then
+            if string.sub(fields[f], 1, 1) == 'v' then
               deleted = deleted + 1
-              redis.call('ZREM', base .. ':x', ARGV[k] .. fields[f])
+              redis.call('ZREM', base .. ':x', ARGV[k] .. string.sub(fields[f], 2))
             end
           end
           redis.call('DEL', key)
@@ -826,7 +826,7 @@ internal static class RedisScripts
         for k = 1, #expired do
           local m = expired[k]
           local id, token = string.sub(m, 1, 32), string.sub(m, 33)
-          redis.call('HDEL', base .. ':' .. id, token, 'e' .. token)
+          redis.call('HDEL', base .. ':' .. id, 'v' .. token, 'e' .. token)
           redis.call('ZREM', base .. ':x', m)
         end
         return #expired
