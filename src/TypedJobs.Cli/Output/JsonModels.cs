@@ -83,7 +83,12 @@ internal sealed record BenchDocument(string Storage, int Jobs, int Concurrency, 
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>Like <see cref="JsonSerializerContext"/>'s default, but writing '&gt;', '&lt;', '&amp;', '+' and non-ASCII text as they are: the output goes to terminals and files, not into HTML.</summary>
-    public static CliJson Relaxed { get; } = new(new JsonSerializerOptions(Default!.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static CliJson Relaxed { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }
 
 /// <summary>Stats frames are one compact JSON object per line, so <c>--watch</c> output streams (NDJSON).</summary>
@@ -92,5 +97,9 @@ internal sealed partial class CliJson : JsonSerializerContext
 internal sealed partial class CliJsonLines : JsonSerializerContext
 {
     /// <summary>See <see cref="CliJson.Relaxed"/>.</summary>
-    public static CliJsonLines Relaxed { get; } = new(new JsonSerializerOptions(Default!.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static CliJsonLines Relaxed { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }
