@@ -116,6 +116,25 @@ public sealed class SqliteCliTests : CliStoreTests
     }
 
     [Fact]
+    public async Task StatsWatch_OnATerminal_RedrawsOneLiveTable()
+    {
+        await using var store = await MigratedStoreAsync();
+        await using (var seed = await Seed.StartAsync(store.Url))
+        {
+            await seed.Client.EnqueueBatchAsync(Seed.Send, ["{}"], new JobOptions { Queue = "live" });
+        }
+
+        var watch = await new CliRunner { WorkingDirectory = store.Directory, Terminal = true }
+            .RunAsync("stats", "--watch", "--count", "3", "--interval", "10ms", "-s", store.Url);
+        Assert.True(watch.ExitCode == 0, watch.ToString());
+        Assert.Contains("live", watch.Out);
+        Assert.Contains("Done/s", watch.Out);
+        // Redrawn in place: the cursor moves up over the previous frame instead of printing frames one after another.
+        Assert.Contains("\u001b[", watch.Out);
+        Assert.Matches(@"\u001b\[\d+A", watch.Out);
+    }
+
+    [Fact]
     public async Task Colours_OnlyOnATerminal_WithoutNoColor()
     {
         await using var store = new SqliteStore();
