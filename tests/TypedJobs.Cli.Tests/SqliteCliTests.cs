@@ -62,6 +62,24 @@ public sealed class SqliteCliTests : CliStoreTests
     }
 
     [Fact]
+    public async Task Doctor_ReportsClockSkewBetweenThisMachineAndTheStore()
+    {
+        await using var store = await MigratedStoreAsync();
+
+        var behind = await new CliRunner { WorkingDirectory = store.Directory, Time = new OffsetClock(TimeSpan.FromMinutes(-10)) }
+            .RunAsync("doctor", "-s", store.Url, "-o", "json");
+        Assert.True(behind.ExitCode == 3, behind.ToString());
+        var clock = JsonDocument.Parse(behind.Out).RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("check").GetString() == "clock");
+        Assert.Equal("warning", clock.GetProperty("status").GetString());
+        Assert.Equal("clock.skew", clock.GetProperty("code").GetString());
+        Assert.Contains("store clock +10 min from this machine", clock.GetProperty("message").GetString());
+
+        var allowed = await new CliRunner { WorkingDirectory = store.Directory, Time = new OffsetClock(TimeSpan.FromMinutes(-10)) }
+            .RunAsync("doctor", "-s", store.Url, "--max-clock-skew", "1h");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+    }
+
+    [Fact]
     public async Task Storage_ComesFromTheEnvironment_OrAppsettingsJson_AndIsRequired()
     {
         await using var store = await MigratedStoreAsync();

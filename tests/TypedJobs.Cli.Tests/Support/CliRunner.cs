@@ -22,6 +22,9 @@ public sealed class CliRunner
     /// <summary>What is typed on standard input; with it, standard input is a terminal.</summary>
     public string? Input { get; init; }
 
+    /// <summary>This machine's clock as the tool sees it.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public async Task<CliResult> RunAsync(params string[] args)
     {
         var output = new StringWriter();
@@ -36,9 +39,16 @@ public sealed class CliRunner
             Width = Terminal ? 200 : null,
             Variables = Variables,
             WorkingDirectory = WorkingDirectory,
+            Time = Time,
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var code = await CliApp.RunAsync(args, environment, timeout.Token);
         return new CliResult(code, output.ToString(), error.ToString());
     }
+}
+
+/// <summary>The system clock moved by a fixed offset: a machine whose clock is wrong.</summary>
+public sealed class OffsetClock(TimeSpan offset) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
 }
