@@ -45,7 +45,7 @@ _nats_run() {
   setsid nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/js" -P "$dir/nats.pid" -l "$dir/nats.log" "$@" \
     </dev/null >/dev/null 2>&1 &
   echo "$port" >"$dir/port"
-  printf '%s\n' "$@" >"$dir/args"
+  if [ $# -gt 0 ]; then printf '%s\n' "$@" >"$dir/args"; else : >"$dir/args"; fi
   for _ in $(seq 1 200); do
     if [ -f "$dir/nats.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       # JetStream is ready once the server logs it (it recovers its streams first).
@@ -114,7 +114,7 @@ _nats_server_restart() {
   [ -s "$dir/args" ] && mapfile -t args <"$dir/args"
   _nats_kill "$dir"
   : >"$dir/nats.log"
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
+  for _ in 1 2 3; do
     _nats_run "$dir" "$port" "${args[@]}" && { echo "$port"; return 0; }
     _nats_kill "$dir"
     sleep 0.5
