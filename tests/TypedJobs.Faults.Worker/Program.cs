@@ -11,6 +11,8 @@
 //   --concurrency N    WorkerOptions.Concurrency (default 8)
 //   --max-retries N    the task's MaxRetries (default 100)
 //   --fault SPEC       a FaultPlan schedule, e.g. "JobsCompleteAsync:delay=1500" (repeatable as --fault2, --fault3)
+//   --results URL      put the results role there (the "record" task then returns its payload as its result)
+//   --events URL       put the events role there and record lifecycle events
 // Prints "ready" once the worker runs, "enqueued" after the last acknowledged batch and "done" before exiting.
 using System.Globalization;
 using System.Text.Json.Serialization;
@@ -50,12 +52,40 @@ var record = JobTask.Create("record", JobSerializer.FromJsonTypeInfo(WorkerJson.
     MaxRetryDelay = TimeSpan.FromMilliseconds(200),
 });
 
+// With a results role of its own, "record" returns its payload, so every completion carries a result to write there.
+var recordWithResult = JobTask.Create("record", JobSerializer.FromJsonTypeInfo(WorkerJson.Default.Int32), JobSerializer.FromJsonTypeInfo(WorkerJson.Default.Int32),
+    async (n, ctx) =>
+    {
+        if (jobDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(jobDelay, ctx.CancellationToken);
+        }
+
+        log.Append(string.Create(CultureInfo.InvariantCulture, $"{ctx.JobId} {ctx.Attempt} {Environment.ProcessId}"));
+        return n;
+    }, record.Settings);
+var resultsUrl = arguments.Has("--results") ? arguments.Required("--results") : null;
+var eventsUrl = arguments.Has("--events") ? arguments.Required("--events") : null;
+
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
-builder.Services.AddTypedJobs(o => o.UseStorage(sp => new FaultyStorage(StorageProviders.Open(url, services: sp), plan)))
-    .AddTask(record)
+var typedJobs = builder.Services.AddTypedJobs(o =>
+{
+    o.UseStorage(sp => new FaultyStorage(StorageProviders.Open(url, services: sp), plan));
+    if (resultsUrl is not null)
+    {
+        o.UseStorage(resultsUrl, StorageRoles.Results);
+    }
+
+    if (eventsUrl is not null)
+    {
+        o.UseStorage(eventsUrl, StorageRoles.Events);
+        o.RecordEvents = true;
+    }
+});
+typedJobs.AddTask(resultsUrl is null ? record : recordWithResult)
     .AddWorker(w =>
     {
         w.Concurrency = arguments.Int("--concurrency", 8);
@@ -77,7 +107,7 @@ if (arguments.Int("--enqueue", 0) is var toEnqueue and > 0)
     for (var start = 0; start < toEnqueue; start += 50)
     {
         var payloads = Enumerable.Range(start, Math.Min(50, toEnqueue - start)).ToArray();
-        var ids = await client.EnqueueBatchAsync(record, payloads);
+        var ids = await client.EnqueueBatchAsync(resultsUrl is null ? record : recordWithResult, payloads);
         acks.Append(string.Join('\n', ids));
     }
 

@@ -19,6 +19,12 @@ public abstract class StorageProvider
     /// <summary>The roles its backend can hold.</summary>
     public abstract StorageRoles Roles { get; }
 
+    /// <summary>
+    /// Why the backend cannot hold the roles missing from <see cref="Roles"/>, and what to use instead; added to the error
+    /// that refuses such a role. <see langword="null"/> when it holds every role or has nothing to add.
+    /// </summary>
+    public virtual string? RolesNote => null;
+
     /// <summary>The URL used when nothing is configured and this provider is the default one (only the SQLite provider has one).</summary>
     public virtual string? DefaultUrl => null;
 
@@ -180,7 +186,8 @@ public static class StorageProviders
         if ((provider.Roles & roles) != roles)
         {
             throw new StorageConfigurationException(
-                $"The {provider.Name} storage cannot hold the {roles & ~provider.Roles} role ({key} = '{url.Redacted}'); it holds: {provider.Roles}.");
+                $"The {provider.Name} storage cannot hold the {roles & ~provider.Roles} role ({key} = '{url.Redacted}'); it holds: {provider.Roles}"
+                + (provider.RolesNote is { } note ? $" ({note})." : "."));
         }
 
         return provider;
