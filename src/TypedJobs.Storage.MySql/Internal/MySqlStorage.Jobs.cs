@@ -300,6 +300,12 @@ internal sealed partial class MySqlStorage
     private sealed record Candidate(JobRecord Job, long Seq, int Queue);
 
     /// <summary>
+    /// A test seam: runs between a claim's locking read and its update, with the server's id of the claiming session, so
+    /// fault tests can kill the session at exactly that point.
+    /// </summary>
+    internal Func<int, Task>? BetweenClaimReadAndUpdate { get; set; }
+
+    /// <summary>
     /// One short transaction: per queue, a locking read of the best due jobs through the claim index that skips rows other
     /// claimers hold (<c>FOR UPDATE SKIP LOCKED</c>), merged in claim order under the per-queue, total and per-task limits;
     /// then one UPDATE that gives each chosen job its lease, and the commit. A task that reaches its limit is excluded and
@@ -474,6 +480,11 @@ internal sealed partial class MySqlStorage
             {
                 // Nothing was asked for (every queue already full): no transaction was opened.
                 return new JobsClaimResult([], null);
+            }
+
+            if (BetweenClaimReadAndUpdate is { } pause)
+            {
+                await pause(connection.ServerThread).ConfigureAwait(false);
             }
 
             var claimed = new List<JobRecord>(chosen.Count);
