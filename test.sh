@@ -13,20 +13,9 @@ mkdir -p "$results"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Servers: each eng/servers/NAME.sh defines start_NAME and stop_NAME and exports what the tests read.
-servers=()
-for script in eng/servers/*.sh; do
-  [ -f "$script" ] || continue
-  # shellcheck source=/dev/null
-  source "$script"
-  servers+=("$(basename "$script" .sh)")
-done
-stop_servers() {
-  for name in "${servers[@]}"; do "stop_$name" >/dev/null 2>&1 || true; done
-}
-trap stop_servers EXIT
-for name in "${servers[@]}"; do
-  "start_$name" || echo "test.sh: the $name server did not start; its tests will fail"
-done
+source eng/servers.sh
+# The fault harness appends one row per scenario here (eng/faults.sh turns a longer run into docs/reliability.md).
+export TYPEDJOBS_FAULTS_REPORT="$PWD/$results/faults.md"
 
 status=0
 dotnet build TypedJobs.sln -c Release -warnaserror -nologo -v minimal || { echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; }

@@ -210,4 +210,20 @@ public class AdminTests
         Assert.Equal(JobState.Cancelled, (await wait).State);
         Assert.Equal(0, hub.WaitedJobs);
     }
+
+    [Fact]
+    public async Task EnqueueSerialized_ChecksThePayloadWithTheTasksSerializer_AndAdminListsTheTasks()
+    {
+        var task = Tasks.Create("typed-payload", (_, _) => ValueTask.CompletedTask, new TaskSettings { Queue = "typed" });
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task), startWorker: false);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Client.EnqueueSerializedAsync("typed-payload", "{\"Name\": 42}"u8.ToArray()));
+        var id = await host.Client.EnqueueSerializedAsync("typed-payload", "{\"Name\": \"ok\"}"u8.ToArray());
+
+        Assert.Contains("not valid for task 'typed-payload'", error.Message);
+        Assert.Equal("typed", (await host.Client.GetJobAsync(id))!.Queue);
+        Assert.Equal(1L, await host.Admin.CountJobsAsync(new JobFilter()));
+        Assert.Equal("typed", Assert.Single(host.Admin.Tasks, t => t.Name == "typed-payload").Settings.Queue);
+    }
 }

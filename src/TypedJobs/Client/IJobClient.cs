@@ -22,7 +22,12 @@ public interface IJobClient
     ValueTask<IReadOnlyList<JobId>> EnqueueBatchAsync<TPayload>(JobTask<TPayload> task, IEnumerable<TPayload> payloads,
         JobOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Enqueues a job from an already serialized payload, by task name (used by schedulers and tools).</summary>
+    /// <summary>
+    /// Enqueues a job from an already serialized payload, by task name (used by schedulers, the admin API and tools). The
+    /// payload must be valid for the task: it is read with the task's own serializer first.
+    /// </summary>
+    /// <exception cref="UnknownTaskException">No task of that name is registered.</exception>
+    /// <exception cref="ArgumentException">The payload is not valid for the task (the message says why), or too large.</exception>
     ValueTask<JobId> EnqueueSerializedAsync(string taskName, ReadOnlyMemory<byte> payload, JobOptions? options = null,
         CancellationToken cancellationToken = default);
 
@@ -93,6 +98,9 @@ public interface IJobAdmin
 {
     /// <summary>What the storage of the jobs role can do (for example <see cref="StorageCapabilities.TextSearch"/>).</summary>
     StorageCapabilities Capabilities { get; }
+
+    /// <summary>The tasks registered in this process, by name (with their settings and serializers).</summary>
+    IReadOnlyList<JobTask> Tasks { get; }
 
     /// <summary>Lists jobs that match a filter, newest first, with cursor paging.</summary>
     ValueTask<JobsListResult> ListJobsAsync(JobsListParams query, CancellationToken cancellationToken = default);

@@ -24,6 +24,8 @@ internal sealed class JobClient(
 
     public StorageCapabilities Capabilities => storage.Admin.Capabilities;
 
+    public IReadOnlyList<JobTask> Tasks { get; } = registry.Tasks.OrderBy(static t => t.Name, StringComparer.Ordinal).ToArray();
+
     public ValueTask<JobId> EnqueueAsync<TPayload>(JobTask<TPayload> task, TPayload payload, JobOptions? options = null,
         CancellationToken cancellationToken = default) => EnqueueAsync(task, payload, options, null, cancellationToken);
 
@@ -84,6 +86,14 @@ internal sealed class JobClient(
         ArgumentException.ThrowIfNullOrWhiteSpace(taskName);
         var task = registry.TryGet(taskName, out var known) ? known : throw new UnknownTaskException(taskName);
         CheckSize(taskName, payload.Length);
+        try
+        {
+            task.DecodePayload(payload.Span);
+        }
+        catch (InvalidPayloadException ex)
+        {
+            throw new ArgumentException($"The payload is not valid for task '{taskName}': {ex.Message}", nameof(payload), ex);
+        }
         var ids = await InsertAsync([Prepare(task, payload.ToArray(), options)], transaction, cancellationToken).ConfigureAwait(false);
         return ids[0];
     }

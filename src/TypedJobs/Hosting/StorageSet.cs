@@ -78,20 +78,14 @@ internal sealed class StoragePlan
                 continue;
             }
 
-            var provider = providers.FirstOrDefault(p => p.Schemes.Contains(url.Scheme, StringComparer.Ordinal));
-            if (provider is null)
+            StorageProvider provider;
+            try
             {
-                var installed = string.Join(", ", providers.SelectMany(p => p.Schemes).Distinct(StringComparer.Ordinal));
-                var hint = StorageProviders.KnownPackages.TryGetValue(url.Scheme, out var package)
-                    ? $"; '{url.Scheme}' needs the package {package}"
-                    : "";
-                errors.Add($"Unsupported storage '{url.Scheme}' for role {role} ({key}); installed: {installed}{hint}.");
-                continue;
+                provider = StorageProviders.Find(providers, url, role, key);
             }
-
-            if ((provider.Roles & role) == 0)
+            catch (StorageConfigurationException ex)
             {
-                errors.Add($"The {provider.Name} storage cannot hold the {role} role ({key} = '{url.Redacted}'); it holds: {provider.Roles}.");
+                errors.Add(ex.Message);
                 continue;
             }
 

@@ -33,7 +33,7 @@ internal static class SchedulerTestSupport
         foreach (var host in hosts)
         {
             var scheduler = host.Scheduler();
-            var target = host.Time.GetUtcNow();
+            var target = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             scheduler.Wake();
             await Eventually.TrueAsync(() => scheduler.LastPassAt >= target, $"a scheduler pass at {target:O}", tick: scheduler.Wake);
         }

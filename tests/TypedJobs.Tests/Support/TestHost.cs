@@ -40,12 +40,14 @@ public sealed class TestHost : IAsyncDisposable
     public static JobSerializer<int> IntSerializer { get; } = JobSerializer.FromJsonTypeInfo(TestJson.Default.Int32);
 
     public static async Task<TestHost> StartAsync(Action<TypedJobsBuilder> configure, Action<WorkerOptions>? worker = null,
-        bool startWorker = true, Action<TypedJobsOptions>? options = null, FakeTimeProvider? time = null, MemoryStorage? storage = null)
+        bool startWorker = true, Action<TypedJobsOptions>? options = null, FakeTimeProvider? time = null, MemoryStorage? storage = null,
+        TimeProvider? clock = null, Action<HostApplicationBuilder>? host = null)
     {
-        time ??= new FakeTimeProvider();
-        storage ??= new MemoryStorage(time);
+        time ??= new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        clock ??= time;
+        storage ??= new MemoryStorage(clock);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSingleton(clock);
         var jobs = builder.Services.AddTypedJobs(o =>
         {
             o.UseStorage(_ => storage);
@@ -61,9 +63,10 @@ public sealed class TestHost : IAsyncDisposable
             });
         }
 
-        var host = builder.Build();
-        await host.StartAsync();
-        return new TestHost(host, time, storage);
+        host?.Invoke(builder);
+        var built = builder.Build();
+        await built.StartAsync();
+        return new TestHost(built, time, storage);
     }
 
     public async ValueTask DisposeAsync()

@@ -139,6 +139,53 @@ public static class StorageProviders
         }
     }
 
+    /// <summary>
+    /// Opens the backend a storage URL names with the providers registered in this process (plus <paramref name="extra"/>),
+    /// for tools that open a store without a host: the CLI, test harnesses. The caller owns (and disposes) the result.
+    /// </summary>
+    /// <param name="url">The storage URL, e.g. <c>sqlite:jobs.db</c>.</param>
+    /// <param name="roles">The roles the backend will hold.</param>
+    /// <param name="services">Services a provider may use (a logger factory, a time provider); none by default.</param>
+    /// <param name="contentRoot">The directory relative paths resolve against; the current directory by default.</param>
+    /// <param name="configurationKey">What to call the URL in error messages.</param>
+    /// <param name="extra">Providers to consider before the registered ones.</param>
+    /// <exception cref="StorageConfigurationException">The URL is not a storage URL, no provider opens its scheme, the provider cannot hold a role, or a setting is invalid.</exception>
+    public static object Open(string url, StorageRoles roles = StorageRoles.All, IServiceProvider? services = null, string? contentRoot = null,
+        string configurationKey = "storage URL", IEnumerable<StorageProvider>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var parsed = StorageUrl.TryParse(url, out var why)
+            ?? throw new StorageConfigurationException($"Invalid storage {configurationKey} = '{StorageUrl.RedactText(url)}': {why}.");
+        var providers = (extra ?? []).Concat(Create()).ToList();
+        var provider = Find(providers, parsed, roles, configurationKey);
+        services ??= EmptyServices.Instance;
+        var context = new StorageProviderContext(services, roles, configurationKey, contentRoot ?? Directory.GetCurrentDirectory(),
+            services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System,
+            services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory);
+        provider.Validate(parsed, context);
+        return provider.Create(parsed, context);
+    }
+
+    /// <summary>The provider for a URL's scheme that holds every role asked for; throws naming what is missing.</summary>
+    internal static StorageProvider Find(IReadOnlyList<StorageProvider> providers, StorageUrl url, StorageRoles roles, string key)
+    {
+        var provider = providers.FirstOrDefault(p => p.Schemes.Contains(url.Scheme, StringComparer.Ordinal));
+        if (provider is null)
+        {
+            var installed = string.Join(", ", providers.SelectMany(p => p.Schemes).Distinct(StringComparer.Ordinal));
+            var hint = KnownPackages.TryGetValue(url.Scheme, out var package) ? $"; '{url.Scheme}' needs the package {package}" : "";
+            throw new StorageConfigurationException($"Unsupported storage '{url.Scheme}' for role {roles} ({key}); installed: {installed}{hint}.");
+        }
+
+        if ((provider.Roles & roles) != roles)
+        {
+            throw new StorageConfigurationException(
+                $"The {provider.Name} storage cannot hold the {roles & ~provider.Roles} role ({key} = '{url.Redacted}'); it holds: {provider.Roles}.");
+        }
+
+        return provider;
+    }
+
     /// <summary>The registered providers (built-in ones first), newly created.</summary>
     internal static IReadOnlyList<StorageProvider> Create()
     {
@@ -150,4 +197,12 @@ public static class StorageProviders
 
         return [new Memory.MemoryStorageProvider(), new Files.FileStorageProvider(), .. factories.Select(f => f())];
     }
+}
+
+/// <summary>A service provider with no services.</summary>
+internal sealed class EmptyServices : IServiceProvider
+{
+    public static readonly EmptyServices Instance = new();
+
+    public object? GetService(Type serviceType) => null;
 }

@@ -1,15 +1,16 @@
-// A TypedJobs worker on a SQLite file, driven by the SQLite store's process tests.
+// A TypedJobs worker for the fault harness, on any store given by URL.
 //
-//   --db PATH          the database file (required)
-//   --log PATH         each run of the "record" task appends "<job id> <payload> <process id>" here (required)
+//   --storage URL      the store (required), opened through the storage providers; wrapped in a FaultyStorage
+//   --log PATH         each run of a job appends "<job id> <attempt> <process id>" here (required)
 //   --enqueue N        also enqueue N "record" jobs in batches of 50, appending each acknowledged id to --ack
 //   --ack PATH         where acknowledged ids go
 //   --expect N         exit once N jobs succeeded and nothing waits or runs
 //   --drain            exit once nothing waits or runs (after the own enqueues)
 //   --job-ms N         how long each job takes (default 0)
 //   --lease-ms N       WorkerOptions.LeaseDuration (default 30000); --rescue-ms N: RescueInterval (default 15000)
-//   --busy-ms N        the SQLite busy timeout (default: a fifth of the lease, at most 5000)
 //   --concurrency N    WorkerOptions.Concurrency (default 8)
+//   --max-retries N    the task's MaxRetries (default 100)
+//   --fault SPEC       a FaultPlan schedule, e.g. "JobsCompleteAsync:delay=1500" (repeatable as --fault2, --fault3)
 // Prints "ready" once the worker runs, "enqueued" after the last acknowledged batch and "done" before exiting.
 using System.Globalization;
 using System.Text.Json.Serialization;
@@ -18,11 +19,21 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TypedJobs;
 using TypedJobs.Registration;
+using TypedJobs.Storage;
+using TypedJobs.Storage.Conformance;
 
 var arguments = Arguments.Parse(args);
-var db = arguments.Required("--db");
+var url = arguments.Required("--storage");
 var log = new LineLog(arguments.Required("--log"));
 var jobDelay = TimeSpan.FromMilliseconds(arguments.Int("--job-ms", 0));
+var plan = new FaultPlan();
+foreach (var key in new[] { "--fault", "--fault2", "--fault3" })
+{
+    if (arguments.Has(key))
+    {
+        plan.Schedule(arguments.Required(key));
+    }
+}
 
 var record = JobTask.Create("record", JobSerializer.FromJsonTypeInfo(WorkerJson.Default.Int32), async (n, ctx) =>
 {
@@ -31,23 +42,28 @@ var record = JobTask.Create("record", JobSerializer.FromJsonTypeInfo(WorkerJson.
         await Task.Delay(jobDelay, ctx.CancellationToken);
     }
 
-    log.Append($"{ctx.JobId} {n.ToString(CultureInfo.InvariantCulture)} {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
-}, new TaskSettings { MaxRetries = 100, RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(200) });
+    log.Append(string.Create(CultureInfo.InvariantCulture, $"{ctx.JobId} {ctx.Attempt} {Environment.ProcessId}"));
+}, new TaskSettings
+{
+    MaxRetries = arguments.Int("--max-retries", 100),
+    RetryDelay = TimeSpan.FromMilliseconds(50),
+    MaxRetryDelay = TimeSpan.FromMilliseconds(200),
+});
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-var leaseMs = arguments.Int("--lease-ms", 30_000);
-builder.Services.AddTypedJobs(o => o.UseSqlite(db, s => s.BusyTimeout = TimeSpan.FromMilliseconds(arguments.Int("--busy-ms", Math.Min(5_000, leaseMs / 5)))))
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+builder.Services.AddTypedJobs(o => o.UseStorage(sp => new FaultyStorage(StorageProviders.Open(url, services: sp), plan)))
     .AddTask(record)
     .AddWorker(w =>
     {
         w.Concurrency = arguments.Int("--concurrency", 8);
-        w.LeaseDuration = TimeSpan.FromMilliseconds(leaseMs);
+        w.LeaseDuration = TimeSpan.FromMilliseconds(arguments.Int("--lease-ms", 30_000));
         w.RescueInterval = TimeSpan.FromMilliseconds(arguments.Int("--rescue-ms", 15_000));
         w.PollInterval = TimeSpan.FromMilliseconds(100);
         w.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        w.AbandonGrace = TimeSpan.FromSeconds(2);
     });
 using var host = builder.Build();
 await host.StartAsync();
@@ -69,15 +85,14 @@ if (arguments.Int("--enqueue", 0) is var toEnqueue and > 0)
 }
 
 var expect = arguments.Int("--expect", -1);
-var drain = arguments.Has("--drain");
-if (expect >= 0 || drain)
+if (expect >= 0 || arguments.Has("--drain"))
 {
     while (true)
     {
         var queues = await admin.GetQueuesAsync();
         var waitingOrRunning = queues.Sum(q => q.Length + q.Counts[JobState.Running]);
         var succeeded = queues.Sum(q => q.Counts[JobState.Succeeded]);
-        if (waitingOrRunning == 0 && (drain || succeeded >= expect))
+        if (waitingOrRunning == 0 && (expect < 0 || succeeded >= expect))
         {
             break;
         }

@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 
-namespace TypedJobs.Storage.Sqlite.Tests;
+namespace TypedJobs.Storage.Conformance;
 
-/// <summary>A running TypedJobs.Storage.Sqlite.Worker process, with its output collected.</summary>
+/// <summary>A running worker process (a .NET app launched with <c>dotnet app.dll</c>), with its output collected.</summary>
 public sealed class WorkerProcess : IDisposable
 {
     private readonly Process process;
@@ -20,9 +19,6 @@ public sealed class WorkerProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static string WorkerDll { get; } = typeof(WorkerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "WorkerDll").Value!;
-
     public int Id => process.Id;
 
     public string Output
@@ -36,16 +32,16 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(params string[] arguments)
+    public static WorkerProcess Start(string workerDll, params string[] arguments)
     {
-        Assert.True(File.Exists(WorkerDll), $"The worker app was not built: {WorkerDll}");
+        Assert.True(File.Exists(workerDll), $"The worker app was not built: {workerDll}");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(WorkerDll);
+        start.ArgumentList.Add(workerDll);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
