@@ -2,7 +2,7 @@ using System.Diagnostics;
 using MySqlConnector;
 using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.MySql.Internal;
-using TypedJobs.Storage.Sqlite.Tests;
+using System.Reflection;
 
 namespace TypedJobs.Storage.MySql.Tests;
 
@@ -41,6 +41,11 @@ public sealed class MySqlFaultTests : IAsyncLifetime
         Directory.Delete(directory, recursive: true);
     }
 
+    private static readonly string WorkerDll = typeof(MySqlFaultTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(static a => a.Key == "WorkerDll").Value!;
+
+    private static WorkerProcess Worker(params string[] arguments) => WorkerProcess.Start(WorkerDll, arguments);
+
     private string File(string name) => Path.Combine(directory, name);
 
     private async Task<string> DatabaseAsync()
@@ -54,7 +59,7 @@ public sealed class MySqlFaultTests : IAsyncLifetime
     public async Task SeveralProcessesStartingAtOnce_MigrateOnce()
     {
         var cs = await DatabaseAsync();
-        var processes = Enumerable.Range(0, 6).Select(_ => WorkerProcess.Start("--cs", cs, "--migrate-only")).ToArray();
+        var processes = Enumerable.Range(0, 6).Select(_ => Worker("--cs", cs, "--migrate-only")).ToArray();
         try
         {
             foreach (var process in processes)
@@ -78,7 +83,7 @@ public sealed class MySqlFaultTests : IAsyncLifetime
     public async Task WorkerKilledWithSigkill_NothingAcknowledgedIsLost_DuplicatesWithinTheJobsItHeld()
     {
         var cs = await DatabaseAsync();
-        using (var victim = WorkerProcess.Start("--cs", cs, "--log", File("a.log"), "--enqueue", "1500", "--ack", File("ack.log"),
+        using (var victim = Worker("--cs", cs, "--log", File("a.log"), "--enqueue", "1500", "--ack", File("ack.log"),
                    "--job-ms", "20", "--concurrency", $"{Concurrency}", "--lease-ms", "3000", "--rescue-ms", "300"))
         {
             await victim.WaitReadyAsync(StartTimeout);
@@ -86,7 +91,7 @@ public sealed class MySqlFaultTests : IAsyncLifetime
             await victim.KillAsync();
         }
 
-        using (var survivor = WorkerProcess.Start("--cs", cs, "--log", File("b.log"), "--drain",
+        using (var survivor = Worker("--cs", cs, "--log", File("b.log"), "--drain",
                    "--concurrency", $"{Concurrency}", "--lease-ms", "3000", "--rescue-ms", "300"))
         {
             Assert.Equal(0, await survivor.WaitForExitAsync(RunTimeout));
@@ -104,18 +109,19 @@ public sealed class MySqlFaultTests : IAsyncLifetime
     {
         var cs = await DatabaseAsync();
         var database = new MySqlConnectionStringBuilder(cs).Database;
-        using var worker = WorkerProcess.Start("--cs", cs, "--log", File("a.log"), "--enqueue", "1500", "--ack", File("ack.log"), "--drain",
+        using var worker = Worker("--cs", cs, "--log", File("a.log"), "--enqueue", "800", "--ack", File("ack.log"), "--drain",
             "--job-ms", "2", "--concurrency", $"{Concurrency}", "--lease-ms", "10000", "--rescue-ms", "500");
         await worker.WaitReadyAsync(StartTimeout);
 
         // Kill the worker's sessions on its database with KILL <id> (whatever they are doing: claiming, completing,
-        // extending leases, idle in the pool) until the worker drained the queue and exited.
+        // extending leases, idle in the pool) until the worker drained the queue and exited, for at most 45 seconds.
         var kills = 0;
         var exited = worker.WaitForExitAsync(RunTimeout);
+        var stopKilling = DateTime.UtcNow + TimeSpan.FromSeconds(45);
         await using (var admin = new MySqlConnection(MySqlTestServer.ConnectionString))
         {
             await admin.OpenAsync(Ct);
-            while (!exited.IsCompleted)
+            while (!exited.IsCompleted && DateTime.UtcNow < stopKilling)
             {
                 var victims = new List<long>();
                 await using (var find = admin.CreateCommand())
@@ -144,7 +150,7 @@ public sealed class MySqlFaultTests : IAsyncLifetime
                     }
                 }
 
-                await Task.WhenAny(exited, Task.Delay(25, Ct));
+                await Task.WhenAny(exited, Task.Delay(100, Ct));
             }
         }
 
@@ -170,7 +176,7 @@ public sealed class MySqlFaultTests : IAsyncLifetime
         }.ConnectionString;
         Assert.NotNull(script);
 
-        using var worker = WorkerProcess.Start("--cs", cs, "--log", File("a.log"), "--enqueue", "2000", "--ack", File("ack.log"), "--drain",
+        using var worker = Worker("--cs", cs, "--log", File("a.log"), "--enqueue", "2000", "--ack", File("ack.log"), "--drain",
             "--job-ms", "5", "--concurrency", $"{Concurrency}", "--lease-ms", "4000", "--rescue-ms", "500");
         await worker.WaitReadyAsync(StartTimeout);
         await EventuallyAsync(() => Runs(File("a.log")).Count >= 200 && Lines(File("ack.log")).Count >= 500, worker);

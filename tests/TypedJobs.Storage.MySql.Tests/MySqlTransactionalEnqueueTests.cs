@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using TypedJobs.Events;
 using TypedJobs.Registration;
 using TypedJobs.Storage.MySql.Internal;
 
@@ -39,14 +40,15 @@ public static class OrderTasks
 
 /// <summary>
 /// <c>IJobClient.InTransaction</c> with the caller's <see cref="MySqlTransaction"/>: jobs join the caller's transaction
-/// through the client's normal path (limits, unique keys) and the generated stubs, exist only if it commits, and are found
-/// by workers at their next poll (MySQL cannot tell the store about another session's commit, so the store reports
-/// <c>CommitObserved = false</c>).
+/// through the client's normal path (limits, unique keys) and the generated stubs, exist only if it commits, and wake the
+/// workers and observers after the commit — which the store observes through the lock the caller's transaction holds on
+/// the rows it inserted.
 /// </summary>
 public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
 {
     private static readonly JobSerializer<int> Number = JobSerializer.FromJsonTypeInfo(TestJson.Default.Int32);
     private readonly List<int> ran = [];
+    private readonly RecordingObserver observer = new();
     private string database = "";
     private IHost? host;
 
@@ -84,10 +86,11 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
             o.UseMySql(MySqlTestServer.For(database));
             o.MaxPayloadBytes = 64;
             options?.Invoke(o);
-        }).AddTask(task);
+        }).AddTask(task).AddObserver(observer);
         if (worker)
         {
-            jobs.AddWorker(w => w.PollInterval = TimeSpan.FromMilliseconds(200));
+            // A poll this long means a job runs quickly only if the observed commit woke the worker.
+            jobs.AddWorker(w => w.PollInterval = TimeSpan.FromMinutes(5));
         }
 
         host = builder.Build();
@@ -115,7 +118,7 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commit_MakesTheJobExist_AndAWorkerRunsIt()
+    public async Task Commit_MakesTheJobExist_AndWakesTheWorkerAndObserversAfterwards()
     {
         var (client, task) = await StartAsync();
         await using var connection = await ConnectAsync();
@@ -125,6 +128,7 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
             await InsertOrderAsync(connection, transaction, 1);
             id = await client.InTransaction(transaction).EnqueueAsync(task, 7, cancellationToken: Ct);
             Assert.Null(await client.GetJobAsync(id, Ct));
+            Assert.DoesNotContain(observer.Events, e => e.JobId == id);
             await transaction.CommitAsync(Ct);
         }
 
@@ -135,6 +139,8 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
         {
             Assert.Contains(7, ran);
         }
+
+        await EventuallyAsync(() => observer.Events.Any(e => e.JobId == id && e.Kind == JobEventKind.Enqueued), "the Enqueued event after commit");
     }
 
     [Fact]
@@ -173,7 +179,16 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
             await transaction.RollbackAsync(Ct);
         }
 
+        // A later commit on the same connection must not publish the rolled-back job's event.
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await client.InTransaction(transaction).EnqueueAsync(task, 2, cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await EventuallyAsync(() => observer.Events.Count(e => e.Kind == JobEventKind.Enqueued) == 1, "the committed job's event");
         Assert.Null(await client.GetJobAsync(id, Ct));
+        Assert.DoesNotContain(observer.Events, e => e.JobId == id);
         Assert.Equal(0L, Convert.ToInt64(await MySqlTestServer.ScalarAsync("SELECT COUNT(*) FROM orders", database)));
     }
 
@@ -199,23 +214,36 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Store_ReportsThatItCannotObserveTheCommit_AndNeverCallsAfterCommit()
+    public async Task Store_ObservesTheCommitThroughTheInsertedRowsLock_AndNeverCallsAfterCommitForARollback()
     {
         await using var storage = new MySqlStorage(new MySqlStorageOptions { ConnectionString = MySqlTestServer.For(database) });
         await storage.InitializeAsync(Ct);
         await using var connection = await ConnectAsync();
-        var called = 0;
-        JobsInsertInTransactionResult result;
+        var rolledBack = 0;
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        JobInsert Job() => new() { Id = JobId.New(), TaskName = "t", Queue = "default", Payload = [1] };
+
+        JobsInsertInTransactionResult first;
         await using (var transaction = await connection.BeginTransactionAsync(Ct))
         {
-            var job = new JobInsert { Id = JobId.New(), TaskName = "t", Queue = "default", Payload = [1] };
-            result = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [job], () => called++), Ct);
+            first = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [Job()], () => rolledBack++), Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        JobsInsertInTransactionResult second;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            second = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [Job()], () => committed.TrySetResult()), Ct);
+            // Still open: nothing may have been reported yet.
+            Assert.False(committed.Task.IsCompleted);
             await transaction.CommitAsync(Ct);
         }
 
-        Assert.False(result.CommitObserved);
-        Assert.True(Assert.Single(result.Outcomes).Inserted);
-        Assert.Equal(0, called);
+        await committed.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.True(first.CommitObserved);
+        Assert.True(second.CommitObserved);
+        Assert.Equal(0, rolledBack);
     }
 
     [Fact]
@@ -236,6 +264,42 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
         finally
         {
             await MySqlTestServer.DropDatabaseAsync(other);
+        }
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    private sealed class RecordingObserver : IJobEventObserver
+    {
+        private readonly List<JobEvent> events = [];
+
+        public IReadOnlyList<JobEvent> Events
+        {
+            get
+            {
+                lock (events)
+                {
+                    return [.. events];
+                }
+            }
+        }
+
+        public ValueTask OnEventAsync(JobEvent jobEvent, CancellationToken cancellationToken)
+        {
+            lock (events)
+            {
+                events.Add(jobEvent);
+            }
+
+            return ValueTask.CompletedTask;
         }
     }
 }

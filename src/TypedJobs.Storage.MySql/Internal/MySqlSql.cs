@@ -209,6 +209,9 @@ internal sealed class MySqlSql
                                 unique_key, unique_until_pruned, trace_parent, trace_state) VALUES
             """;
 
+        // A locking read of a row a caller's transaction inserted waits until that transaction ends.
+        WatchCommit = $"SELECT COUNT(*) FROM {jobs} WHERE id = @id LOCK IN SHARE MODE";
+
         // ------------------------------------------------------------ claim
         // Read through the claim index in claim order: (queue, state) equal, then priority descending, due time and
         // insertion; the due-time filter is checked in the index. Locked rows (another claimer's) are skipped.
@@ -484,6 +487,8 @@ internal sealed class MySqlSql
     public string SelectHeldKeys { get; }
 
     public string InsertJobsHead { get; }
+
+    public string WatchCommit { get; }
 
     public string ClaimCandidates { get; }
 

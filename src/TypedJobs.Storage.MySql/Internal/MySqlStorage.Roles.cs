@@ -372,8 +372,76 @@ internal sealed partial class MySqlStorage
         }
 
         var outcomes = await InsertAsync(connection, transaction, parameters.Jobs, cancellationToken).ConfigureAwait(false);
-        // MySQL tells a client nothing about another session's commit, and MySqlConnector has no commit callback: the store
-        // cannot observe the caller's commit, so AfterCommit is not called and workers find the jobs at their next poll.
-        return new JobsInsertInTransactionResult(outcomes, false);
+        var inserted = -1;
+        for (var i = 0; i < outcomes.Length && inserted < 0; i++)
+        {
+            inserted = outcomes[i].Inserted ? i : -1;
+        }
+
+        // MySQL tells no client about another session's commit and MySqlConnector has no commit callback, but the rows this
+        // transaction inserted stay locked until it ends: a locking read of one of them on another connection returns when
+        // the caller commits (the row is there) or rolls back (it is not). A bounded number of such watchers run at once;
+        // beyond that the commit is not observed, and workers find the jobs at their next poll.
+        if (inserted < 0 || !commitWatchers.Wait(0))
+        {
+            return new JobsInsertInTransactionResult(outcomes, false);
+        }
+
+        var ready = AnyReady(parameters.Jobs, outcomes);
+        _ = WatchCommitAsync(outcomes[inserted].Id, ready, parameters.AfterCommit);
+        return new JobsInsertInTransactionResult(outcomes, true);
+    }
+
+    /// <summary>The most caller transactions whose commit is watched at once (each holds a pooled connection while it waits).</summary>
+    internal const int MaxCommitWatchers = 16;
+
+    /// <summary>How long a caller's transaction is watched before the store gives up on observing its commit.</summary>
+    private static readonly TimeSpan CommitWatchLimit = TimeSpan.FromMinutes(10);
+
+    private async Task WatchCommitAsync(JobId id, bool ready, Action? afterCommit)
+    {
+        try
+        {
+            var deadline = DateTime.UtcNow + CommitWatchLimit;
+            while (true)
+            {
+                try
+                {
+                    await using var connection = await dataSource.OpenConnectionAsync(stopping.Token).ConfigureAwait(false);
+                    await using var watch = connection.CreateCommand();
+                    watch.CommandText = Sql.WatchCommit;
+                    // The server's lock-wait timeout bounds each wait; the loop waits again until the limit.
+                    watch.CommandTimeout = 0;
+                    watch.AddGuid("@id", id.Value);
+                    var committed = Convert.ToInt64(await watch.ExecuteScalarAsync(stopping.Token).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+                    if (committed)
+                    {
+                        if (ready)
+                        {
+                            signal.Set();
+                        }
+
+                        afterCommit?.Invoke();
+                    }
+
+                    return;
+                }
+                catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.LockWaitTimeout && DateTime.UtcNow < deadline)
+                {
+                    // Still open: wait again.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (!stopping.IsCancellationRequested)
+            {
+                LogCommitWatchFailed(logger, ex, id);
+            }
+        }
+        finally
+        {
+            commitWatchers.Release();
+        }
     }
 }

@@ -10,8 +10,9 @@ namespace TypedJobs.Storage.MySql.Internal;
 /// the store builds from its connection string). Each operation takes a pooled connection and sends as few batches as
 /// it can: a claim is two round trips (the locking read, then the update with its commit), a batch of completions two,
 /// a heartbeat one. The store's clock is the server's <c>UTC_TIMESTAMP(6)</c>; a store opened with a test clock binds
-/// that clock's time as <c>@now</c> instead. Workers in this process wake when jobs arrive through this instance;
-/// workers elsewhere find them at their next poll (MySQL has no notification channel).
+/// that clock's time as <c>@now</c> instead. Workers in this process wake when jobs arrive through this instance (and
+/// when a caller's transaction that enqueued jobs commits); workers elsewhere find them at their next poll (MySQL has no
+/// notification channel).
 /// </summary>
 internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockStore, IResultStore, IEventStore, IScheduleStore,
     ITransactionalJobStore, IStorageMigrations, IAsyncDisposable, IDisposable
@@ -23,6 +24,8 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
     private readonly TimeProvider? clock;
     private readonly ILogger logger;
     private readonly AsyncSignal signal = new();
+    private readonly SemaphoreSlim commitWatchers = new(MaxCommitWatchers);
+    private readonly CancellationTokenSource stopping = new();
     private readonly object initGate = new();
     private Task? initialized;
     private bool disposed;
@@ -204,6 +207,7 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
             disposed = true;
         }
 
+        stopping.Cancel();
         if (ownsDataSource)
         {
             dataSource.Dispose();
@@ -222,11 +226,15 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
             disposed = true;
         }
 
+        await stopping.CancelAsync().ConfigureAwait(false);
         if (ownsDataSource)
         {
             await dataSource.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "TypedJobs MySQL store: could not observe the commit of the transaction that enqueued job {JobId}; workers find its jobs at their next poll")]
+    private static partial void LogCommitWatchFailed(ILogger logger, Exception exception, JobId jobId);
 
     [LoggerMessage(EventId = 3400, Level = LogLevel.Debug, Message = "TypedJobs MySQL store: {Error} on attempt {Attempt}; retrying")]
     private static partial void LogRetry(ILogger logger, string error, int attempt);
