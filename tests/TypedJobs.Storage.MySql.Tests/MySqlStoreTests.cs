@@ -156,6 +156,28 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task Diagnose_ReportsTheServer_AndWarnsWhenCommitsAreNotFlushed()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        var durable = await storage.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct);
+        await MySqlTestServer.ExecuteAsync("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
+        StorageDiagnoseResult relaxed;
+        try
+        {
+            relaxed = await storage.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct);
+        }
+        finally
+        {
+            await MySqlTestServer.ExecuteAsync("SET GLOBAL innodb_flush_log_at_trx_commit = 1");
+        }
+
+        Assert.Contains(durable.Findings, f => f is { Code: "mysql.version", Severity: StorageFindingSeverity.Info });
+        Assert.DoesNotContain(durable.Findings, f => f.Severity != StorageFindingSeverity.Info);
+        Assert.Contains(relaxed.Findings, f => f is { Code: "mysql.innodb_flush_log_at_trx_commit", Severity: StorageFindingSeverity.Warning });
+    }
+
     // ---------------------------------------------------------------- migrations
 
     private static readonly MySqlSql.Migration ExpandStep = new(2, "an index for lookups by task", false, 1,

@@ -87,6 +87,10 @@ internal sealed class MySqlSql
             ON DUPLICATE KEY UPDATE value = GREATEST(value, @value)
             """;
         ServerInfo = "SELECT VERSION(), @@SESSION.sql_mode";
+        Diagnose = """
+            SELECT VERSION(), @@GLOBAL.innodb_flush_log_at_trx_commit, @@SESSION.sql_mode, @@SESSION.innodb_lock_wait_timeout;
+            SELECT ENGINE FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = @name
+            """;
 
         var builtIn = new List<Migration>
         {
@@ -481,6 +485,8 @@ internal sealed class MySqlSql
     public string SetMinimumReader { get; }
 
     public string ServerInfo { get; }
+
+    public string Diagnose { get; }
 
     public string SelectExistingIds { get; }
 
