@@ -127,6 +127,36 @@ public sealed class MySqlConfigurationTests : IAsyncLifetime
         Assert.DoesNotContain("topsecret", error.Message);
     }
 
+    [Theory]
+    [InlineData("TypedJobs:Storage", "?fsync=1", "setting 'fsync' = '1'",
+        "valid settings are table_prefix, ssl_mode, ssl_ca, ssl_cert, ssl_key, password_file, allow_public_key_retrieval, max_pool_size, min_pool_size, connect_timeout, hot_path_timeout, migration_timeout, admin_timeout, contract_migrations")]
+    [InlineData("TypedJobs:Storage:Jobs", "?ssl_mode=sometimes", "setting 'ssl_mode' = 'sometimes'", "valid values are none, preferred, required, verify_ca, verify_full")]
+    [InlineData("TypedJobs:Storage:Results", "?table_prefix=jobs-", "setting 'table_prefix' = 'jobs-'", "use 1-32 letters, digits or '_', starting with a letter or '_'")]
+    [InlineData("TypedJobs:Storage:Events", "?hot_path_timeout=5s", "setting 'hot_path_timeout' = '5s'", "use milliseconds between 100 and 600000")]
+    [InlineData("TypedJobs:Storage:Schedules", "?contract_migrations=yes", "setting 'contract_migrations' = 'yes'", "use true or false")]
+    [InlineData("TypedJobs:Storage", "?max_pool_size=0", "setting 'max_pool_size' = '0'", "use a whole number between 1 and 10000")]
+    [InlineData("TypedJobs:Storage", "?max_pool_size=4&min_pool_size=8", "setting 'min_pool_size' = '8'", "must not be larger than max_pool_size")]
+    public async Task BadUrlSetting_StopsStartup_NamingTheKeyTheSettingAndTheValidValues_WithoutThePassword(string key, string query,
+        string setting, string valid)
+    {
+        var configuration = new Dictionary<string, string?> { [key] = Url(query, password: "topsecret-42") };
+        if (key != "TypedJobs:Storage" && key != "TypedJobs:Storage:Jobs")
+        {
+            // The other roles fall back to Jobs; a good Jobs URL shows that the bad role alone stops startup.
+            configuration["TypedJobs:Storage:Jobs"] = Url();
+        }
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StartHostAsync(c => c.AddInMemoryCollection(configuration)));
+
+        Assert.Contains($"Invalid storage {key} = 'mysql://typedjobs:***@", error.Message);
+        Assert.Contains(setting, error.Message);
+        Assert.Contains(valid, error.Message);
+        Assert.DoesNotContain("topsecret-42", error.ToString());
+        Assert.Empty(hosts);
+        Assert.Equal(0L, Convert.ToInt64(await MySqlTestServer.ScalarAsync(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()", database)));
+    }
+
     [Fact]
     public void Url_WithoutADatabase_IsRefused()
     {
