@@ -4,7 +4,8 @@ namespace TypedJobs.Bench;
 /// Stores beyond the in-memory one: by name, or any storage URL as <c>label=url</c> (for example
 /// <c>--stores postgres=postgres://postgres@127.0.0.1:5440/bench</c>), opened through the storage providers this
 /// project references. Each run gets a fresh store: a file under a fresh directory for SQLite; network stores should be
-/// given a throwaway database, schema or prefix in the URL.
+/// given a throwaway database, schema or prefix in the URL; <c>{run}</c> in a URL becomes a fresh name for every store the
+/// bench opens (e.g. <c>postgres://postgres@127.0.0.1:5440/bench?schema={run}</c>), so no round sees another's jobs.
 /// </summary>
 internal static class StoreSetups
 {
@@ -17,7 +18,7 @@ internal static class StoreSetups
         if (eq > 0)
         {
             var url = name[(eq + 1)..];
-            return new StoreSetup(name[..eq], (o, _) => o.UseStorage(url));
+            return new StoreSetup(name[..eq], (o, _) => o.UseStorage(url.Replace("{run}", "run_" + Guid.NewGuid().ToString("N")[..12], StringComparison.Ordinal)));
         }
 
         return name switch
