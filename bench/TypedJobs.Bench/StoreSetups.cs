@@ -11,6 +11,21 @@ internal static class StoreSetups
 {
     public static string ExtraNames => ", sqlite, sqlite-normal, or label=url";
 
+    /// <summary>
+    /// A Redis URL without a key prefix gets a fresh one per run (from the run's directory), so rounds never see each
+    /// other's jobs.
+    /// </summary>
+    private static string PerRun(string url, string path)
+    {
+        if (!url.StartsWith("redis", StringComparison.OrdinalIgnoreCase) || url.Contains("prefix=", StringComparison.OrdinalIgnoreCase))
+        {
+            return url;
+        }
+
+        var run = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..12];
+        return url + (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "prefix=bench:" + run + ":";
+    }
+
     /// <summary>SQLite on a file with the durable defaults (WAL, synchronous=FULL, group commit).</summary>
     public static StoreSetup? Extra(string name)
     {
@@ -18,7 +33,7 @@ internal static class StoreSetups
         if (eq > 0)
         {
             var url = name[(eq + 1)..];
-            return new StoreSetup(name[..eq], (o, _) => o.UseStorage(url.Replace("{run}", "run_" + Guid.NewGuid().ToString("N")[..12], StringComparison.Ordinal)));
+            return new StoreSetup(name[..eq], (o, path) => o.UseStorage(PerRun(url.Replace("{run}", "run_" + Guid.NewGuid().ToString("N")[..12], StringComparison.Ordinal), path)));
         }
 
         return name switch

@@ -43,6 +43,13 @@ public interface IScheduleAdmin
     /// the schedule's next run is unchanged. Returns <see langword="null"/> when the schedule does not exist.
     /// </summary>
     ValueTask<JobId?> TriggerAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the schedule due now (by the store's clock): the next scheduler pass of any process whose workers know the
+    /// task enqueues one occurrence, and the schedule then goes on as before. For processes that do not register the
+    /// task themselves (a dashboard, the CLI). Returns <see langword="false"/> when the schedule does not exist or is paused.
+    /// </summary>
+    ValueTask<bool> RunNowAsync(string name, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What a schedule runs and when. Set exactly one of <see cref="Cron"/>, <see cref="Interval"/> and <see cref="RunAt"/>.</summary>

@@ -183,6 +183,20 @@ internal sealed class ScheduleAdmin : IScheduleAdmin
         return await client.EnqueueSerializedAsync(record.TaskName, PayloadOf(record), null, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<bool> RunNowAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        var due = false;
+        await UpdateAsync(store, name, (record, now) =>
+        {
+            due = record is { Paused: false };
+            return due ? record! with { NextRunAt = now } : null;
+        }, cancellationToken).ConfigureAwait(false);
+        Changed.Set();
+        return due;
+    }
+
     /// <summary>The payload an occurrence enqueues: the stored arguments, else <c>{}</c>.</summary>
     public static ReadOnlyMemory<byte> PayloadOf(ScheduleRecord record) => record.Payload ?? "{}"u8.ToArray();
 

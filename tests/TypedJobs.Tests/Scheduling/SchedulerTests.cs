@@ -300,6 +300,27 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task RunNow_FromAProcessWithoutTheTask_LetsASchedulerFireOneOccurrence_ThenTheScheduleGoesOn()
+    {
+        var task = CronTask("weekly", "0 3 * * 1");
+        var time = new FakeTimeProvider(Start);
+        var storage = new MemoryStorage(time);
+        await using var scheduler = await TestHost.StartAsync(b => b.AddTask(task).AddScheduler(), startWorker: false, time: time, storage: storage);
+        await SettleAsync(scheduler);
+        // A dashboard or the CLI: no tasks registered, only the store.
+        await using var tool = await TestHost.StartAsync(_ => { }, startWorker: false, time: time, storage: storage);
+        var next = (await tool.Schedules().GetAsync("weekly"))!.NextRunAt;
+
+        Assert.True(await tool.Schedules().RunNowAsync("weekly"));
+        time.Advance(TimeSpan.FromSeconds(1));
+        await SettleAsync(scheduler);
+
+        Assert.Equal([Start], await scheduler.OccurrencesOfAsync("weekly"));
+        Assert.Equal(next, (await tool.Schedules().GetAsync("weekly"))!.NextRunAt);
+        Assert.False(await tool.Schedules().RunNowAsync("missing"));
+    }
+
+    [Fact]
     public async Task AddOrUpdate_SameTiming_KeepsTheNextRun_AndANewTimingRecomputesIt()
     {
         var task = CronTask("tick", "0 * * * *");
