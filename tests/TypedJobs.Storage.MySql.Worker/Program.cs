@@ -31,7 +31,12 @@ if (arguments.Has("--migrate-only"))
 {
     var migrator = Host.CreateApplicationBuilder();
     migrator.Logging.ClearProviders();
-    migrator.Services.AddTypedJobs(o => o.UseMySql(connectionString, m => m.HotPathTimeout = TimeSpan.FromMilliseconds(hotMs)));
+    // Five other processes may hold the migration lock first on a busy machine.
+    migrator.Services.AddTypedJobs(o => o.UseMySql(connectionString, m =>
+    {
+        m.HotPathTimeout = TimeSpan.FromMilliseconds(hotMs);
+        m.MigrationTimeout = TimeSpan.FromMinutes(3);
+    }));
     using var once = migrator.Build();
     await once.StartAsync();
     await once.StopAsync();
