@@ -201,7 +201,10 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         await v1Again.InitializeAsync(Ct);
         var claimed = await v1Again.JobsClaimAsync(new JobsClaimParams
         {
-            WorkerId = "old", Queues = [new QueueClaim("default", 1)], Max = 1, LeaseDuration = TimeSpan.FromMinutes(1),
+            WorkerId = "old",
+            Queues = [new QueueClaim("default", 1)],
+            Max = 1,
+            LeaseDuration = TimeSpan.FromMinutes(1),
         }, Ct);
 
         Assert.Equal(2, status.CurrentVersion);
