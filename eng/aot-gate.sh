@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Native AOT gate: publishes the AOT test apps for linux-x64, fails on any trim or AOT warning (IL2xxx/IL3xxx), runs
+# Native AOT gate: publishes the AOT test apps and the typedjobs CLI for linux-x64, fails on any trim or AOT warning (IL2xxx/IL3xxx), runs
 # the binaries and checks their jobs ran. Prints one line per check:
 #   aot-gate: <check> passed|failed
 # and exits non-zero when any check failed.
@@ -86,6 +86,28 @@ for framework in $frameworks; do
       echo "aot-gate: TYPEDJOBS_TEST_REDIS is not set (./test.sh starts Redis); under CI=true that is a failure"
       report "$worker-redis-run" failed
     fi
+  fi
+
+  # The typedjobs CLI: the single-file binary operators copy onto a box (net10.0 only, like the tool).
+  cli="cli-$framework"
+  if [ "$framework" = net10.0 ] && publish "$cli" src/TypedJobs.Cli/TypedJobs.Cli.csproj "$framework"; then
+    bin="$out/$cli/TypedJobs.Cli"
+    echo "aot-gate: $cli binary $(( $(stat -c %s "$bin") / 1024 / 1024 )) MiB, needs: $(ldd "$bin" | awk '{print $1}' | tr '\n' ' ')"
+    run_dir=$(mktemp -d /tmp/typedjobs-aotcli.XXXXXX)
+    db="sqlite:$run_dir/jobs.db"
+    # The deploy gate exits 3 before the schema exists and 0 after migrate; queues prints JSON.
+    "$bin" validate --storage "$db" >"$run_dir/gate1.txt" 2>&1; gate1=$?
+    "$bin" migrate --storage "$db" >"$run_dir/migrate.txt" 2>&1; migrated=$?
+    "$bin" validate --storage "$db" >"$run_dir/gate2.txt" 2>&1; gate2=$?
+    "$bin" queues --storage "$db" --output json >"$run_dir/queues.txt" 2>&1; queues=$?
+    if [ $gate1 -eq 3 ] && [ $migrated -eq 0 ] && [ $gate2 -eq 0 ] && [ $queues -eq 0 ] && grep -q '"queues"' "$run_dir/queues.txt"; then
+      report "$cli-run" passed
+    else
+      echo "aot-gate: $cli exit codes: validate $gate1 (want 3), migrate $migrated, validate $gate2, queues $queues"
+      cat "$run_dir"/*.txt
+      report "$cli-run" failed
+    fi
+    rm -rf "$run_dir"
   fi
 done
 

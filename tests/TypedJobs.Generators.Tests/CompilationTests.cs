@@ -12,12 +12,12 @@ public sealed class CompilationTests
     public void GeneratedCode_HasNoDiagnosticsWithAllWarningsAsErrorsAndDocumentationChecks()
     {
         var library = JobProgram.CompileLibrary("Shop.Library", Samples.Library);
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Samples.Corners], [library.Reference])
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Samples.Corners, Samples.Sensitive], [library.Reference])
             .WithOptions(TestCompiler.Create("x", []).Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
 
         var generated = TestCompiler.Generate(compilation);
 
-        Assert.Equal(8, generated.Sources.Count);
+        Assert.Equal(9, generated.Sources.Count);
         Assert.Empty(generated.GeneratorDiagnostics);
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden));
         Assert.Empty(TestCompiler.Problems(generated));

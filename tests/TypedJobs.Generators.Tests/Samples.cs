@@ -135,6 +135,57 @@ internal static class Samples
         }
         """;
 
+    /// <summary>Payload members marked [Sensitive]: a parameter, a record parameter, a property of a recursive type, in dictionaries and arrays.</summary>
+    public const string Sensitive = """
+        using System.Collections.Generic;
+        using TypedJobs;
+
+        namespace Shop.Secrets
+        {
+            /// <summary>A payment card.</summary>
+            /// <param name="Holder">The holder.</param>
+            /// <param name="Number">The card number.</param>
+            public sealed record Card(string Holder, [Sensitive] string Number);
+
+            /// <summary>A tree of keys.</summary>
+            public sealed class KeyNode
+            {
+                /// <summary>The name.</summary>
+                public string Name { get; set; } = "";
+
+                /// <summary>The secret key.</summary>
+                [Sensitive]
+                public string? Key { get; set; }
+
+                /// <summary>The children.</summary>
+                public List<KeyNode> Children { get; set; } = new();
+            }
+
+            /// <summary>Tasks with sensitive payload members.</summary>
+            public static class AccountTasks
+            {
+                /// <summary>Signs in.</summary>
+                /// <param name="user">The user.</param>
+                /// <param name="password">The password.</param>
+                /// <param name="card">The card.</param>
+                /// <param name="cards">Cards by name.</param>
+                /// <param name="tree">Keys.</param>
+                /// <param name="extra">More cards.</param>
+                [Task]
+                public static void Login(string user, [Sensitive] string password, Card card, Dictionary<string, Card> cards, KeyNode tree, Card[]? extra = null)
+                {
+                }
+
+                /// <summary>Takes no secret.</summary>
+                /// <param name="note">A note.</param>
+                [Task]
+                public static void Note(string note)
+                {
+                }
+            }
+        }
+        """;
+
     /// <summary>A library whose registry the host references.</summary>
     public const string Library = """
         using TypedJobs;

@@ -15,6 +15,9 @@ public sealed class SnapshotTests
     public void CornerCases_MatchSnapshots() => VerifyAll("Corners", Samples.Corners);
 
     [Fact]
+    public void SensitiveMembers_MatchSnapshots() => VerifyAll("Sensitive", Samples.Sensitive);
+
+    [Fact]
     public void HostRegistry_ListsItsOwnAndReferencedRegistries()
     {
         var library = JobProgram.CompileLibrary("Shop.Library", Samples.Library);

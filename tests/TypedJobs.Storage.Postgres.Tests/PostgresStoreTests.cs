@@ -36,7 +36,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
 
     private PostgresStorageOptions Options(Action<PostgresStorageOptions>? configure = null)
     {
-        var options = new PostgresStorageOptions { ConnectionString = PostgresTestServer.ConnectionString, Schema = schema };
+        var options = new PostgresStorageOptions { ConnectionString = PostgresTestServer.ConnectionString, Schema = schema, HotPathTimeout = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
         return options;
     }

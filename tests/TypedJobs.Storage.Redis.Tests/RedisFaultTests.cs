@@ -1,8 +1,8 @@
 using System.Globalization;
+using System.Reflection;
 using StackExchange.Redis;
 using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.Redis.Internal;
-using TypedJobs.Storage.Sqlite.Tests;
 
 namespace TypedJobs.Storage.Redis.Tests;
 
@@ -40,8 +40,11 @@ public sealed class RedisFaultTests : IAsyncDisposable
         Directory.Delete(directory, recursive: true);
     }
 
+    private static string WorkerDll { get; } = typeof(RedisFaultTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "WorkerDll").Value!;
+
     private WorkerProcess StartWorker(string endpoint, string log, params string[] more) =>
-        WorkerProcess.Start([
+        WorkerProcess.Start(WorkerDll, [
             "--redis", endpoint, "--prefix", prefix, "--log", File(log), "--lease-ms", "3000", "--rescue-ms", "300", "--timeout-ms", "500",
             .. more,
         ]);

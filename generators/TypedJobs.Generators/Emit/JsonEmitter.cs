@@ -98,6 +98,17 @@ internal static class JsonEmitter
             }
         }
 
+        // Redaction of payloads with [Sensitive] members: only for the shapes that hold one.
+        var sensitive = RedactionCode.SensitiveShapes(model.Shapes);
+        if (sensitive.Count > 0)
+        {
+            RedactionCode.EmitSupport(w);
+            foreach (var shape in model.Shapes.Where(s => sensitive.Contains(s.Key)).OrderBy(static s => s.Key, System.StringComparer.Ordinal))
+            {
+                RedactionCode.EmitShape(w, shape, sensitive, code, ContextFor(shape, contexts) is not null);
+            }
+        }
+
         w.Close();
         w.Close();
         return w.ToString();

@@ -123,7 +123,7 @@ internal static class PayloadEmitter
             w.Close();
             w.Close();
 
-            EmitSerializer(w, payload, payloadType, json);
+            EmitSerializer(w, payload, payloadType, json, RedactionCode.SensitiveShapes(task.Types));
         }
 
         if (task.HasResult)
@@ -148,7 +148,7 @@ internal static class PayloadEmitter
     /// The payload serializer: a missing key takes the parameter's default value (an empty collection for
     /// <c>params</c>); a missing key without one, or a JSON null for a non-nullable reference type, is an error.
     /// </summary>
-    private static void EmitSerializer(CodeWriter w, List<ParameterModel> payload, string payloadType, JsonCode json)
+    private static void EmitSerializer(CodeWriter w, List<ParameterModel> payload, string payloadType, JsonCode json, HashSet<string> sensitive)
     {
         w.Line();
         w.Open("private sealed class PayloadSerializer : " + Registration + ".JobSerializer<" + payloadType + ">");
@@ -216,6 +216,11 @@ internal static class PayloadEmitter
         w.Line();
         w.Line("return new " + payloadType + "(" + string.Join(", ", payload.Select(static (p, i) => "p" + i.ToString(CultureInfo.InvariantCulture))) + ");");
         w.Close();
+        if (RedactionCode.IsSensitive(payload, sensitive))
+        {
+            RedactionCode.EmitPayload(w, payload, sensitive, json);
+        }
+
         w.Close();
     }
 

@@ -20,6 +20,7 @@ internal enum DisposeKind
 /// <param name="IsParams">Whether the parameter is a <c>params</c> collection (an empty one when its key is missing).</param>
 /// <param name="RejectsNull">Whether JSON <c>null</c> is refused (a non-nullable reference type in nullable-aware code).</param>
 /// <param name="ServiceKey">For keyed services: the key as a C# expression.</param>
+/// <param name="IsSensitive">Whether the parameter is marked <c>[Sensitive]</c> (its value is redacted for display).</param>
 internal sealed record ParameterModel(
     string Name,
     string Type,
@@ -31,7 +32,8 @@ internal sealed record ParameterModel(
     string? Documentation,
     bool IsParams = false,
     bool RejectsNull = false,
-    string? ServiceKey = null);
+    string? ServiceKey = null,
+    bool IsSensitive = false);
 
 /// <summary>The attribute's settings, validated and converted to what <c>TaskSettings</c> takes.</summary>
 internal sealed record SettingsModel(

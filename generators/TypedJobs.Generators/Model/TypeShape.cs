@@ -85,6 +85,7 @@ internal sealed record TypeShape(
 /// <param name="DefaultValue">The matching constructor parameter's default value as a C# expression, used when the key is missing.</param>
 /// <param name="RejectsNull">Whether JSON <c>null</c> is refused (a non-nullable reference type in nullable-aware code).</param>
 /// <param name="IsRequired">Whether the member is <c>required</c> (its key must be present).</param>
+/// <param name="IsSensitive">Whether the member (or its constructor parameter) is marked <c>[Sensitive]</c>.</param>
 internal sealed record MemberShape(
     string Name,
     string Type,
@@ -94,7 +95,8 @@ internal sealed record MemberShape(
     SetterKind Setter,
     string? DefaultValue = null,
     bool RejectsNull = false,
-    bool IsRequired = false);
+    bool IsRequired = false,
+    bool IsSensitive = false);
 
 /// <summary>How a property is assigned when it is not passed to the constructor.</summary>
 internal enum SetterKind

@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace TypedJobs.Generators.Parsing;
@@ -70,4 +71,8 @@ internal static class SymbolNames
 
         return true;
     }
+
+    /// <summary>Whether a parameter, property or field is marked <c>[TypedJobs.Sensitive]</c>.</summary>
+    public static bool IsSensitive(ISymbol symbol) =>
+        symbol.GetAttributes().Any(static a => a.AttributeClass is { Name: "SensitiveAttribute", ContainingNamespace: { Name: "TypedJobs", ContainingNamespace.IsGlobalNamespace: true } });
 }

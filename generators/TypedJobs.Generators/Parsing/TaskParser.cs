@@ -68,7 +68,8 @@ internal static class TaskParser
                 docs.Parameter(parameter.Name),
                 parameter.IsParams,
                 parameterType.RejectsNull(),
-                TaskRules.ServiceKey(parameter)));
+                TaskRules.ServiceKey(parameter),
+                source == ArgumentSource.Payload && SymbolNames.IsSensitive(parameter)));
         }
 
         string? resultKey = null;

@@ -235,8 +235,9 @@ internal sealed class TypeShapeBuilder
                 defaultValue = ConstantFormatter.Format(parameter.Type, parameter.ExplicitDefaultValue);
             }
 
+            var sensitive = SymbolNames.IsSensitive(member) || (index >= 0 && SymbolNames.IsSensitive(constructor.Parameters[index]));
             members.Add(new MemberShape(member.Name, memberType.ToAnnotated(), Add(memberType), memberType.IsValueType, index,
-                index >= 0 ? SetterKind.None : setter, defaultValue, memberType.RejectsNull(), required && index < 0));
+                index >= 0 ? SetterKind.None : setter, defaultValue, memberType.RejectsNull(), required && index < 0, sensitive));
         }
 
         members.Sort(static (a, b) => (a.ConstructorIndex < 0 ? int.MaxValue : a.ConstructorIndex).CompareTo(b.ConstructorIndex < 0 ? int.MaxValue : b.ConstructorIndex));

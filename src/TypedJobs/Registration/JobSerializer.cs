@@ -17,6 +17,23 @@ public abstract class JobSerializer<T>
 
     /// <summary>Reads a value from <paramref name="data"/>. Throws when the data does not fit the type.</summary>
     public abstract T Deserialize(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Whether serialized values have members marked <see cref="SensitiveAttribute"/> that <see cref="Redact"/>
+    /// replaces. Generated serializers override it for payloads with sensitive members.
+    /// </summary>
+    public virtual bool HasSensitiveMembers => false;
+
+    /// <summary>
+    /// Writes the serialized value <paramref name="data"/> to <paramref name="writer"/> with every sensitive member's
+    /// value replaced by the string <c>"***"</c>, for display to operators. The default copies the JSON unchanged.
+    /// </summary>
+    /// <exception cref="JsonException"><paramref name="data"/> is not valid JSON.</exception>
+    public virtual void Redact(ReadOnlySpan<byte> data, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JobSerializer.CopyJsonValue(data, writer);
+    }
 }
 
 /// <summary>Factory methods for <see cref="JobSerializer{T}"/>.</summary>
@@ -27,6 +44,28 @@ public static class JobSerializer
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
         return new JsonTypeInfoSerializer<T>(typeInfo);
+    }
+
+    /// <summary>
+    /// Copies the next JSON value of <paramref name="reader"/> (positioned on its first token) to <paramref name="writer"/>
+    /// and leaves the reader on its last token. Used by generated redaction code for values without sensitive members.
+    /// </summary>
+    public static void CopyJsonValue(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        using var document = JsonDocument.ParseValue(ref reader);
+        document.RootElement.WriteTo(writer);
+    }
+
+    internal static void CopyJsonValue(ReadOnlySpan<byte> data, Utf8JsonWriter writer)
+    {
+        var reader = new Utf8JsonReader(data);
+        if (!reader.Read())
+        {
+            throw new JsonException("The payload is empty.");
+        }
+
+        CopyJsonValue(ref reader, writer);
     }
 
     /// <summary>A serializer for tasks without a payload: writes <c>{}</c> and ignores what it reads.</summary>

@@ -37,6 +37,18 @@ public abstract class JobTask
     /// <summary>Whether the task produces a result.</summary>
     public abstract bool HasResult { get; }
 
+    /// <summary>Whether the payload has members marked <see cref="SensitiveAttribute"/>, which <see cref="RedactPayload"/> hides.</summary>
+    public abstract bool HasSensitiveMembers { get; }
+
+    /// <summary>
+    /// Returns a stored payload of this task as JSON text for display to operators, with the value of every member
+    /// marked <see cref="SensitiveAttribute"/> replaced by <c>"***"</c> (the redaction the source generator emits for
+    /// the task). The dashboard, the admin API and tools show payloads only through this method. The text is JSON with
+    /// relaxed escaping (characters such as <c>&lt;</c> are kept), so escape it for the medium that shows it.
+    /// </summary>
+    /// <exception cref="System.Text.Json.JsonException">The payload is not valid JSON.</exception>
+    public abstract string RedactPayload(ReadOnlySpan<byte> payload);
+
     /// <summary>Deserializes the payload, runs the handler and returns the serialized result, if any.</summary>
     internal abstract ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context);
 
@@ -96,6 +108,22 @@ public class JobTask<TPayload> : JobTask
     }
 
     internal override object? DecodePayload(ReadOnlySpan<byte> payload) => Decode(payload);
+
+    /// <inheritdoc />
+    public override bool HasSensitiveMembers => PayloadSerializer.HasSensitiveMembers;
+
+    /// <inheritdoc />
+    public override string RedactPayload(ReadOnlySpan<byte> payload)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(16, payload.Length));
+        // Relaxed escaping keeps the text readable (quotes, accents, '<'); consumers escape it where they show it.
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            PayloadSerializer.Redact(payload, writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
     {
