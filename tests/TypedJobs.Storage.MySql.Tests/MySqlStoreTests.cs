@@ -1,0 +1,278 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
+using TypedJobs.Storage.MySql.Internal;
+
+namespace TypedJobs.Storage.MySql.Tests;
+
+/// <summary>
+/// What is particular to the MySQL store: the server's clock, the claim's index, table prefixes, large batches split into
+/// several statements, the in-process wake-up, and versioned migrations (expand, contract, a schema that needs a newer
+/// version).
+/// </summary>
+public sealed class MySqlStoreTests : IAsyncLifetime
+{
+    private readonly List<MySqlStorage> opened = [];
+    private string database = "";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => database = await MySqlTestServer.CreateDatabaseAsync("store");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var storage in opened)
+        {
+            await storage.DisposeAsync();
+        }
+
+        MySqlConnection.ClearAllPools();
+        await MySqlTestServer.DropDatabaseAsync(database);
+    }
+
+    private MySqlStorage Open(string prefix = "typedjobs_", IReadOnlyList<MySqlSql.Migration>? migrations = null, bool contract = false,
+        TimeProvider? clock = null)
+    {
+        var storage = new MySqlStorage(new MySqlStorageOptions
+        {
+            ConnectionString = MySqlTestServer.For(database),
+            TablePrefix = prefix,
+            ApplyContractMigrations = contract,
+        }, clock, NullLogger.Instance, migrations);
+        opened.Add(storage);
+        return storage;
+    }
+
+    private static JobInsert NewJob(string queue = "default", byte[]? payload = null, string? task = "t") => new()
+    {
+        Id = JobId.New(),
+        TaskName = task!,
+        Queue = queue,
+        Payload = payload ?? [1],
+    };
+
+    [Fact]
+    public async Task ServerClock_IsTheStoresClock_ForNowAndForEveryStoredTime()
+    {
+        // The store's sessions run in a far-away time zone: UTC_TIMESTAMP and DATETIME columns must not care.
+        await MySqlTestServer.ExecuteAsync("SET GLOBAL time_zone = '+09:00'");
+        try
+        {
+            var storage = Open();
+            await storage.InitializeAsync(Ct);
+            Assert.Equal("+09:00", await MySqlTestServer.ScalarAsync("SELECT @@SESSION.time_zone"));
+            var before = await storage.ClockNowAsync(Ct);
+            var id = (await storage.JobsInsertAsync(new JobsInsertParams([NewJob() with { Delay = TimeSpan.FromMinutes(5) }]), Ct)).Outcomes[0].Id;
+            var after = await storage.ClockNowAsync(Ct);
+            var job = (await storage.JobsGetAsync(new JobsGetParams(id), Ct)).Job!;
+            var serverUtc = (DateTime)(await MySqlTestServer.ScalarAsync("SELECT UTC_TIMESTAMP(6)"))!;
+
+            Assert.InRange(job.CreatedAt, before, after);
+            Assert.Equal(job.CreatedAt + TimeSpan.FromMinutes(5), job.DueAt);
+            Assert.Equal(JobState.Scheduled, job.State);
+            Assert.InRange(new DateTimeOffset(serverUtc, TimeSpan.Zero) - after, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            await MySqlTestServer.ExecuteAsync("SET GLOBAL time_zone = 'SYSTEM'");
+        }
+    }
+
+    [Fact]
+    public async Task Claim_ReadsTheClaimIndexInClaimOrder_WithoutASort()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
+        await connection.OpenAsync(Ct);
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN " + MySqlSql.Format(storage.Sql.ClaimCandidates, "0", "");
+        explain.Parameters.AddWithValue("@q0", "default"u8.ToArray());
+        explain.Parameters.AddWithValue("@l0", 10);
+        await using var reader = await explain.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+
+        Assert.Equal("claim", reader["key"]);
+        Assert.DoesNotContain("filesort", reader["Extra"] as string ?? "", StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task TablePrefixes_KeepStoresInOneDatabaseApart()
+    {
+        var a = Open("app_a_");
+        var b = Open("app_b_");
+        await a.InitializeAsync(Ct);
+        await b.InitializeAsync(Ct);
+
+        await a.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct);
+
+        Assert.Single((await a.QueuesListAsync(new QueuesListParams(), Ct)).Queues);
+        Assert.Empty((await b.QueuesListAsync(new QueuesListParams(), Ct)).Queues);
+    }
+
+    [Fact]
+    public void TablePrefix_ThatIsNotAnIdentifier_IsRefused()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Open("jobs`; DROP TABLE x; --"));
+
+        Assert.Contains("TypedJobs:MySql:TablePrefix", error.Message);
+    }
+
+    [Fact]
+    public async Task Insert_BatchLargerThanOneStatement_IsSplit_AndStaysAtomic()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        var big = Enumerable.Range(0, 12).Select(_ => NewJob(payload: new byte[600 * 1024])).ToArray();
+        var poisoned = Enumerable.Range(0, 12).Select(_ => NewJob(payload: new byte[600 * 1024])).Append(NewJob(task: null)).ToArray();
+
+        var inserted = await storage.JobsInsertAsync(new JobsInsertParams(big), Ct);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await storage.JobsInsertAsync(new JobsInsertParams(poisoned), Ct));
+
+        Assert.All(inserted.Outcomes, o => Assert.True(o.Inserted));
+        Assert.Equal(12, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+        Assert.Null((await storage.JobsGetAsync(new JobsGetParams(poisoned[0].Id), Ct)).Job);
+    }
+
+    [Fact]
+    public async Task Insert_WakesWorkersWaitingOnTheSameStore()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        var waiting = storage.JobsWaitAsync(new JobsWaitParams(["default"]), Ct).AsTask();
+
+        await storage.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct);
+
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+    }
+
+    [Fact]
+    public async Task Capabilities_AreDurableTransactionalSearchableAndMigrated_WithoutCrossProcessWakeUp()
+    {
+        var storage = Open();
+
+        Assert.Equal(StorageCapabilities.TransactionalEnqueue | StorageCapabilities.Durable | StorageCapabilities.TextSearch | StorageCapabilities.Migrations,
+            storage.Capabilities);
+        Assert.Equal(TimeSpan.FromSeconds(5), storage.HotPathTimeout);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Diagnose_ReportsTheServer_AndWarnsWhenCommitsAreNotFlushed()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        var durable = await storage.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct);
+        await MySqlTestServer.ExecuteAsync("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
+        StorageDiagnoseResult relaxed;
+        try
+        {
+            relaxed = await storage.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct);
+        }
+        finally
+        {
+            await MySqlTestServer.ExecuteAsync("SET GLOBAL innodb_flush_log_at_trx_commit = 1");
+        }
+
+        Assert.Contains(durable.Findings, f => f is { Code: "mysql.version", Severity: StorageFindingSeverity.Info });
+        Assert.DoesNotContain(durable.Findings, f => f.Severity != StorageFindingSeverity.Info);
+        Assert.Contains(relaxed.Findings, f => f is { Code: "mysql.innodb_flush_log_at_trx_commit", Severity: StorageFindingSeverity.Warning });
+    }
+
+    // ---------------------------------------------------------------- migrations
+
+    private static readonly MySqlSql.Migration ExpandStep = new(2, "an index for lookups by task", false, 1,
+        ["CREATE TABLE IF NOT EXISTS typedjobs_extra (id INT NOT NULL PRIMARY KEY) ENGINE=InnoDB"]);
+
+    private static readonly MySqlSql.Migration ContractStep = new(3, "drops what version 1 relies on", true, 2,
+        ["DROP TABLE IF EXISTS typedjobs_extra"]);
+
+    [Fact]
+    public async Task Migrations_ExpandRunsAtStartup_ContractWaitsUntilAsked_AndOlderWorkersKeepWorkingMeanwhile()
+    {
+        var v1 = Open();
+        await v1.InitializeAsync(Ct);
+        var before = await v1.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct);
+
+        var v3 = Open(migrations: [ExpandStep, ContractStep]);
+        await v3.InitializeAsync(Ct);
+        var status = await v3.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+        // A worker of version 1 still initializes and works on the expanded schema.
+        var v1Again = Open();
+        await v1Again.InitializeAsync(Ct);
+        var claimed = await v1Again.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "old",
+            Queues = [new QueueClaim("default", 1)],
+            Max = 1,
+            LeaseDuration = TimeSpan.FromMinutes(1),
+        }, Ct);
+
+        Assert.Equal(2, status.CurrentVersion);
+        Assert.Equal(3, status.LatestVersion);
+        Assert.Equal([3], status.Pending.Select(p => p.Version));
+        Assert.Equal(before.Outcomes[0].Id, Assert.Single(claimed.Jobs).Id);
+
+        var applied = await v3.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await Open().InitializeAsync(Ct));
+
+        Assert.Equal([3], applied.Applied.Select(a => a.Version));
+        Assert.Equal(3, applied.CurrentVersion);
+        Assert.Contains("schema version 3", refused.Message);
+        Assert.Contains("understands schema version 2 or later", refused.Message);
+        Assert.Contains("up to 1", refused.Message);
+    }
+
+    [Fact]
+    public async Task Migrations_OnAFreshDatabase_IncludeContractSteps()
+    {
+        var storage = Open(migrations: [ExpandStep, ContractStep]);
+
+        await storage.InitializeAsync(Ct);
+
+        Assert.Equal(3, (await storage.MigrationsStatusAsync(new MigrationsStatusParams(), Ct)).CurrentVersion);
+        Assert.Equal(0L, Convert.ToInt64(await MySqlTestServer.ScalarAsync(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'typedjobs_extra'", database)));
+    }
+
+    [Fact]
+    public async Task Migrations_DryRun_ListsWithoutApplying()
+    {
+        var storage = Open();
+
+        var dry = await storage.MigrationsApplyAsync(new MigrationsApplyParams(DryRun: true), Ct);
+        var status = await storage.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+
+        Assert.Equal([1], dry.Applied.Select(a => a.Version));
+        Assert.Equal(0, status.CurrentVersion);
+        Assert.Equal([1], status.Pending.Select(p => p.Version));
+    }
+
+    [Fact]
+    public async Task Migrations_ManyStoresAtOnce_ApplyEachVersionOnce()
+    {
+        var stores = Enumerable.Range(0, 8).Select(_ => Open(migrations: [ExpandStep])).ToArray();
+
+        await Task.WhenAll(stores.Select(s => Task.Run(async () => await s.InitializeAsync(Ct))));
+
+        Assert.Equal(2L, Convert.ToInt64(await MySqlTestServer.ScalarAsync("SELECT COUNT(*) FROM typedjobs_migrations", database)));
+        Assert.Equal(2L, Convert.ToInt64(await MySqlTestServer.ScalarAsync("SELECT MAX(version) FROM typedjobs_migrations", database)));
+    }
+
+    [Theory]
+    [InlineData("10.5.23-MariaDB", false)]
+    [InlineData("10.6.16-MariaDB-log", true)]
+    [InlineData("5.5.5-10.11.6-MariaDB", true)]
+    [InlineData("5.7.44", false)]
+    [InlineData("8.0.36", true)]
+    [InlineData("8.4.3", true)]
+    public void Server_WithoutSkipLocked_IsRefused(string version, bool supported)
+    {
+        var error = Record.Exception(() => MySqlStorage.CheckServer(version));
+
+        Assert.Equal(supported, error is null);
+        if (error is not null)
+        {
+            Assert.Contains(version, error.Message);
+        }
+    }
+}

@@ -1,0 +1,305 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using TypedJobs.Events;
+using TypedJobs.Registration;
+using TypedJobs.Storage.MySql.Internal;
+
+namespace TypedJobs.Storage.MySql.Tests;
+
+/// <summary>Tasks declared with the attribute, so the generator emits typed stubs for the transactional tests.</summary>
+public static class OrderTasks
+{
+    private static readonly List<string> Recorded = [];
+
+    /// <summary>The order ids the task has seen.</summary>
+    public static IReadOnlyList<string> Seen
+    {
+        get
+        {
+            lock (Recorded)
+            {
+                return [.. Recorded];
+            }
+        }
+    }
+
+    /// <summary>Records an order id.</summary>
+    [Task(Name = "mysql-tests.order-placed")]
+    public static Task OrderPlaced(string orderId)
+    {
+        lock (Recorded)
+        {
+            Recorded.Add(orderId);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// <c>IJobClient.InTransaction</c> with the caller's <see cref="MySqlTransaction"/>: jobs join the caller's transaction
+/// through the client's normal path (limits, unique keys) and the generated stubs, exist only if it commits, and wake the
+/// workers and observers after the commit — which the store observes through the lock the caller's transaction holds on
+/// the rows it inserted.
+/// </summary>
+public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
+{
+    private static readonly JobSerializer<int> Number = JobSerializer.FromJsonTypeInfo(TestJson.Default.Int32);
+    private readonly List<int> ran = [];
+    private readonly RecordingObserver observer = new();
+    private string database = "";
+    private IHost? host;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => database = await MySqlTestServer.CreateDatabaseAsync("tx");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (host is not null)
+        {
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+        }
+
+        MySqlConnection.ClearAllPools();
+        await MySqlTestServer.DropDatabaseAsync(database);
+    }
+
+    private async Task<(IJobClient Client, JobTask<int> Task)> StartAsync(bool worker = true, Action<TypedJobsOptions>? options = null)
+    {
+        var task = JobTask.Create("record", Number, (n, _) =>
+        {
+            lock (ran)
+            {
+                ran.Add(n);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        var jobs = builder.Services.AddTypedJobs(o =>
+        {
+            o.UseMySql(MySqlTestServer.For(database));
+            o.MaxPayloadBytes = 64;
+            options?.Invoke(o);
+        }).AddTask(task).AddObserver(observer);
+        if (worker)
+        {
+            // A poll this long means a job runs quickly only if the observed commit woke the worker.
+            jobs.AddWorker(w => w.PollInterval = TimeSpan.FromMinutes(5));
+        }
+
+        host = builder.Build();
+        await host.StartAsync(Ct);
+        return (host.Services.GetRequiredService<IJobClient>(), task);
+    }
+
+    private async Task<MySqlConnection> ConnectAsync(string? other = null)
+    {
+        var connection = new MySqlConnection(MySqlTestServer.For(other ?? database));
+        await connection.OpenAsync(Ct);
+        await using var create = connection.CreateCommand();
+        create.CommandText = "CREATE TABLE IF NOT EXISTS orders (id INT PRIMARY KEY) ENGINE=InnoDB";
+        await create.ExecuteNonQueryAsync(Ct);
+        return connection;
+    }
+
+    private static async Task InsertOrderAsync(MySqlConnection connection, MySqlTransaction transaction, int id)
+    {
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO orders (id) VALUES (@id)";
+        insert.Parameters.AddWithValue("@id", id);
+        await insert.ExecuteNonQueryAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Commit_MakesTheJobExist_AndWakesTheWorkerAndObserversAfterwards()
+    {
+        var (client, task) = await StartAsync();
+        await using var connection = await ConnectAsync();
+        JobId id;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await InsertOrderAsync(connection, transaction, 1);
+            id = await client.InTransaction(transaction).EnqueueAsync(task, 7, cancellationToken: Ct);
+            Assert.Null(await client.GetJobAsync(id, Ct));
+            Assert.DoesNotContain(observer.Events, e => e.JobId == id);
+            await transaction.CommitAsync(Ct);
+        }
+
+        var done = await client.WaitForCompletionAsync(id, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+        Assert.Equal(JobState.Succeeded, done.State);
+        lock (ran)
+        {
+            Assert.Contains(7, ran);
+        }
+
+        await EventuallyAsync(() => observer.Events.Any(e => e.JobId == id && e.Kind == JobEventKind.Enqueued), "the Enqueued event after commit");
+    }
+
+    [Fact]
+    public async Task GeneratedStub_OnTheBoundClient_EnqueuesInTheTransaction()
+    {
+        var (client, _) = await StartAsync(worker: false);
+        await using var connection = await ConnectAsync();
+        JobId kept;
+        JobId dropped;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            kept = await client.InTransaction(transaction).EnqueueOrderPlacedAsync("o-1", cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            dropped = await client.InTransaction(transaction).EnqueueOrderPlacedAsync("o-2", cancellationToken: Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        Assert.Equal("mysql-tests.order-placed", (await client.GetJobAsync(kept, Ct))!.TaskName);
+        Assert.Null(await client.GetJobAsync(dropped, Ct));
+    }
+
+    [Fact]
+    public async Task Rollback_LeavesNeitherTheJobNorTheCallersRows()
+    {
+        var (client, task) = await StartAsync(worker: false);
+        await using var connection = await ConnectAsync();
+        JobId id;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await InsertOrderAsync(connection, transaction, 2);
+            id = await client.InTransaction(transaction).EnqueueAsync(task, 1, cancellationToken: Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        // A later commit on the same connection must not publish the rolled-back job's event.
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await client.InTransaction(transaction).EnqueueAsync(task, 2, cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await EventuallyAsync(() => observer.Events.Count(e => e.Kind == JobEventKind.Enqueued) == 1, "the committed job's event");
+        Assert.Null(await client.GetJobAsync(id, Ct));
+        Assert.DoesNotContain(observer.Events, e => e.JobId == id);
+        Assert.Equal(0L, Convert.ToInt64(await MySqlTestServer.ScalarAsync("SELECT COUNT(*) FROM orders", database)));
+    }
+
+    [Fact]
+    public async Task InTransaction_GoesThroughTheClientsChecks_AndUniqueKeys()
+    {
+        var (client, task) = await StartAsync(worker: false);
+        var existing = await client.EnqueueAsync(task, 1, new JobOptions { UniqueKey = "once" }, Ct);
+        await using var connection = await ConnectAsync();
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        var bound = client.InTransaction(transaction);
+
+        var deduplicated = await bound.EnqueueAsync(task, 2, new JobOptions { UniqueKey = "once" }, Ct);
+        var fresh = await bound.EnqueueAsync(task, 3, new JobOptions { UniqueKey = "twice" }, Ct);
+        var again = await bound.EnqueueAsync(task, 4, new JobOptions { UniqueKey = "twice" }, Ct);
+        await Assert.ThrowsAsync<PayloadTooLargeException>(async () => await bound.EnqueueSerializedAsync("record", new byte[100], cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await bound.EnqueueAsync(task, 3, new JobOptions { Queue = "bad queue" }, Ct));
+        await transaction.CommitAsync(Ct);
+
+        Assert.Equal(existing, deduplicated);
+        Assert.Equal(fresh, again);
+        Assert.Equal(2, (await ((IJobAdmin)client).ListJobsAsync(new JobsListParams(), Ct)).Jobs.Count);
+    }
+
+    [Fact]
+    public async Task Store_ObservesTheCommitThroughTheInsertedRowsLock_AndNeverCallsAfterCommitForARollback()
+    {
+        await using var storage = new MySqlStorage(new MySqlStorageOptions { ConnectionString = MySqlTestServer.For(database) });
+        await storage.InitializeAsync(Ct);
+        await using var connection = await ConnectAsync();
+        var rolledBack = 0;
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        JobInsert Job() => new() { Id = JobId.New(), TaskName = "t", Queue = "default", Payload = [1] };
+
+        JobsInsertInTransactionResult first;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            first = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [Job()], () => rolledBack++), Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        JobsInsertInTransactionResult second;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            second = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [Job()], () => committed.TrySetResult()), Ct);
+            // Still open: nothing may have been reported yet.
+            Assert.False(committed.Task.IsCompleted);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await committed.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.True(first.CommitObserved);
+        Assert.True(second.CommitObserved);
+        Assert.Equal(0, rolledBack);
+    }
+
+    [Fact]
+    public async Task TransactionOnAnotherDatabase_IsRefused_NamingBoth()
+    {
+        var (client, task) = await StartAsync(worker: false);
+        var other = await MySqlTestServer.CreateDatabaseAsync("txother");
+        try
+        {
+            await using var connection = await ConnectAsync(other);
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(async () => await client.InTransaction(transaction).EnqueueAsync(task, 1, cancellationToken: Ct));
+
+            Assert.Contains(other, error.Message);
+            Assert.Contains(database, error.Message);
+        }
+        finally
+        {
+            await MySqlTestServer.DropDatabaseAsync(other);
+        }
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    private sealed class RecordingObserver : IJobEventObserver
+    {
+        private readonly List<JobEvent> events = [];
+
+        public IReadOnlyList<JobEvent> Events
+        {
+            get
+            {
+                lock (events)
+                {
+                    return [.. events];
+                }
+            }
+        }
+
+        public ValueTask OnEventAsync(JobEvent jobEvent, CancellationToken cancellationToken)
+        {
+            lock (events)
+            {
+                events.Add(jobEvent);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
