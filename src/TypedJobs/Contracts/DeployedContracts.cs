@@ -21,6 +21,16 @@ public sealed class DeployedContracts
     /// <param name="contracts">The contracts (generated code registers one per task of each assembly; one name may come from a contract assembly and from its implementation).</param>
     /// <param name="tasks">The tasks registered in the process (<see cref="TaskRegistry.Tasks"/>); those with a handler are the tasks it <see cref="Runs"/>.</param>
     public DeployedContracts(IEnumerable<TaskContractInfo> contracts, IEnumerable<JobTask>? tasks = null)
+        : this(contracts, tasks, null)
+    {
+    }
+
+    private DeployedContracts(IEnumerable<TaskContractInfo> contracts, IEnumerable<string> handledNames)
+        : this(contracts, null, handledNames)
+    {
+    }
+
+    private DeployedContracts(IEnumerable<TaskContractInfo> contracts, IEnumerable<JobTask>? tasks, IEnumerable<string>? handledNames)
     {
         ArgumentNullException.ThrowIfNull(contracts);
         byName = new Dictionary<string, TaskContractInfo>(StringComparer.Ordinal);
@@ -46,7 +56,7 @@ public sealed class DeployedContracts
             }
         }
 
-        handled = new HashSet<string>(StringComparer.Ordinal);
+        handled = new HashSet<string>(handledNames ?? [], StringComparer.Ordinal);
         foreach (var task in tasks ?? [])
         {
             if (task.HasHandler)
@@ -136,6 +146,151 @@ public sealed class DeployedContracts
         }
 
         return new DeployedContracts(contracts);
+    }
+
+    /// <summary>
+    /// The tasks of a contract baseline file (<c>TypedJobs.contract.json</c>), as <see cref="FromBaseline"/> reads them.
+    /// </summary>
+    /// <param name="path">The baseline file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FormatException">The file is not a contract baseline; the message names it.</exception>
+    public static DeployedContracts FromBaselineFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var json = File.ReadAllText(path);
+        try
+        {
+            return FromBaseline(json);
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"'{path}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The tasks a built assembly declares, implements or runs, read from the metadata the source generator writes into
+    /// it (<c>[assembly: AssemblyMetadata("TypedJobs.…", …)]</c>) without loading it: every <c>[Task]</c> method, every task
+    /// of a <c>[TaskContract]</c> interface, and every contract task it implements, each with the queue its contract
+    /// baseline records. For tools (the <c>doctor</c> command of the CLI) that check a store against a deployment they are
+    /// not built with. The result knows which tasks the assembly has handlers for (<see cref="Runs"/>).
+    /// </summary>
+    /// <param name="path">The assembly file (a <c>.dll</c> built with the TypedJobs package).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="BadImageFormatException">The file is not a .NET assembly.</exception>
+    public static DeployedContracts FromAssembly(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+        if (!pe.HasMetadata)
+        {
+            throw new BadImageFormatException($"'{path}' is not a .NET assembly.", path);
+        }
+
+        var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        if (!metadata.IsAssembly)
+        {
+            throw new BadImageFormatException($"'{path}' is not a .NET assembly.", path);
+        }
+
+        var assemblyName = metadata.GetString(metadata.GetAssemblyDefinition().Name);
+        var runs = new List<string>();
+        var declared = new List<string>();
+        var queues = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in AssemblyMetadata(metadata))
+        {
+            switch (key)
+            {
+                case TaskMetadataKey:
+                case ImplementsMetadataKey:
+                    runs.Add(value);
+                    break;
+                case ContractTaskMetadataKey:
+                    declared.Add(value[(value.IndexOf('|', StringComparison.Ordinal) + 1)..]);
+                    break;
+                case ContractMetadataKey:
+                    foreach (var task in FromBaseline(value).Tasks)
+                    {
+                        queues[task.Name] = task.Queue;
+                    }
+
+                    break;
+            }
+        }
+
+        var contracts = runs.Concat(declared).Concat(queues.Keys).Distinct(StringComparer.Ordinal)
+            .Select(name => new TaskContractInfo { Name = name, Queue = queues.GetValueOrDefault(name), Assembly = assemblyName });
+        return new DeployedContracts(contracts, handledNames: runs);
+    }
+
+    /// <summary>
+    /// The contracts of several deployments together (for example every worker's and API's assembly or baseline): a task is
+    /// known when one of them knows it and run when one of them runs it; <see cref="Conflicts"/> lists the names two of them
+    /// know with different shape hashes.
+    /// </summary>
+    public static DeployedContracts Combine(IEnumerable<DeployedContracts> deployments)
+    {
+        ArgumentNullException.ThrowIfNull(deployments);
+        var list = deployments.ToList();
+        foreach (var deployment in list)
+        {
+            ArgumentNullException.ThrowIfNull(deployment, nameof(deployments));
+        }
+
+        return new DeployedContracts(list.SelectMany(static d => d.byName.Values), handledNames: list.SelectMany(static d => d.handled));
+    }
+
+    private const string TaskMetadataKey = "TypedJobs.Task";
+    private const string ImplementsMetadataKey = "TypedJobs.Implements";
+    private const string ContractTaskMetadataKey = "TypedJobs.ContractTask";
+    private const string ContractMetadataKey = "TypedJobs.Contract";
+
+    /// <summary>The <c>AssemblyMetadata</c> key-value pairs of an assembly.</summary>
+    private static IEnumerable<(string Key, string Value)> AssemblyMetadata(System.Reflection.Metadata.MetadataReader metadata)
+    {
+        var pairs = new List<(string, string)>();
+        foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
+        {
+            var attribute = metadata.GetCustomAttribute(handle);
+            System.Reflection.Metadata.StringHandle typeName;
+            switch (attribute.Constructor.Kind)
+            {
+                case System.Reflection.Metadata.HandleKind.MemberReference:
+                    var reference = metadata.GetMemberReference((System.Reflection.Metadata.MemberReferenceHandle)attribute.Constructor);
+                    if (reference.Parent.Kind != System.Reflection.Metadata.HandleKind.TypeReference)
+                    {
+                        continue;
+                    }
+
+                    typeName = metadata.GetTypeReference((System.Reflection.Metadata.TypeReferenceHandle)reference.Parent).Name;
+                    break;
+                case System.Reflection.Metadata.HandleKind.MethodDefinition:
+                    var definition = metadata.GetMethodDefinition((System.Reflection.Metadata.MethodDefinitionHandle)attribute.Constructor);
+                    typeName = metadata.GetTypeDefinition(definition.GetDeclaringType()).Name;
+                    break;
+                default:
+                    continue;
+            }
+
+            if (!metadata.StringComparer.Equals(typeName, "AssemblyMetadataAttribute"))
+            {
+                continue;
+            }
+
+            var blob = metadata.GetBlobReader(attribute.Value);
+            if (blob.Length < 2 || blob.ReadUInt16() != 1)
+            {
+                continue;
+            }
+
+            if (blob.ReadSerializedString() is { } key && blob.ReadSerializedString() is { } value)
+            {
+                pairs.Add((key, value));
+            }
+        }
+
+        return pairs;
     }
 
     private static string Combine(IReadOnlyList<TaskContractInfo> tasks)

@@ -49,9 +49,17 @@ public static class StoredJobsCheck
         var known = new HashSet<string>(knownTasks, StringComparer.Ordinal);
         var fromContracts = known.Count;
         var workerTasks = new SortedSet<string>(StringComparer.Ordinal);
+        WorkerContractGroup[] workerContracts = [];
         if (options.IncludeRegisteredWorkers)
         {
             var workers = await store.WorkersListAsync(new WorkersListParams(), cancellationToken).ConfigureAwait(false);
+            workerContracts = workers.Workers
+                .GroupBy(static w => w.Registration.ContractHash ?? string.Empty, StringComparer.Ordinal)
+                .Select(static g => new WorkerContractGroup(g.Key.Length == 0 ? null : g.Key,
+                    g.Select(static w => w.Registration.Id).Order(StringComparer.Ordinal).ToArray()))
+                .OrderByDescending(static g => g.WorkerIds.Count)
+                .ThenBy(static g => g.ContractHash, StringComparer.Ordinal)
+                .ToArray();
             foreach (var worker in workers.Workers)
             {
                 foreach (var task in worker.Registration.Tasks)
@@ -117,6 +125,7 @@ public static class StoredJobsCheck
             Complete = complete,
             KnownTasks = fromContracts,
             WorkerTasks = [.. workerTasks],
+            WorkerContracts = workerContracts,
         };
     }
 
@@ -171,6 +180,14 @@ public sealed record StoredJobsReport
     /// <summary>The task names registered by workers in the store's worker registry (empty when it was not read).</summary>
     public IReadOnlyList<string> WorkerTasks { get; init; } = [];
 
+    /// <summary>
+    /// The contract hashes that the workers in the store's worker registry report (<c>WorkerRegistration.ContractHash</c>),
+    /// each with its workers, most workers first (empty when the registry was not read). More than one hash means workers
+    /// built with different contracts: a rolling deployment under way, or a worker left behind. The registry holds workers
+    /// until maintenance prunes them, so a stopped worker may still be listed.
+    /// </summary>
+    public IReadOnlyList<WorkerContractGroup> WorkerContracts { get; init; } = [];
+
     /// <summary>The waiting jobs of unknown tasks, in total.</summary>
     public long UnknownJobs => UnknownTasks.Sum(static t => t.Jobs);
 }
@@ -181,3 +198,8 @@ public sealed record StoredJobsReport
 /// <param name="Queues">The queues they wait in, by name.</param>
 /// <param name="OldestCreatedAt">When the oldest of them was enqueued, by the store's clock.</param>
 public sealed record UnknownTaskJobs(string TaskName, long Jobs, IReadOnlyList<string> Queues, DateTimeOffset OldestCreatedAt);
+
+/// <summary>The workers of the registry that report one contract hash.</summary>
+/// <param name="ContractHash">The hash (<see cref="DeployedContracts.Hash"/> of the worker's process), or <see langword="null"/> for workers that report none.</param>
+/// <param name="WorkerIds">The workers, by id (ordinal).</param>
+public sealed record WorkerContractGroup(string? ContractHash, IReadOnlyList<string> WorkerIds);
