@@ -53,10 +53,39 @@ for framework in $frameworks; do
     else
       report "$worker-run" failed
     fi
+    # The same binary on PostgreSQL, selected by the URL alone, when ./test.sh started a server.
+    pg_port=$(echo "${TYPEDJOBS_TEST_POSTGRES:-}" | sed -n 's/.*Port=\([0-9]*\).*/\1/p')
+    if [ -n "$pg_port" ]; then
+      if (cd "$run_dir" && TypedJobs__Storage="postgres://postgres@127.0.0.1:$pg_port/postgres?schema=aotworker_$$&sslmode=disable" \
+            AotWorker__Jobs="$jobs" "$bin" >"$run_dir/pg.txt" 2>&1); then
+        grep -q "processed $jobs of $jobs orders" "$run_dir/pg.txt" && grep -q "(0 mismatches)" "$run_dir/pg.txt" \
+          && report "$worker-run-postgres" passed || { tail -20 "$run_dir/pg.txt"; report "$worker-run-postgres" failed; }
+      else
+        tail -20 "$run_dir/pg.txt"
+        report "$worker-run-postgres" failed
+      fi
+    fi
     if [ -f "$run_dir/time.txt" ]; then
       echo "aot-gate: $worker peak memory $(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$run_dir/time.txt") MiB, wall time $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$run_dir/time.txt")"
     fi
     rm -rf "$run_dir"
+    # The same binary on Redis (the server ./test.sh starts; eng/servers/redis.sh), chosen by configuration alone.
+    if [ -n "${TYPEDJOBS_TEST_REDIS:-}" ]; then
+      run_dir=$(mktemp -d /tmp/typedjobs-aotworker.XXXXXX)
+      url="redis://$TYPEDJOBS_TEST_REDIS?prefix=aot-gate-$(basename "$run_dir"):"
+      if (cd "$run_dir" && TypedJobs__Storage="$url" AotWorker__Jobs="$jobs" "$bin" | tee "$run_dir/out.txt"); then
+        grep -q "processed $jobs of $jobs orders" "$run_dir/out.txt" && grep -q "(0 mismatches)" "$run_dir/out.txt" \
+          && report "$worker-redis-run" passed || report "$worker-redis-run" failed
+      else
+        report "$worker-redis-run" failed
+      fi
+      redis-cli -h "${TYPEDJOBS_TEST_REDIS%:*}" -p "${TYPEDJOBS_TEST_REDIS##*:}" --scan --pattern "{aot-gate-$(basename "$run_dir"):*" \
+        | xargs -r -n 500 redis-cli -h "${TYPEDJOBS_TEST_REDIS%:*}" -p "${TYPEDJOBS_TEST_REDIS##*:}" del >/dev/null 2>&1
+      rm -rf "$run_dir"
+    elif [ "${CI:-}" = true ]; then
+      echo "aot-gate: TYPEDJOBS_TEST_REDIS is not set (./test.sh starts Redis); under CI=true that is a failure"
+      report "$worker-redis-run" failed
+    fi
   fi
 done
 

@@ -11,11 +11,24 @@ using TypedJobs.Registration;
 // Throughput and latency of no-op jobs per store. Usage:
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- [--jobs N] [--stores memory,sqlite] [--concurrency 1,16,64]
 //     [--latency-samples N] [--max-seconds S] [--warmup-jobs N]
+//   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
 // (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
 // far less with other load than the rate does.
+if (args is ["--hangfire-redis", var endpoint, .. var rest])
+{
+    // The Hangfire peer on the same Redis server: --hangfire-redis host:port [--jobs N] [--concurrency C] [--latency-samples S].
+    var peer = BenchOptions.Parse(rest);
+    foreach (var c in peer.Concurrency)
+    {
+        await HangfirePeer.RunAsync(endpoint, peer.Jobs, c, peer.LatencySamples);
+    }
+
+    return;
+}
+
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine();

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 using TypedJobs;
 using TypedJobs.Registration;
 
-// Runs a few jobs with hand-written registrations on the in-memory and the SQLite store; exits 0 when every one
+// Runs a few jobs with hand-written registrations on the in-memory and the SQLite store (and on PostgreSQL when
+// TYPEDJOBS_TEST_POSTGRES names a server); exits 0 when every one
 // succeeded with the right result. The project roots every runtime library assembly, so the publish analyses all of it.
 var square = JobTask.Create("square", JobSerializer.FromJsonTypeInfo(AotJson.Default.Int32), JobSerializer.FromJsonTypeInfo(AotJson.Default.Int32),
     (n, _) => ValueTask.FromResult(n * n));
@@ -13,11 +14,17 @@ var square = JobTask.Create("square", JobSerializer.FromJsonTypeInfo(AotJson.Def
 var expected = Enumerable.Range(0, 100).Sum(i => i * i);
 var failures = 0;
 var database = Path.Combine(Path.GetTempPath(), $"typedjobs-aot-{Environment.ProcessId}.db");
-foreach (var (name, use) in new (string, Action<TypedJobsOptions>)[]
+var stores = new List<(string, Action<TypedJobsOptions>)>
 {
     ("memory", o => o.UseInMemory()),
     ("sqlite", o => o.UseSqlite(database)),
-})
+};
+if (Environment.GetEnvironmentVariable("TYPEDJOBS_TEST_POSTGRES") is { Length: > 0 } postgres)
+{
+    stores.Add(("postgres", o => o.UsePostgres(postgres, p => p.Schema = $"aot_{Environment.ProcessId}")));
+}
+
+foreach (var (name, use) in stores)
 {
     var builder = Host.CreateApplicationBuilder(args);
     builder.Logging.ClearProviders();

@@ -89,7 +89,18 @@ if (expect >= 0 || arguments.Has("--drain"))
 {
     while (true)
     {
-        var queues = await admin.GetQueuesAsync();
+        IReadOnlyList<TypedJobs.Storage.QueueInfo> queues;
+        try
+        {
+            queues = await admin.GetQueuesAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A server restart or a terminated connection: the engine recovers on its own, and so does this progress check.
+            await Task.Delay(200);
+            continue;
+        }
+
         var waitingOrRunning = queues.Sum(q => q.Length + q.Counts[JobState.Running]);
         var succeeded = queues.Sum(q => q.Counts[JobState.Succeeded]);
         if (waitingOrRunning == 0 && (expect < 0 || succeeded >= expect))

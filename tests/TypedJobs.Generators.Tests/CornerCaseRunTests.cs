@@ -103,8 +103,8 @@ public sealed class CornerCaseRunTests
                     Harness.Record(job.State.ToString());
 
                     // A required member must be present.
-                    var missing = await Harness.FinishAsync(client, await client.EnqueueSerializedAsync("evolve.order",
-                        Encoding.UTF8.GetBytes("{\"lines\":[],\"options\":{},\"window\":{}}")));
+                    var missing = await Harness.FinishAsync(client, await Harness.StoreAsync("evolve.order",
+                        "{\"lines\":[],\"options\":{},\"window\":{}}"));
                     Harness.Record(missing.State + " " + (missing.LastError?.Contains("member 'Owner' of Evolve.Options") ?? false));
                 });
             }
@@ -147,7 +147,7 @@ public sealed class CornerCaseRunTests
                         "{\"greeting\":\"hi\",\"person\":{\"Nick\":\"x\"}}",
                     })
                     {
-                        var job = await Harness.FinishAsync(client, await client.EnqueueSerializedAsync("nulls.greet", Encoding.UTF8.GetBytes(json)));
+                        var job = await Harness.FinishAsync(client, await Harness.StoreAsync("nulls.greet", json));
                         var error = job.LastError ?? string.Empty;
                         Harness.Record(job.State + " " + (job.State == JobState.Succeeded ? "ok" : error.Contains("parameter 'greeting'") ? "greeting"
                             : error.Contains("member 'Name' of Nulls.Person") ? "name" : error.Contains("parameter 'person'") ? "person" : error));

@@ -151,7 +151,7 @@ public sealed class PackageTests
             var feed = Path.Combine(root, "feed");
             var pack = await ProcessRunner.RunAsync("dotnet",
                 ["pack", Path.Combine(repository, "src", "TypedJobs"), "-c", "Release", "-o", feed, "-p:PackageVersion=" + version, "--disable-build-servers", "-nologo"],
-                repository, TimeSpan.FromMinutes(5));
+                repository, TimeSpan.FromMinutes(20));
             Assert.True(pack.ExitCode == 0, "dotnet pack failed:\n" + pack.Output);
             using (var archive = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"TypedJobs.{version}.nupkg")))
             {
@@ -179,17 +179,17 @@ public sealed class PackageTests
             File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("$VERSION$", version, StringComparison.Ordinal));
             File.WriteAllText(Path.Combine(app, "Program.cs"), ConsumerProgram);
 
-            var build = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, TimeSpan.FromMinutes(5));
+            var build = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, TimeSpan.FromMinutes(20));
             Assert.True(build.ExitCode == 0, "dotnet build of the consumer failed:\n" + build.Output);
             Assert.Contains(" 0 Warning(s)", build.Output, StringComparison.Ordinal);
 
-            var run = await ProcessRunner.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], app, TimeSpan.FromMinutes(2));
+            var run = await ProcessRunner.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], app, TimeSpan.FromMinutes(10));
             Assert.True(run.ExitCode == 0, "the consumer failed:\n" + run.Output);
             Assert.Equal(["sum=5", "Hello Ada (36, math)", "note=Succeeded", "batch=2"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
             // A misuse fails the build with the analyzers' IDs (so they load from the package), and nothing else.
             File.WriteAllText(Path.Combine(app, "Misuse.cs"), ConsumerMisuse);
-            var broken = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, TimeSpan.FromMinutes(5));
+            var broken = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, TimeSpan.FromMinutes(20));
             Assert.True(broken.ExitCode != 0, "the build with a misuse succeeded:\n" + broken.Output);
             Assert.Contains("Misuse.cs(9,22): error TJ3004", broken.Output, StringComparison.Ordinal);
             Assert.Contains("Misuse.cs(15,51): error TJ1007", broken.Output, StringComparison.Ordinal);
@@ -199,7 +199,7 @@ public sealed class PackageTests
 
             // With the analyzers off, the generator itself reports the task it skips (and only that one).
             File.WriteAllText(Path.Combine(app, "Misuse.cs"), ConsumerSkipped);
-            var off = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo", "-p:RunAnalyzers=false"], app, TimeSpan.FromMinutes(5));
+            var off = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-nologo", "-p:RunAnalyzers=false"], app, TimeSpan.FromMinutes(20));
             Assert.True(off.ExitCode != 0, "the build with analyzers off and a skipped task succeeded:\n" + off.Output);
             Assert.Contains("Misuse.cs(9,41): error TJ1011", off.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("error CS", off.Output, StringComparison.Ordinal);

@@ -579,7 +579,7 @@ public sealed class RunTests
                     await Harness.SucceedAsync(client, old);
                     var nested = await client.EnqueueSerializedAsync("evolve.add", Encoding.UTF8.GetBytes("{\"a\":2,\"b\":3,\"item\":{\"Name\":\"n\",\"Count\":2,\"Unknown\":true}}"));
                     await Harness.SucceedAsync(client, nested);
-                    var broken = await Harness.FinishAsync(client, await client.EnqueueSerializedAsync("evolve.add", Encoding.UTF8.GetBytes("{\"b\":3}")));
+                    var broken = await Harness.FinishAsync(client, await Harness.StoreAsync("evolve.add", "{\"b\":3}"));
                     Harness.Record(broken.State + " " + (broken.LastError?.Contains("required parameter 'a'") ?? false));
                 });
             }

@@ -6,7 +6,8 @@ namespace TypedJobs.Generators.Emit;
 
 /// <summary>
 /// Emits the file of one containing type: a static class <c>{Type}JobClientExtensions</c> in the type's namespace with
-/// the typed enqueue stubs (<see cref="StubEmitter"/>), <c>RegisterTasks</c>, and per task a private nested class that
+/// the typed enqueue stubs (<see cref="StubEmitter"/>), <c>RegisterTasks</c>, per task a public arguments record
+/// (<see cref="ArgumentsEmitter"/>) and a private nested class that
 /// holds its definition, payload and serializers (<see cref="PayloadEmitter"/>) and its handler
 /// (<see cref="HandlerEmitter"/>). JSON helpers live in the assembly's helper class (<see cref="JsonEmitter"/>).
 /// </summary>
@@ -32,6 +33,14 @@ internal static class TypeEmitter
             var name = Names.Unique(task.MethodName + "Job", taken);
             taken.Add(name);
             jobClasses.Add(name);
+        }
+
+        var argumentRecords = new List<string>();
+        foreach (var task in tasks)
+        {
+            var name = Names.Unique(task.MethodName + "Arguments", taken);
+            taken.Add(name);
+            argumentRecords.Add(name);
         }
 
         var w = new CodeWriter();
@@ -61,6 +70,11 @@ internal static class TypeEmitter
         }
 
         w.Close();
+
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            ArgumentsEmitter.Emit(w, tasks[i], argumentRecords[i], jobClasses[i]);
+        }
 
         for (var i = 0; i < tasks.Count; i++)
         {

@@ -112,5 +112,8 @@ internal sealed class Outcome(JobRecord job, AttemptOutcome kind, JobCompletion 
 
     public TimeSpan Duration { get; set; }
 
+    /// <summary>Whether the store applied the completion (it refuses one whose lease was lost or whose job finished meanwhile).</summary>
+    public bool Applied { get; set; }
+
     public JobLease Lease => new(Job.Ref, Job.LeaseToken!.Value);
 }

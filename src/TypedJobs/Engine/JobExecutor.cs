@@ -60,7 +60,26 @@ internal sealed class JobExecutor(
         ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
     }
 
-    public async Task RunAsync(Execution execution)
+    /// <summary>
+    /// Runs a claimed job in the caller's flow (the testing kit's manual step) and returns its outcome, and whether the
+    /// attempt was cancelled (the store finished the job meanwhile, so no outcome was written).
+    /// </summary>
+    public async Task<(Outcome? Outcome, bool Cancelled)> RunInlineAsync(JobRecord job, long claimSentAt)
+    {
+        var execution = new Execution(owner, job);
+        slots.Take(job);
+        lock (running)
+        {
+            running.Add(execution);
+        }
+
+        leases.Track(execution, claimSentAt);
+        localJobs.Add(job.Id, execution);
+        var outcome = await RunAsync(execution).ConfigureAwait(false);
+        return (outcome, execution.Reason == StopReason.Cancelled);
+    }
+
+    public async Task<Outcome?> RunAsync(Execution execution)
     {
         Outcome? outcome = null;
         try
@@ -78,6 +97,8 @@ internal sealed class JobExecutor(
             Finish(execution, outcome);
             execution.Dispose();
         }
+
+        return outcome;
     }
 
     /// <summary>

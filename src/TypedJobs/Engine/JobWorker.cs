@@ -21,6 +21,7 @@ namespace TypedJobs.Engine;
 internal sealed class JobWorker : BackgroundService
 {
     private readonly StorageSet storage;
+    private readonly TypedJobsOptions options;
     private readonly WorkerOptions worker;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -39,6 +40,7 @@ internal sealed class JobWorker : BackgroundService
     {
         worker.Validate();
         this.storage = storage;
+        this.options = options;
         this.worker = worker;
         this.time = time;
         this.logger = logger;
@@ -71,6 +73,41 @@ internal sealed class JobWorker : BackgroundService
 
     internal Task RunAsync(Execution execution) => executor.RunAsync(execution);
 
+    /// <summary>
+    /// One step of a worker whose loops do not run (<see cref="TypedJobsOptions.ManualExecution"/>, the testing kit):
+    /// claims at most one due job of this worker's queues, runs it in the caller's flow and writes its outcome before
+    /// returning. Returns the claimed job and its outcome (both <see langword="null"/> when nothing was due; the job
+    /// alone when the attempt crashed outside its handler) and, when nothing was due, how long until the next job of
+    /// these queues is due by the store's clock.
+    /// </summary>
+    internal async Task<(JobRecord? Job, Outcome? Outcome, bool Cancelled, TimeSpan? NextDueIn)> RunOneAsync(CancellationToken cancellationToken)
+    {
+        var (claims, total, taskLimits, _) = slots.Capacity();
+        if (total == 0)
+        {
+            return (null, null, false, null);
+        }
+
+        var sentAt = time.GetTimestamp();
+        var result = await storage.Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = WorkerId,
+            Queues = claims,
+            Max = 1,
+            LeaseDuration = worker.LeaseDuration,
+            TaskLimits = taskLimits,
+        }, cancellationToken).ConfigureAwait(false);
+        if (result.Jobs.Count == 0)
+        {
+            return (null, null, false, result.NextDueIn);
+        }
+
+        var job = result.Jobs[0];
+        var (outcome, cancelled) = await executor.RunInlineAsync(job, sentAt).ConfigureAwait(false);
+        await writer.FlushAsync().ConfigureAwait(false);
+        return (job, outcome, cancelled, null);
+    }
+
     /// <summary>Checks the lease against the jobs store's hot-path timeout before anything runs: a bad pair stops startup.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -80,6 +117,12 @@ internal sealed class JobWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (options.ManualExecution)
+        {
+            // The testing kit runs jobs itself (RunOneAsync), in the test's flow.
+            return;
+        }
+
         await Task.Yield();
         await storage.EnsureInitializedAsync(stoppingToken).ConfigureAwait(false);
         Log.WorkerStarted(logger, WorkerId, string.Join(",", queueNames), worker.Concurrency);

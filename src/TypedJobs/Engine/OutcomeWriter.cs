@@ -71,6 +71,30 @@ internal sealed class OutcomeWriter(
         }
     }
 
+    /// <summary>Writes every queued outcome now, in the caller's flow (for a worker whose loops do not run).</summary>
+    public async Task FlushAsync()
+    {
+        var batch = new List<Outcome>();
+        while (outcomes.Reader.TryRead(out var outcome))
+        {
+            batch.Add(outcome);
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await WriteAsync(batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.OutcomeWritten(batch.Count);
+        }
+    }
+
     /// <summary>No more outcomes will come; the loop ends once the queued ones are written or <paramref name="deadline"/> passes.</summary>
     public void Complete(TimeSpan deadline)
     {
@@ -170,6 +194,8 @@ internal sealed class OutcomeWriter(
                 Log.LeaseLost(logger, o.Job.Id);
                 continue;
             }
+
+            o.Applied = true;
 
             try
             {

@@ -89,6 +89,12 @@ public sealed class TypedJobsOptions
     /// <summary>How often a caller waiting for a result re-reads the store when no in-process signal arrives. Default 1 second.</summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Set by the testing kit: workers, the scheduler and maintenance start (schedules declared in code are stored) but
+    /// run no loops; the kit runs due jobs and schedule passes in the test's own flow, on its fake clock.
+    /// </summary>
+    internal bool ManualExecution { get; set; }
+
     /// <summary>Settings of the scheduler that <c>AddWorker()</c> and <c>AddScheduler()</c> run (section <c>TypedJobs:Scheduler</c>).</summary>
     public SchedulerOptions Scheduler { get; } = new();
 

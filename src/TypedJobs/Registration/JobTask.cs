@@ -49,6 +49,10 @@ public abstract class JobTask
     /// <summary>Deserializes the payload only (throws <see cref="InvalidPayloadException"/> when it does not fit).</summary>
     internal abstract object? DecodePayload(ReadOnlySpan<byte> payload);
 
+    /// <summary>Reads a stored result with the task's result serializer (throws when the task has none).</summary>
+    internal virtual object? DecodeResult(ReadOnlySpan<byte> result) =>
+        throw new InvalidOperationException($"The task '{Name}' has no result.");
+
     /// <summary>Creates a task without a result.</summary>
     public static JobTask<TPayload> Create<TPayload>(string name, JobSerializer<TPayload> payloadSerializer,
         JobHandler<TPayload> handler, TaskSettings? settings = null) =>
@@ -170,6 +174,8 @@ public sealed class JobTask<TPayload, TResult> : JobTask<TPayload>
 
     /// <inheritdoc />
     public override bool HasHandler => handler is not null;
+
+    internal override object? DecodeResult(ReadOnlySpan<byte> result) => ResultSerializer.Deserialize(result);
 
     internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
     {

@@ -20,6 +20,7 @@ internal sealed class SchedulerService : BackgroundService
     private readonly TaskRegistry registry;
     private readonly IJobClient client;
     private readonly SchedulerOptions options;
+    private readonly bool manual;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly HashSet<string> reportedUnknown = new(StringComparer.Ordinal);
@@ -35,6 +36,7 @@ internal sealed class SchedulerService : BackgroundService
         this.registry = registry;
         this.client = client;
         this.options = options.Scheduler;
+        manual = options.ManualExecution;
         this.time = time;
         this.logger = logger;
     }
@@ -83,8 +85,17 @@ internal sealed class SchedulerService : BackgroundService
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the scheduler is enabled and has a schedules store (the testing kit runs its passes only then).</summary>
+    internal bool CanRun => options.Enabled && admin.HasStore;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (manual)
+        {
+            // The testing kit calls PassAsync itself, in the test's flow.
+            return;
+        }
+
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -121,6 +132,18 @@ internal sealed class SchedulerService : BackgroundService
             await Task.WhenAny(sleep, changed).ConfigureAwait(false);
             await cts.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One pass in the caller's flow (the testing kit), storing the declared schedules first if that has not worked yet.</summary>
+    internal async Task ManualPassAsync(CancellationToken cancellationToken)
+    {
+        if (!synced)
+        {
+            await admin.SyncDeclaredAsync(declared, cancellationToken).ConfigureAwait(false);
+            synced = true;
+        }
+
+        await PassAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Enqueues every due occurrence and returns how long to sleep before the next pass.</summary>

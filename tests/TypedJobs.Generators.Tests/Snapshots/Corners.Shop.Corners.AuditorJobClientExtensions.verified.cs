@@ -40,6 +40,24 @@ namespace Shop.Corners
             builder.AddTask(AuditJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>Shop.Corners.Auditor.Audit</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Id">The order id.</param>
+        public sealed record AuditArguments(global::System.Guid Id) : global::TypedJobs.Registration.ITaskArguments<AuditArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Corners.Auditor.Audit";
+
+            /// <inheritdoc/>
+            public static AuditArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = AuditJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new AuditArguments(value.id);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(AuditJob.Definition.PayloadSerializer, new AuditJob.Payload(Id));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>Auditor.Audit</c>.</summary>
         private static class AuditJob
         {

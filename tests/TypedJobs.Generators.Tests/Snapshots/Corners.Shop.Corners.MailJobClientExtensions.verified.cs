@@ -126,6 +126,80 @@ namespace Shop.Corners
             builder.AddTask(BroadcastJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>mail.send</c>, read and written with the task's own serializer.</summary>
+        /// <param name="To">The recipient.</param>
+        public sealed record SendArguments(string To) : global::TypedJobs.Registration.ITaskArguments<SendArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "mail.send";
+
+            /// <inheritdoc/>
+            public static SendArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SendJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new SendArguments(value.to);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SendJob.Definition.PayloadSerializer, new SendJob.Payload(To));
+        }
+
+        /// <summary>The arguments of one job of the task <c>mail.send-async</c>, read and written with the task's own serializer.</summary>
+        /// <param name="To">The recipient.</param>
+        public sealed record SendAsyncArguments(string To) : global::TypedJobs.Registration.ITaskArguments<SendAsyncArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "mail.send-async";
+
+            /// <inheritdoc/>
+            public static SendAsyncArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SendAsyncJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new SendAsyncArguments(value.to);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SendAsyncJob.Definition.PayloadSerializer, new SendAsyncJob.Payload(To));
+        }
+
+        /// <summary>The arguments of one job of the task <c>mail.send-many</c>, read and written with the task's own serializer.</summary>
+        /// <param name="To">The recipients.</param>
+        /// <param name="Copies">How many copies.</param>
+        public sealed record SendArguments1(string[] To, int Copies = 1) : global::TypedJobs.Registration.ITaskArguments<SendArguments1>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "mail.send-many";
+
+            /// <inheritdoc/>
+            public static SendArguments1 FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SendJob1.Definition.PayloadSerializer.Deserialize(payload);
+                return new SendArguments1(value.to, value.copies);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SendJob1.Definition.PayloadSerializer, new SendJob1.Payload(To, Copies));
+        }
+
+        /// <summary>The arguments of one job of the task <c>mail.broadcast</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Subject">The subject.</param>
+        /// <param name="To">The recipients.</param>
+        public sealed record BroadcastArguments(string Subject, string[] To) : global::TypedJobs.Registration.ITaskArguments<BroadcastArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "mail.broadcast";
+
+            /// <inheritdoc/>
+            public static BroadcastArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = BroadcastJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new BroadcastArguments(value.subject, value.to);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(BroadcastJob.Definition.PayloadSerializer, new BroadcastJob.Payload(Subject, To));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>Mail.Send</c>.</summary>
         private static class SendJob
         {

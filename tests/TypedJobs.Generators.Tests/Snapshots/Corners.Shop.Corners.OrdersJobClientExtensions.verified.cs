@@ -68,6 +68,42 @@ namespace Shop.Corners
             builder.AddTask(CountJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>Shop.Corners.Orders.Save</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Order">The order.</param>
+        public sealed record SaveArguments(global::Shop.Corners.Order Order) : global::TypedJobs.Registration.ITaskArguments<SaveArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Corners.Orders.Save";
+
+            /// <inheritdoc/>
+            public static SaveArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SaveJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new SaveArguments(value.order);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SaveJob.Definition.PayloadSerializer, new SaveJob.Payload(Order));
+        }
+
+        /// <summary>The arguments of one job of the task <c>Shop.Corners.Orders.Count</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Order">The order.</param>
+        public sealed record CountArguments(global::Shop.Corners.Order Order) : global::TypedJobs.Registration.ITaskArguments<CountArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Corners.Orders.Count";
+
+            /// <inheritdoc/>
+            public static CountArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = CountJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new CountArguments(value.order);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(CountJob.Definition.PayloadSerializer, new CountJob.Payload(Order));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>Orders.Save</c>.</summary>
         private static class SaveJob
         {

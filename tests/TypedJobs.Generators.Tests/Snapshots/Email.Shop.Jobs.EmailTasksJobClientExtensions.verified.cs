@@ -41,6 +41,25 @@ namespace Shop.Jobs
             builder.AddTask(SendWelcomeJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>Shop.Jobs.EmailTasks.SendWelcome</c>, read and written with the task's own serializer.</summary>
+        /// <param name="To">The recipient's address.</param>
+        /// <param name="Customer">The customer to greet.</param>
+        public sealed record SendWelcomeArguments(string To, global::Shop.Jobs.Customer Customer) : global::TypedJobs.Registration.ITaskArguments<SendWelcomeArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Jobs.EmailTasks.SendWelcome";
+
+            /// <inheritdoc/>
+            public static SendWelcomeArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SendWelcomeJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new SendWelcomeArguments(value.to, value.customer);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SendWelcomeJob.Definition.PayloadSerializer, new SendWelcomeJob.Payload(To, Customer));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>EmailTasks.SendWelcome</c>.</summary>
         private static class SendWelcomeJob
         {

@@ -68,6 +68,42 @@ namespace Shop.Jobs
             builder.AddTask(CountJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>Shop.Jobs.Reports.Nightly</c>, read and written with the task's own serializer.</summary>
+        public sealed record NightlyArguments : global::TypedJobs.Registration.ITaskArguments<NightlyArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Jobs.Reports.Nightly";
+
+            /// <inheritdoc/>
+            public static NightlyArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                NightlyJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new NightlyArguments();
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(NightlyJob.Definition.PayloadSerializer, default);
+        }
+
+        /// <summary>The arguments of one job of the task <c>reports.count</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Region">The region code.</param>
+        /// <param name="Limit">The most to count.</param>
+        public sealed record CountArguments(string Region, int Limit = 100) : global::TypedJobs.Registration.ITaskArguments<CountArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "reports.count";
+
+            /// <inheritdoc/>
+            public static CountArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = CountJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new CountArguments(value.region, value.limit);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(CountJob.Definition.PayloadSerializer, new CountJob.Payload(Region, Limit));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>Reports.Nightly</c>.</summary>
         private static class NightlyJob
         {

@@ -50,6 +50,34 @@ namespace Shop.Kinds
             builder.AddTask(EverythingJob.Definition);
         }
 
+        /// <summary>The arguments of one job of the task <c>Shop.Kinds.KindTasks.Everything</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Id">An id.</param>
+        /// <param name="When">A time.</param>
+        /// <param name="Day">A day.</param>
+        /// <param name="Span">A duration.</param>
+        /// <param name="Uri">An address.</param>
+        /// <param name="Data">Bytes.</param>
+        /// <param name="Color">A color.</param>
+        /// <param name="Maybe">An optional number.</param>
+        /// <param name="Lines">Lines.</param>
+        /// <param name="ByName">Lines by name.</param>
+        /// <param name="Class">A keyword.</param>
+        public sealed record EverythingArguments(global::System.Guid Id, global::System.DateTimeOffset When, global::System.DateOnly Day, global::System.TimeSpan Span, global::System.Uri Uri, byte[] Data, global::Shop.Kinds.Color Color, int? Maybe, global::System.Collections.Generic.List<global::Shop.Kinds.Line> Lines, global::System.Collections.Generic.Dictionary<string, global::Shop.Kinds.Line?> ByName, string Class = "none") : global::TypedJobs.Registration.ITaskArguments<EverythingArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Kinds.KindTasks.Everything";
+
+            /// <inheritdoc/>
+            public static EverythingArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = EverythingJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new EverythingArguments(value.id, value.@when, value.day, value.span, value.uri, value.data, value.color, value.maybe, value.lines, value.byName, value.@class);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(EverythingJob.Definition.PayloadSerializer, new EverythingJob.Payload(Id, When, Day, Span, Uri, Data, Color, Maybe, Lines, ByName, Class));
+        }
+
         /// <summary>The definition, payload, serializers and handler of <c>KindTasks.Everything</c>.</summary>
         private static class EverythingJob
         {

@@ -51,6 +51,24 @@ internal static class JobProgram
                 return string.Join("\n", Lines);
             }
 
+            /// <summary>
+            /// Writes a payload straight to the store, as an older version of a task would have left it: the client
+            /// refuses payloads the current task cannot read, but stored ones must still fail their job cleanly.
+            /// </summary>
+            public static async Task<JobId> StoreAsync(string taskName, string json, string queue = "default")
+            {
+                var id = JobId.New();
+                var store = Services.GetRequiredService<TypedJobs.Storage.IJobStore>();
+                await store.JobsInsertAsync(new TypedJobs.Storage.JobsInsertParams([new TypedJobs.Storage.JobInsert
+                {
+                    Id = id,
+                    TaskName = taskName,
+                    Queue = queue,
+                    Payload = System.Text.Encoding.UTF8.GetBytes(json),
+                }]), System.Threading.CancellationToken.None);
+                return id;
+            }
+
             public static async Task<TypedJobs.Storage.JobRecord> FinishAsync(IJobClient client, JobId id)
             {
                 var job = await client.WaitForCompletionAsync(id).AsTask().WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,0 +1,450 @@
+using Npgsql;
+using NpgsqlTypes;
+using static TypedJobs.Storage.Postgres.Internal.PostgresRows;
+
+namespace TypedJobs.Storage.Postgres.Internal;
+
+/// <summary>The hot path of the jobs role: insert, claim, complete, extend, rescue, progress.</summary>
+internal sealed partial class PostgresStorage
+{
+    /// <summary>
+    /// Runs a hot-path call within <see cref="HotPathTimeout"/>: waiting for a pooled connection, the statement and reading
+    /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>.
+    /// </summary>
+    private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
+        Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HotPathTimeout);
+        try
+        {
+            return await call(this, parameters, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or NpgsqlException)
+        {
+            throw new TimeoutException($"A TypedJobs store call to PostgreSQL at {Target} took longer than the hot-path timeout ({options.HotPathTimeout}).", ex);
+        }
+    }
+
+    public ValueTask<JobsInsertResult> JobsInsertAsync(JobsInsertParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsInsertCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsClaimCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsCompleteCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<LeasesExtendResult> LeasesExtendAsync(LeasesExtendParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.LeasesExtendCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsRescueCoreAsync(p, ct), cancellationToken);
+
+    public ValueTask<JobsProgressResult> JobsProgressAsync(JobsProgressParams parameters, CancellationToken cancellationToken) =>
+        HotPathAsync(parameters, static (store, p, ct) => store.JobsProgressCoreAsync(p, ct), cancellationToken);
+
+    private async ValueTask<JobsInsertResult> JobsInsertCoreAsync(JobsInsertParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Jobs.Count == 0)
+        {
+            return new JobsInsertResult([]);
+        }
+
+        var dueNow = AnyDueNow(parameters.Jobs);
+        // Leading edge: the first insert of a window carries its NOTIFY in the same transaction (delivered at commit).
+        var lead = dueNow && notifier is not null && Coalescer.TryLead();
+        JobInsertOutcome[] outcomes;
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            outcomes = await InsertCoreAsync(connection, null, parameters.Jobs, lead ? "" : null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (dueNow)
+        {
+            signal.Set();
+            if (!lead && notifier is not null)
+            {
+                Coalescer.Suppressed();
+            }
+        }
+
+        return new JobsInsertResult(outcomes);
+    }
+
+    private bool AnyDueNow(IReadOnlyList<JobInsert> jobs)
+    {
+        var now = TestNow ?? DateTimeOffset.UtcNow;
+        foreach (var job in jobs)
+        {
+            if ((job.RunAt is null || job.RunAt <= now) && (job.Delay is null || job.Delay <= TimeSpan.Zero))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Inserts a batch in one statement (atomic), optionally followed by a NOTIFY in the same transaction, and returns the
+    /// outcomes in input order. A job whose key was taken by a job that committed after the statement began is looked up
+    /// again with a fresh snapshot (and inserted again if that job is gone meanwhile).
+    /// </summary>
+    private async Task<JobInsertOutcome[]> InsertCoreAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
+        string? notifyPayload, CancellationToken cancellationToken)
+    {
+        var outcomes = new JobInsertOutcome[jobs.Count];
+        var pending = Enumerable.Range(0, jobs.Count).ToList();
+        for (var round = 0; pending.Count > 0; round++)
+        {
+            if (round == 5)
+            {
+                throw new InvalidOperationException($"The job {jobs[pending[0]].Id} was neither inserted nor deduplicated: its unique key kept changing hands.");
+            }
+
+            var unresolved = await InsertRoundAsync(connection, transaction, jobs, pending, outcomes, round == 0 ? notifyPayload : null, cancellationToken)
+                .ConfigureAwait(false);
+            if (unresolved.Count > 0)
+            {
+                unresolved = await FindHoldersAsync(connection, transaction, jobs, unresolved, outcomes, cancellationToken).ConfigureAwait(false);
+            }
+
+            pending = unresolved;
+        }
+
+        return outcomes;
+    }
+
+    private async Task<List<int>> InsertRoundAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
+        List<int> indexes, JobInsertOutcome[] outcomes, string? notifyPayload, CancellationToken cancellationToken)
+    {
+        var n = indexes.Count;
+        var ids = new Guid[n];
+        var tasks = new string[n];
+        var queues = new string[n];
+        var priorities = new int[n];
+        var payloads = new byte[n][];
+        var maxRetries = new int[n];
+        var runAts = new DateTime?[n];
+        var delays = new long[n];
+        var keys = new byte[]?[n];
+        var untilPruned = new bool[n];
+        var traceParents = new string?[n];
+        var traceStates = new string?[n];
+        for (var k = 0; k < n; k++)
+        {
+            var job = jobs[indexes[k]];
+            ArgumentNullException.ThrowIfNull(job);
+            ids[k] = job.Id.Value;
+            tasks[k] = job.TaskName;
+            queues[k] = job.Queue;
+            priorities[k] = (int)job.Priority;
+            payloads[k] = job.Payload;
+            maxRetries[k] = job.MaxRetries;
+            runAts[k] = job.RunAt is { } runAt ? Utc(runAt) : null;
+            delays[k] = job.Delay is { } delay ? Micros(delay) : 0;
+            keys[k] = KeyBytes(job.UniqueKey);
+            untilPruned[k] = job.UniqueUntilPruned;
+            traceParents[k] = job.TraceParent;
+            traceStates[k] = job.TraceState;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = hotTimeout };
+        var insert = BatchCommand(Sql.InsertJobs);
+        insert.Add("ids", ids);
+        insert.Add("tasks", tasks);
+        insert.Add("queues", queues);
+        insert.Add("priorities", priorities);
+        insert.Add("payloads", payloads);
+        insert.Add("max_retries", maxRetries);
+        insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("run_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = runAts });
+        insert.Add("delays", delays);
+        insert.Add("unique_keys", keys);
+        insert.Add("until_pruned", untilPruned);
+        insert.Add("trace_parents", traceParents);
+        insert.Add("trace_states", traceStates);
+        batch.BatchCommands.Add(insert);
+        if (notifyPayload is not null)
+        {
+            var notify = new NpgsqlBatchCommand(Sql.Notify);
+            notify.Add("channel", Channel);
+            notify.Add("payload", notifyPayload);
+            batch.BatchCommands.Add(notify);
+        }
+
+        await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+        var unresolved = new List<int>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = indexes[(int)reader.GetInt64(0) - 1];
+            if (reader.IsDBNull(1))
+            {
+                unresolved.Add(index);
+                continue;
+            }
+
+            outcomes[index] = new JobInsertOutcome(new JobId(reader.GetGuid(1)), reader.GetBoolean(2));
+        }
+
+        return unresolved;
+    }
+
+    private async Task<List<int>> FindHoldersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
+        List<int> indexes, JobInsertOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        await using var select = Command(connection, Sql.SelectIdsByKeys, hotTimeout, transaction);
+        select.Add("queues", indexes.Select(i => jobs[i].Queue).ToArray());
+        select.Add("unique_keys", indexes.Select(i => KeyBytes(jobs[i].UniqueKey)).ToArray());
+        select.Add("ords", indexes.Select(i => (long)i).ToArray());
+        var found = new HashSet<int>();
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var index = (int)reader.GetInt64(0);
+                outcomes[index] = new JobInsertOutcome(new JobId(reader.GetGuid(1)), false);
+                found.Add(index);
+            }
+        }
+
+        return indexes.Where(i => !found.Contains(i)).ToList();
+    }
+
+    private async ValueTask<JobsClaimResult> JobsClaimCoreAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
+            .Select(g => (Name: g.Key, Max: g.Sum(q => q.Max))).ToArray();
+        if (parameters.Max <= 0 || queues.Length == 0)
+        {
+            return new JobsClaimResult([], null);
+        }
+
+        var names = queues.Select(q => q.Name).ToArray();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection) { Timeout = hotTimeout };
+        var claim = BatchCommand(Sql.ClaimJobs);
+        BindClaim(claim.Parameters, parameters, queues);
+        batch.BatchCommands.Add(claim);
+        var next = BatchCommand(Sql.NextDue);
+        next.Add("queues", names);
+        batch.BatchCommands.Add(next);
+        await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+
+        var jobs = new List<(JobRecord Job, long Seq)>();
+        TimeSpan? nextDueIn = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var job = ReadJob(reader, out var seq);
+                jobs.Add((job, seq));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0) && jobs.Count < parameters.Max)
+            {
+                nextDueIn = Time(reader, 0) - Time(reader, 1);
+            }
+        }
+
+        jobs.Sort(static (a, b) =>
+        {
+            var c = b.Job.Priority.CompareTo(a.Job.Priority);
+            if (c == 0)
+            {
+                c = a.Job.DueAt.UtcTicks.CompareTo(b.Job.DueAt.UtcTicks);
+            }
+
+            return c != 0 ? c : a.Seq.CompareTo(b.Seq);
+        });
+        var result = new JobRecord[jobs.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = jobs[i].Job;
+        }
+
+        return new JobsClaimResult(result, nextDueIn);
+    }
+
+    private static void BindClaim(NpgsqlParameterCollection p, JobsClaimParams parameters, (string Name, int Max)[] queues)
+    {
+        var capped = parameters.TaskLimits ?? EmptyLimits;
+        p.Add(new NpgsqlParameter<string[]>("queues", queues.Select(q => q.Name).ToArray()));
+        p.Add(new NpgsqlParameter<int[]>("queue_max", queues.Select(q => q.Max).ToArray()));
+        p.Add(new NpgsqlParameter<string[]>("capped_tasks", capped.Keys.ToArray()));
+        p.Add(new NpgsqlParameter<int[]>("capped_max", capped.Values.Select(v => Math.Max(0, v)).ToArray()));
+        p.Add(new NpgsqlParameter<int>("max", parameters.Max));
+        p.Add(new NpgsqlParameter<long>("lease_us", Micros(parameters.LeaseDuration)));
+        p.Add(new NpgsqlParameter<string>("worker_id", parameters.WorkerId));
+    }
+
+    /// <summary>The plan of the claim statement for <paramref name="parameters"/>, executed and rolled back (EXPLAIN ANALYZE).</summary>
+    internal async Task<string> ExplainClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    {
+        var queues = parameters.Queues.Select(q => (q.Name, q.Max)).ToArray();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.ClaimJobs, bulkTimeout, transaction);
+        BindClaim(command.Parameters, parameters, queues);
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        return plan.ToString();
+    }
+
+    private static readonly IReadOnlyDictionary<string, int> EmptyLimits = new Dictionary<string, int>();
+
+    private async ValueTask<JobsCompleteResult> JobsCompleteCoreAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var n = parameters.Completions.Count;
+        if (n == 0)
+        {
+            return new JobsCompleteResult([]);
+        }
+
+        var ids = new Guid[n];
+        var tokens = new Guid[n];
+        var states = new short[n];
+        var delays = new long?[n];
+        var attemptDeltas = new int[n];
+        var errors = new string?[n];
+        var failed = new bool[n];
+        var markUnknown = new bool[n];
+        var results = new byte[]?[n];
+        var ttls = new long[n];
+        var wakes = false;
+        for (var i = 0; i < n; i++)
+        {
+            var c = parameters.Completions[i];
+            StorageRules.ValidateCompletion(c);
+            var waiting = !c.TargetState.IsFinished();
+            ids[i] = c.Job.Id.Value;
+            tokens[i] = c.LeaseToken;
+            states[i] = (short)(waiting ? PostgresSql.Waiting : (int)c.TargetState);
+            delays[i] = waiting && c.Delay is { } delay ? Micros(delay) : null;
+            attemptDeltas[i] = c.AttemptDelta;
+            errors[i] = Text(c.Error);
+            failed[i] = c.Failed;
+            markUnknown[i] = c.MarkUnknownTask;
+            results[i] = c.Result;
+            ttls[i] = Micros(c.ResultTtl);
+            wakes |= waiting && (c.Delay is null || c.Delay <= TimeSpan.Zero);
+        }
+
+        var applied = new bool[n];
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = Command(connection, Sql.CompleteJobs, hotTimeout);
+            command.Add("ids", ids);
+            command.Add("tokens", tokens);
+            command.Add("states", states);
+            command.Add("delays", delays);
+            command.Add("attempt_deltas", attemptDeltas);
+            command.Add("errors", errors);
+            command.Add("failed", failed);
+            command.Add("mark_unknown", markUnknown);
+            command.Add("results", results);
+            command.Add("ttls", ttls);
+            await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied[reader.GetInt64(0) - 1] = true;
+            }
+        }
+
+        if (wakes)
+        {
+            signal.Set();
+            NotifyOthers();
+        }
+
+        return new JobsCompleteResult(applied);
+    }
+
+    private async ValueTask<LeasesExtendResult> LeasesExtendCoreAsync(LeasesExtendParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Leases.Count == 0)
+        {
+            return new LeasesExtendResult([]);
+        }
+
+        var kept = new HashSet<(Guid, Guid)>();
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = Command(connection, Sql.ExtendLeases, hotTimeout);
+            command.Add("lease_us", Micros(parameters.LeaseDuration));
+            command.Add("ids", parameters.Leases.Select(l => l.Job.Id.Value).ToArray());
+            command.Add("tokens", parameters.Leases.Select(l => l.LeaseToken).ToArray());
+            await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                kept.Add((reader.GetGuid(0), reader.GetGuid(1)));
+            }
+        }
+
+        return new LeasesExtendResult(parameters.Leases.Where(l => !kept.Contains((l.Job.Id.Value, l.LeaseToken))).ToList());
+    }
+
+    private async ValueTask<JobsRescueResult> JobsRescueCoreAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Max <= 0)
+        {
+            return new JobsRescueResult([]);
+        }
+
+        var rescued = await QueryAsync(Sql.RescueJobs, hotTimeout, c => c.Add("max", parameters.Max), static r =>
+        {
+            var state = r.GetInt16(4);
+            return new RescuedJob(new JobRef(new JobId(r.GetGuid(0)), r.GetString(2)), r.GetString(1), r.GetInt32(3),
+                state == PostgresSql.Waiting ? JobState.Ready : (JobState)state, NullableString(r, 5));
+        }, cancellationToken, prepared: true).ConfigureAwait(false);
+        if (rescued.Any(j => j.NewState == JobState.Ready))
+        {
+            signal.Set();
+            NotifyOthers();
+        }
+
+        return new JobsRescueResult(rescued);
+    }
+
+    private async ValueTask<JobsProgressResult> JobsProgressCoreAsync(JobsProgressParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var n = parameters.Updates.Count;
+        if (n == 0)
+        {
+            return new JobsProgressResult([]);
+        }
+
+        var applied = new bool[n];
+        var ords = await QueryAsync(Sql.ReportProgress, hotTimeout, c =>
+        {
+            c.Add("ids", parameters.Updates.Select(u => u.Lease.Job.Id.Value).ToArray());
+            c.Add("tokens", parameters.Updates.Select(u => u.Lease.LeaseToken).ToArray());
+            c.Add("progress", parameters.Updates.Select(u => Math.Clamp(u.Progress, 0, 1)).ToArray());
+            c.Add("messages", parameters.Updates.Select(u => Text(u.Message)).ToArray());
+        }, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        foreach (var ord in ords)
+        {
+            applied[ord - 1] = true;
+        }
+
+        return new JobsProgressResult(applied);
+    }
+}

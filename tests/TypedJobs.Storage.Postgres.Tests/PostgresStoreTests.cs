@@ -1,0 +1,405 @@
+using System.Diagnostics;
+using System.Reflection;
+using Npgsql;
+using TypedJobs.Storage.Conformance;
+using TypedJobs.Storage.Postgres.Internal;
+
+namespace TypedJobs.Storage.Postgres.Tests;
+
+/// <summary>
+/// What only the PostgreSQL store does: the claim's plan, the server's clock, LISTEN/NOTIFY (across stores, coalesced,
+/// reconnecting) and the poll-only mode, migrations (ten processes at once, expand and contract, a newer schema refused),
+/// and connection resets in the middle of a claim and of a completion.
+/// </summary>
+public sealed class PostgresStoreTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private static readonly string WorkerDll = typeof(PostgresStoreTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(static a => a.Key == "WorkerDll").Value!;
+    private readonly List<PostgresStorage> stores = [];
+    private readonly string schema = PostgresTestServer.NewSchemaName();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        await PostgresTestServer.DropSchemaAsync(schema);
+    }
+
+    private PostgresStorageOptions Options(Action<PostgresStorageOptions>? configure = null)
+    {
+        var options = new PostgresStorageOptions { ConnectionString = PostgresTestServer.ConnectionString, Schema = schema };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    private async Task<PostgresStorage> OpenAsync(Action<PostgresStorageOptions>? configure = null, IReadOnlyList<PostgresSql.Migration>? migrations = null,
+        bool initialize = true)
+    {
+        var store = new PostgresStorage(Options(configure), migrations: migrations);
+        stores.Add(store);
+        if (initialize)
+        {
+            await store.InitializeAsync(Ct);
+        }
+
+        return store;
+    }
+
+    private static JobInsert Job(string queue = "default", TimeSpan? delay = null, Priority priority = Priority.Normal) => new()
+    {
+        Id = JobId.New(),
+        TaskName = "task",
+        Queue = queue,
+        Priority = priority,
+        Payload = "{}"u8.ToArray(),
+        MaxRetries = 3,
+        Delay = delay,
+    };
+
+    private static JobsClaimParams Claim(int max = 10, string queue = "default") => new()
+    {
+        WorkerId = "w",
+        Queues = [new QueueClaim(queue, max)],
+        Max = max,
+        LeaseDuration = TimeSpan.FromSeconds(30),
+    };
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task ClaimPlan_ReadsTheClaimIndexOneRangePerPriority_AndNeverScansScheduledJobs()
+    {
+        var store = await OpenAsync();
+        // Many jobs scheduled for later at every priority, a few due ones: the claim must read only the due ones.
+        var scheduled = Enumerable.Range(0, 4000).Select(i => Job(delay: TimeSpan.FromHours(1), priority: (Priority)(i % 4))).ToArray();
+        await store.JobsInsertAsync(new JobsInsertParams(scheduled), Ct);
+        await store.JobsInsertAsync(new JobsInsertParams([Job(priority: Priority.High), Job(), Job(priority: Priority.Low)]), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+
+        var plan = await store.ExplainClaimAsync(Claim(), Ct);
+
+        Assert.Contains("Index Scan using typedjobs_jobs_claim", plan);
+        Assert.Contains("LockRows", plan);
+        Assert.DoesNotContain("Seq Scan on typedjobs_jobs", plan);
+        Assert.DoesNotContain("Sort Key: j_", plan); // each arm comes in index order: no sort of jobs before the lock
+        Assert.DoesNotContain("Rows Removed by Filter", plan); // no scheduled job is read and dropped
+        Assert.Contains("Update on typedjobs_jobs j (actual rows=3", plan);
+    }
+
+    [Fact]
+    public async Task Clock_IsTheServersNow()
+    {
+        var store = await OpenAsync();
+        var before = await PostgresTestServer.ScalarAsync<DateTime>("SELECT now()");
+
+        var now = await store.ClockNowAsync(Ct);
+        var id = (await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct)).Outcomes[0].Id;
+        var after = await PostgresTestServer.ScalarAsync<DateTime>("SELECT now()");
+        var job = (await store.JobsGetAsync(new JobsGetParams(id), Ct)).Job!;
+
+        Assert.InRange(now.UtcDateTime, before, after);
+        Assert.InRange(job.CreatedAt.UtcDateTime, before, after);
+    }
+
+    [Fact]
+    public async Task Diagnose_ReportsTheVersion_AndWarnsWhenCommitsAreNotDurable()
+    {
+        var store = await OpenAsync(o => o.ConnectionString += ";Options=-c synchronous_commit=off");
+
+        var findings = (await store.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct)).Findings;
+
+        Assert.Contains(findings, f => f.Code == "postgres.version" && f.Message.Contains("PostgreSQL 15", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f is { Code: "postgres.synchronous_commit", Severity: StorageFindingSeverity.Warning });
+        Assert.DoesNotContain(findings, f => f.Code == "postgres.fsync");
+    }
+
+    [Fact]
+    public async Task Insert_WakesAWaitingStoreOfAnotherProcess_ThroughListenNotify()
+    {
+        var waiter = await OpenAsync();
+        var inserter = await OpenAsync();
+        Assert.True(waiter.Capabilities.HasFlag(StorageCapabilities.CrossProcessWakeUp));
+        await EventuallyAsync(() => Task.FromResult(waiter.Notifier!.IsListening), "the listener");
+
+        var woken = waiter.JobsWaitAsync(new JobsWaitParams(["default"]), Ct).AsTask();
+        await inserter.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        Assert.Same(woken, await Task.WhenAny(woken, Task.Delay(Deadline, Ct)));
+    }
+
+    [Fact]
+    public async Task Notify_IsCoalesced_FirstInsertOfAWindowNotifiesAndOneTrailingNotificationCoversTheRest()
+    {
+        var inserter = await OpenAsync(o => o.NotifyWindow = TimeSpan.FromMilliseconds(200));
+        var received = new List<(long At, string Payload)>();
+        await using var listenerSource = PostgresTestServer.AdminDataSource();
+        await using var listener = await listenerSource.OpenConnectionAsync(Ct);
+        listener.Notification += (_, e) =>
+        {
+            lock (received)
+            {
+                received.Add((Stopwatch.GetTimestamp(), e.Payload));
+            }
+        };
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{inserter.Channel}\"", listener))
+        {
+            await listen.ExecuteNonQueryAsync(Ct);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        const int Inserts = 40;
+        for (var i = 0; i < Inserts; i++)
+        {
+            await inserter.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+        }
+
+        var lastInsert = Stopwatch.GetTimestamp();
+        var windows = (int)Math.Ceiling(Stopwatch.GetElapsedTime(started, lastInsert) / TimeSpan.FromMilliseconds(200)) + 1;
+        // Read what is on the wire until every notification the store sent arrived, the window-end one included.
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(100), Ct);
+            var sent = inserter.Coalescer.LeadingCount + inserter.Coalescer.TrailingCount;
+            lock (received)
+            {
+                if (inserter.Coalescer.TrailingCount > 0 && received.Count == sent)
+                {
+                    break;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Received {received.Count} of {sent} notifications; trailing: {inserter.Coalescer.TrailingCount}.");
+        }
+
+        int count;
+        lock (received)
+        {
+            count = received.Count;
+        }
+
+        Assert.True(count >= 2, $"expected a leading and a trailing notification, got {count}");
+        Assert.True(received[^1].At >= lastInsert, "the last notification must come after the last insert");
+        Assert.True(count <= 2 * windows, $"{count} notifications for {Inserts} inserts over {windows} windows");
+        Assert.True(count < Inserts);
+        Assert.Equal(count, (int)(inserter.Coalescer.LeadingCount + inserter.Coalescer.TrailingCount));
+    }
+
+    [Fact]
+    public async Task Listener_WhoseConnectionIsTerminated_Reconnects_AndWakesAgain()
+    {
+        var waiter = await OpenAsync();
+        var inserter = await OpenAsync();
+        await EventuallyAsync(() => Task.FromResult(waiter.Notifier!.IsListening), "the listener");
+        var pid = waiter.Notifier!.ListenerProcessId;
+
+        await PostgresTestServer.ExecuteAsync($"SELECT pg_terminate_backend({pid})");
+        await EventuallyAsync(() => Task.FromResult(waiter.Notifier.Connects >= 2 && waiter.Notifier.IsListening), "the listener to reconnect");
+        var woken = waiter.JobsWaitAsync(new JobsWaitParams(["default"]), Ct).AsTask();
+        await inserter.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        Assert.NotEqual(pid, waiter.Notifier.ListenerProcessId);
+        Assert.Same(woken, await Task.WhenAny(woken, Task.Delay(Deadline, Ct)));
+    }
+
+    [Fact]
+    public async Task PollMode_ListensToNothing_PreparesNothing_AndStillClaims()
+    {
+        var store = await OpenAsync(o => o.WakeUp = PostgresWakeUp.Poll);
+        await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        var claimed = await store.JobsClaimAsync(Claim(), Ct);
+
+        Assert.Null(store.Notifier);
+        Assert.False(store.Capabilities.HasFlag(StorageCapabilities.CrossProcessWakeUp));
+        Assert.Single(claimed.Jobs);
+        await using var connection = await store.DataSource.OpenConnectionAsync(Ct);
+        await using var prepared = new NpgsqlCommand("SELECT count(*) FROM pg_prepared_statements", connection);
+        Assert.Equal(0L, await prepared.ExecuteScalarAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Migrations_TenProcessesStartingAtOnce_ApplyEachVersionOnce()
+    {
+        var processes = Enumerable.Range(0, 10)
+            .Select(_ => WorkerProcess.Start(WorkerDll, "--connection", PostgresTestServer.ConnectionString, "--schema", schema, "--migrate-only"))
+            .ToList();
+        try
+        {
+            foreach (var process in processes)
+            {
+                Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+                Assert.Contains("migrated", process.Output);
+            }
+        }
+        finally
+        {
+            processes.ForEach(p => p.Dispose());
+        }
+
+        var versions = await PostgresTestServer.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".typedjobs_migrations");
+        var store = await OpenAsync();
+        var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+        Assert.Equal(PostgresSql.SchemaVersion, versions);
+        Assert.Equal((PostgresSql.SchemaVersion, PostgresSql.SchemaVersion), (status.CurrentVersion, status.LatestVersion));
+        Assert.Empty(status.Pending);
+    }
+
+    [Fact]
+    public async Task Migrations_ContractStep_WaitsOnAnExistingSchemaUntilApplied_ButANewSchemaGetsItAtOnce()
+    {
+        var v1 = await OpenAsync();
+        var expand = new PostgresSql.Migration(2, "add a column", false, [$"ALTER TABLE \"{schema}\".typedjobs_jobs ADD COLUMN note text"]);
+        var contract = new PostgresSql.Migration(3, "drop the column", true, [$"ALTER TABLE \"{schema}\".typedjobs_jobs DROP COLUMN note"], MinimumReader: 2);
+        var migrations = v1.Sql.Migrations.Append(expand).Append(contract).ToList();
+
+        var upgraded = await OpenAsync(migrations: migrations);
+        var status = await upgraded.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+        var dryRun = await upgraded.MigrationsApplyAsync(new MigrationsApplyParams(DryRun: true), Ct);
+        var afterDryRun = await upgraded.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+        // A worker of version 1 still works on the expanded schema.
+        await v1.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+        Assert.Single((await v1.JobsClaimAsync(Claim(), Ct)).Jobs);
+        var applied = await upgraded.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
+        var fresh = await OpenFreshAsync(migrations);
+
+        Assert.Equal(2, status.CurrentVersion);
+        Assert.Equal([3], status.Pending.Select(m => m.Version));
+        Assert.Contains("contract", status.Pending[0].Description);
+        Assert.Equal([3], dryRun.Applied.Select(m => m.Version));
+        Assert.Equal(2, afterDryRun.CurrentVersion);
+        Assert.Equal(3, applied.CurrentVersion);
+        Assert.Equal(3, fresh);
+        // Version 1 code understands schema version 1 only: after the contract step it refuses, naming both versions.
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await OpenAsync());
+        Assert.Contains("schema version 3", refused.Message);
+        Assert.Contains("up to 1", refused.Message);
+    }
+
+    private async Task<int> OpenFreshAsync(IReadOnlyList<PostgresSql.Migration> migrations)
+    {
+        var freshSchema = PostgresTestServer.NewSchemaName();
+        try
+        {
+            // The test migrations name this test's schema in their statements: rewrite them for the fresh one.
+            var rewritten = migrations.Select(m => m with { Statements = m.Statements.Select(s => s.Replace(schema, freshSchema, StringComparison.Ordinal)).ToList() })
+                .ToList();
+            var freshOptions = Options(o => o.Schema = freshSchema);
+            await using var store = new PostgresStorage(freshOptions, migrations: rewritten);
+            await store.InitializeAsync(Ct);
+            return (await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct)).CurrentVersion;
+        }
+        finally
+        {
+            await PostgresTestServer.DropSchemaAsync(freshSchema);
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionReset_DuringAClaim_ClaimsNothing_AndTheNextClaimGetsEveryJob()
+    {
+        var store = await OpenAsync(o => o.ApplicationName(schema));
+        await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 5).Select(_ => Job()).ToArray()), Ct);
+        await using var admin = PostgresTestServer.AdminDataSource();
+        await using var blocker = await admin.OpenConnectionAsync(Ct);
+        await using var transaction = await blocker.BeginTransactionAsync(Ct);
+        // Holding the queues table makes the claim wait inside its statement, where its connection is then terminated.
+        await using (var lockQueues = new NpgsqlCommand($"LOCK TABLE \"{schema}\".typedjobs_queues IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await lockQueues.ExecuteNonQueryAsync(Ct);
+        }
+
+        var claim = store.JobsClaimAsync(Claim(), Ct).AsTask();
+        await TerminateWaitingBackendAsync("FOR UPDATE SKIP LOCKED");
+        await Assert.ThrowsAnyAsync<Exception>(() => claim);
+        await transaction.RollbackAsync(Ct);
+
+        var queue = Assert.Single((await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues);
+        Assert.Equal(5, queue.Counts[JobState.Ready]);
+        Assert.Equal(5, (await store.JobsClaimAsync(Claim(), Ct)).Jobs.Count);
+    }
+
+    [Fact]
+    public async Task ConnectionReset_DuringACompletion_AppliesNothing_AndTheRetriedCompletionApplies()
+    {
+        var store = await OpenAsync(o => o.ApplicationName(schema));
+        await store.JobsInsertAsync(new JobsInsertParams([Job(), Job()]), Ct);
+        var claimed = (await store.JobsClaimAsync(Claim(), Ct)).Jobs;
+        var completions = claimed.Select(j => new JobCompletion
+        {
+            Job = j.Ref,
+            LeaseToken = j.LeaseToken!.Value,
+            TargetState = JobState.Succeeded,
+            Result = [42],
+            ResultTtl = TimeSpan.FromHours(1),
+        }).ToList();
+        await using var admin = PostgresTestServer.AdminDataSource();
+        await using var blocker = await admin.OpenConnectionAsync(Ct);
+        await using var transaction = await blocker.BeginTransactionAsync(Ct);
+        // A row lock on the second job makes the completion wait inside its statement.
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".typedjobs_jobs WHERE id = @id FOR UPDATE", blocker, transaction))
+        {
+            lockRow.Parameters.AddWithValue("id", claimed[1].Id.Value);
+            await lockRow.ExecuteNonQueryAsync(Ct);
+        }
+
+        var complete = store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct).AsTask();
+        await TerminateWaitingBackendAsync("UPDATE");
+        await Assert.ThrowsAnyAsync<Exception>(() => complete);
+        await transaction.RollbackAsync(Ct);
+
+        // The statement was atomic: neither completion nor any result was written, and the retry applies both.
+        foreach (var job in claimed)
+        {
+            var stored = (await store.JobsGetAsync(new JobsGetParams(job.Id), Ct)).Job!;
+            Assert.Equal(JobState.Running, stored.State);
+            Assert.Null((await store.ResultsGetAsync(new ResultsGetParams(job.Id, job.LeaseToken!.Value), Ct)).Result);
+        }
+
+        var retried = await store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct);
+        Assert.Equal([true, true], retried.Applied);
+        Assert.NotNull((await store.ResultsGetAsync(new ResultsGetParams(claimed[0].Id, claimed[0].LeaseToken!.Value), Ct)).Result);
+    }
+
+    /// <summary>Terminates the store's backend that waits on a lock while running a statement containing <paramref name="sqlFragment"/>.</summary>
+    private async Task TerminateWaitingBackendAsync(string sqlFragment)
+    {
+        var terminated = false;
+        await EventuallyAsync(async () =>
+        {
+            await using var admin = PostgresTestServer.AdminDataSource();
+            await using var command = admin.CreateCommand("""
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE application_name = @app AND wait_event_type = 'Lock' AND strpos(query, @fragment) > 0
+                """);
+            command.Parameters.AddWithValue("app", schema);
+            command.Parameters.AddWithValue("fragment", sqlFragment);
+            terminated = (long)(await command.ExecuteScalarAsync(Ct))! > 0;
+            return terminated;
+        }, "the store's statement to wait on the lock");
+    }
+}
+
+internal static class TestOptions
+{
+    /// <summary>Names the store's connections (so a test can find its backends in pg_stat_activity).</summary>
+    public static void ApplicationName(this PostgresStorageOptions options, string name) =>
+        options.ConnectionString = new NpgsqlConnectionStringBuilder(options.ConnectionString) { ApplicationName = name }.ConnectionString;
+}

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+using TypedJobs.Storage.Conformance;
+using TypedJobs.Storage.Redis.Internal;
+
+namespace TypedJobs.Storage.Redis.Tests;
+
+/// <summary>What the Redis store does beyond the shared contract: wake-up across processes, startup checks and errors, script reloading, key layout, replicas.</summary>
+public sealed class RedisStoreTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly StandaloneRedisFactory factory = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
+
+    private static JobInsert Job(string queue = "default") => new()
+    {
+        Id = JobId.New(),
+        TaskName = "task",
+        Queue = queue,
+        Payload = "{}"u8.ToArray(),
+        MaxRetries = 3,
+    };
+
+    private async Task<RedisStorage> OpenAsync()
+    {
+        var store = (RedisStorage)await factory.OpenAsync(TimeProvider.System, Ct);
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+
+    [Fact]
+    public async Task Insert_WakesAWorkerWaitingOnAnotherStoreInstance_ThroughPubSub()
+    {
+        var producer = await OpenAsync();
+        var worker = await OpenAsync();
+        // The first wait subscribes; a wait that is already cancelled returns once the subscription stands.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await worker.JobsWaitAsync(new JobsWaitParams(["emails"]), new CancellationToken(canceled: true)));
+
+        var waiting = worker.JobsWaitAsync(new JobsWaitParams(["emails"]), Ct).AsTask();
+        Assert.False(waiting.IsCompleted);
+        await producer.JobsInsertAsync(new JobsInsertParams([Job("emails")]), Ct);
+
+        await waiting.WaitAsync(Deadline, Ct);
+    }
+
+    [Fact]
+    public void WakeCoalescer_PublishesTheFirstNoticeAtOnce_AndFoldsABurstIntoOneMoreAtTheWindowsEnd()
+    {
+        var time = new FakeTimeProvider();
+        var published = new List<string>();
+        var coalescer = new WakeCoalescer(TimeSpan.FromMilliseconds(5), time, q =>
+        {
+            lock (published)
+            {
+                published.Add(q);
+            }
+        });
+
+        coalescer.Notify("a");
+        var afterFirst = published.Count;
+        for (var i = 0; i < 20; i++)
+        {
+            coalescer.Notify("a");
+        }
+
+        var duringBurst = published.Count;
+        coalescer.Notify("b");
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        var afterWindow = published.Count;
+
+        Assert.Equal(1, afterFirst);
+        Assert.Equal(1, duringBurst);
+        Assert.Equal(3, afterWindow);
+        Assert.Equal(["a", "b", "a"], published);
+    }
+
+    [Fact]
+    public async Task Startup_UnreachableServer_FailsNamingTheEndpointAndNeverThePassword()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var options = new RedisStorageOptions { Configuration = $"127.0.0.1:{port},password=s3cret-pass" };
+        var store = new RedisStorage(options, new RedisConnection(ConfigurationOptions.Parse($"127.0.0.1:{port},password=s3cret-pass,connectTimeout=2000"),
+            -1, false));
+
+        var error = await Assert.ThrowsAsync<RedisStorageException>(async () => await store.InitializeAsync(Ct));
+
+        Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unreachable", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pass", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Startup_WrongPassword_FailsSayingAuthenticationFailedAndNeverThePassword()
+    {
+        await using var server = await RedisServerProcess.StartAsync("--requirepass", "right-secret");
+        var store = new RedisStorage(new RedisStorageOptions(),
+            new RedisConnection(ConfigurationOptions.Parse($"{server.Endpoint},password=wrong-secret,connectTimeout=2000"), -1, false));
+
+        var error = await Assert.ThrowsAsync<RedisStorageException>(async () => await store.InitializeAsync(Ct));
+
+        Assert.Contains(server.Endpoint, error.Message, StringComparison.Ordinal);
+        Assert.Contains("authentication failed", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-secret", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("right-secret", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("no-persistence", new[] { "--appendonly", "no", "--maxmemory-policy", "allkeys-lru" }, new[] { 4000, 4003 }, false)]
+    [InlineData("everysec", new[] { "--appendonly", "yes", "--appendfsync", "everysec" }, new[] { 4002 }, true)]
+    [InlineData("snapshots", new[] { "--appendonly", "no", "--save", "60 1" }, new[] { 4001 }, true)]
+    [InlineData("safe", new[] { "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction" }, new int[0], true)]
+    public async Task Startup_WarnsAboutSettingsThatLoseJobs_AndDeclaresDurableOnlyWithPersistence(string name, string[] settings, int[] warnings,
+        bool durable)
+    {
+        await using var server = await RedisServerProcess.StartAsync(settings);
+        var logger = new RecordingLogger();
+        await using var store = new RedisStorage(new RedisStorageOptions(), new RedisConnection(ConfigurationOptions.Parse(server.Endpoint), -1, false),
+            logger);
+
+        await store.InitializeAsync(Ct);
+
+        Assert.True(warnings.Order().SequenceEqual(logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.EventId).Order()),
+            $"{name}: expected warnings {string.Join(",", warnings)}, got: {string.Join(" | ", logger.Entries.Select(e => $"{e.EventId} {e.Message}"))}");
+        Assert.All(logger.Entries, e => Assert.Contains(server.Endpoint, e.Message, StringComparison.Ordinal));
+        Assert.Equal(durable, store.Capabilities.HasFlag(StorageCapabilities.Durable));
+    }
+
+    [Fact]
+    public async Task Scripts_AreLoadedAgain_WhenTheServerForgotThem()
+    {
+        await using var server = await RedisServerProcess.StartAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        await using var store = new RedisStorage(new RedisStorageOptions(), new RedisConnection(admin, -1, false));
+        await store.InitializeAsync(Ct);
+        await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+
+        await admin.GetServer(server.Endpoint).ScriptFlushAsync();
+        var inserted = await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+        var claimed = await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("default", 10)], Max = 10, LeaseDuration = TimeSpan.FromMinutes(1),
+        }, Ct);
+
+        Assert.True(Assert.Single(inserted.Outcomes).Inserted);
+        Assert.Equal(2, claimed.Jobs.Count);
+    }
+
+    [Fact]
+    public async Task ResultsDelete_CountsEveryAttempt_WhateverHexDigitItsTokenStartsWith()
+    {
+        var store = await OpenAsync();
+        var id = JobId.New();
+        var tokens = "0123456789abcdef".Select(c => Guid.ParseExact(c + new string('1', 31), "N")).ToArray();
+        await store.ResultsSetAsync(new ResultsSetParams(tokens.Select(t => new ResultWrite(id, t, [1], TimeSpan.FromHours(1))).ToArray()), Ct);
+
+        var deleted = await store.ResultsDeleteAsync(new ResultsDeleteParams([id]), Ct);
+
+        Assert.Equal(tokens.Length, deleted.Deleted);
+        Assert.Null((await store.ResultsGetAsync(new ResultsGetParams(id, tokens[14]), Ct)).Result);
+    }
+
+    [Fact]
+    public async Task Keys_LiveUnderThePrefix_WithOneHashTagPerQueue()
+    {
+        var store = await OpenAsync();
+        var job = Job("emails") with { UniqueKey = "welcome:1" };
+        await store.JobsInsertAsync(new JobsInsertParams([job]), Ct);
+        var multiplexer = await factory.MultiplexerAsync();
+
+        var keys = new List<string>();
+        foreach (var server in multiplexer.GetServers())
+        {
+            await foreach (var key in server.KeysAsync(pattern: "*" + factory.Prefix + "*"))
+            {
+                keys.Add(key!);
+            }
+        }
+
+        var queueKeys = keys.Where(k => k.StartsWith("{" + factory.Prefix + "q:emails}", StringComparison.Ordinal)).ToList();
+        Assert.All(keys, k => Assert.StartsWith("{" + factory.Prefix, k, StringComparison.Ordinal));
+        Assert.Contains("{" + factory.Prefix + "q:emails}:j:" + job.Id.Value.ToString("N"), queueKeys);
+        Assert.Contains("{" + factory.Prefix + "q:emails}:u:welcome:1", queueKeys);
+        Assert.Contains("{" + factory.Prefix + "q:emails}:r", queueKeys);
+        Assert.Single(queueKeys.Select(k => multiplexer.HashSlot(k)).Distinct());
+    }
+
+    [Fact]
+    public async Task ReadFromReplicas_SendsAdministrativeReadsToTheReplica_AndWritesToTheMaster()
+    {
+        await using var master = await RedisServerProcess.StartAsync();
+        await using var replica = await RedisServerProcess.StartAsync("--replicaof", "127.0.0.1", master.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var admin = await ConnectionMultiplexer.ConnectAsync($"{master.Endpoint},{replica.Endpoint},allowAdmin=true");
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!((await admin.GetServer(replica.Endpoint).InfoRawAsync("replication")) ?? "").Contains("master_link_status:up", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The replica did not connect to its master.");
+            await Task.Delay(50, Ct);
+        }
+
+        await admin.GetServer(replica.Endpoint).ConfigSetAsync("appendonly", "no");
+        await using var store = new RedisStorage(new RedisStorageOptions { ReadFromReplicas = true }, new RedisConnection(admin, -1, true));
+        await store.InitializeAsync(Ct);
+        await admin.GetServer(replica.Endpoint).ExecuteAsync("CONFIG", ["RESETSTAT"]);
+        var job = Job();
+
+        await store.JobsInsertAsync(new JobsInsertParams([job]), Ct);
+        await admin.GetServer(master.Endpoint).ExecuteAsync("WAIT", [1, 5000]);
+        var listed = await store.JobsListAsync(new JobsListParams(), Ct);
+        var queues = await store.QueuesListAsync(new QueuesListParams(), Ct);
+        var stats = await admin.GetServer(replica.Endpoint).InfoRawAsync("commandstats") ?? "";
+
+        Assert.Equal(job.Id, Assert.Single(listed.Jobs).Id);
+        Assert.Equal(1, Assert.Single(queues.Queues).Counts[JobState.Ready]);
+        Assert.Contains("cmdstat_evalsha_ro:", stats, StringComparison.Ordinal);
+        Assert.DoesNotContain("cmdstat_evalsha:", stats, StringComparison.Ordinal);
+    }
+
+    private sealed class RecordingLogger : ILogger
+    {
+        private readonly List<(LogLevel Level, int EventId, string Message)> entries = [];
+
+        public IReadOnlyList<(LogLevel Level, int EventId, string Message)> Entries
+        {
+            get
+            {
+                lock (entries)
+                {
+                    return entries.ToList();
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (entries)
+            {
+                entries.Add((logLevel, eventId.Id, formatter(state, exception)));
+            }
+        }
+    }
+}
