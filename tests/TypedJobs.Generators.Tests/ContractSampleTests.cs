@@ -114,8 +114,9 @@ public sealed class ContractSampleTests
             // A breaking change of the contract fails the build of the contract project (TJ4002), naming the parameter.
             var source = Path.Combine(contracts, "OrderTasks.cs");
             var original = File.ReadAllText(source);
-            File.WriteAllText(source, original.Replace("Task<decimal> PriceOrder(Order order, int discountPercent = 0);",
-                "Task<decimal> PriceOrder(Order order, string currency, int discountPercent = 0);", StringComparison.Ordinal));
+            File.WriteAllText(source, original
+                .Replace("Task<decimal> PriceOrder(Order order, int discountPercent = 0);", "Task<decimal> PriceOrder(Order order, string currency, int discountPercent = 0);", StringComparison.Ordinal)
+                .Replace("/// <param name=\"discountPercent\">", "/// <param name=\"currency\">The currency.</param>\n    /// <param name=\"discountPercent\">", StringComparison.Ordinal));
             var broken = await BuildAsync(contracts);
             Assert.True(broken.ExitCode != 0, "a new parameter without a default built:\n" + broken.Output);
             Assert.Contains("error TJ4002: Parameter 'currency' of task 'orders.price' is new and has no default value", broken.Output, StringComparison.Ordinal);
