@@ -90,6 +90,62 @@ namespace Shop.Contracts
             return client.EnqueueBatchAsync(TagJob.Definition, TagJob.Payloads(jobs), options, cancellationToken);
         }
 
+        /// <summary>The arguments of one job of the task <c>welcome.send</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Email">The address.</param>
+        /// <param name="Customer">The customer.</param>
+        public sealed record SendWelcomeArguments(string Email, global::Shop.Contracts.Customer Customer) : global::TypedJobs.Registration.ITaskArguments<SendWelcomeArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "welcome.send";
+
+            /// <inheritdoc/>
+            public static SendWelcomeArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = SendWelcomeJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new SendWelcomeArguments(value.email, value.customer);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(SendWelcomeJob.Definition.PayloadSerializer, new SendWelcomeJob.Payload(Email, Customer));
+        }
+
+        /// <summary>The arguments of one job of the task <c>Shop.Contracts.IWelcomeTasks.Score</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Customer">The customer.</param>
+        /// <param name="Bonus">Added to the score.</param>
+        public sealed record ScoreArguments(global::Shop.Contracts.Customer Customer, int Bonus = 10) : global::TypedJobs.Registration.ITaskArguments<ScoreArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "Shop.Contracts.IWelcomeTasks.Score";
+
+            /// <inheritdoc/>
+            public static ScoreArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = ScoreJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new ScoreArguments(value.customer, value.bonus);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(ScoreJob.Definition.PayloadSerializer, new ScoreJob.Payload(Customer, Bonus));
+        }
+
+        /// <summary>The arguments of one job of the task <c>welcome.tag</c>, read and written with the task's own serializer.</summary>
+        /// <param name="Tags">The tags.</param>
+        public sealed record TagArguments(global::System.Collections.Generic.List<string> Tags) : global::TypedJobs.Registration.ITaskArguments<TagArguments>
+        {
+            /// <inheritdoc/>
+            public static string TaskName => "welcome.tag";
+
+            /// <inheritdoc/>
+            public static TagArguments FromPayload(global::System.ReadOnlySpan<byte> payload)
+            {
+                var value = TagJob.Definition.PayloadSerializer.Deserialize(payload);
+                return new TagArguments(value.tags);
+            }
+
+            /// <inheritdoc/>
+            public byte[] ToPayload() => global::TypedJobs.Registration.JobSerializer.ToBytes(TagJob.Definition.PayloadSerializer, new TagJob.Payload(Tags));
+        }
+
         /// <summary>The contract, payload and serializers of <c>IWelcomeTasks.SendWelcome</c>.</summary>
         private static class SendWelcomeJob
         {
