@@ -37,7 +37,8 @@ public sealed class CancellationAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, INamedTypeSymbol taskAttribute)
     {
-        if (context.OwningSymbol is not IMethodSymbol { MethodKind: MethodKind.Ordinary } method
+        // An abstract method (a task of a [TaskContract] interface) has no body: its implementation is checked instead.
+        if (context.OwningSymbol is not IMethodSymbol { MethodKind: MethodKind.Ordinary, IsAbstract: false } method
             || TaskSymbols.TaskAttribute(method, taskAttribute) is null)
         {
             return;

@@ -59,12 +59,21 @@ public sealed class TaskAnalyzer : DiagnosticAnalyzer
         }
 
         var problems = new List<TaskProblem>();
-        TaskRules.CheckDeclaration(method, attribute, problems, context.CancellationToken);
-        TaskRules.ReadSettings(method, attribute, problems, context.CancellationToken);
-        CheckSchedule(method, attribute, problems, context.CancellationToken);
-        if (!problems.Any(static p => p.SkipsTask))
+        if (ContractRules.ImplementedContractTask(method) is not null)
         {
-            serializers.Check(method, problems, context.CancellationToken);
+            // An implementation of a contract task: the contract is the declaration; only the run-time settings of this
+            // [Task] are its own (ContractAnalyzer reports the others and checks the implementation).
+            TaskRules.ReadSettings(method, attribute, problems, context.CancellationToken);
+        }
+        else
+        {
+            TaskRules.CheckDeclaration(method, attribute, problems, context.CancellationToken);
+            TaskRules.ReadSettings(method, attribute, problems, context.CancellationToken);
+            CheckSchedule(method, attribute, problems, context.CancellationToken);
+            if (!problems.Any(static p => p.SkipsTask))
+            {
+                serializers.Check(method, problems, context.CancellationToken);
+            }
         }
 
         var fallback = method.Locations.FirstOrDefault() ?? Location.None;

@@ -13,12 +13,15 @@ using TypedJobs.Generators.Rules;
 
 namespace TypedJobs.CodeFixes;
 
-/// <summary>TJ1006: gives the task a free name with <c>[Task(Name = "…")]</c>.</summary>
+/// <summary>
+/// TJ1006: gives the task a free name with <c>[Task(Name = "…")]</c>. TJ4001 (a method renamed without a pinned name):
+/// pins the name the contract baseline records, so stored jobs still find the task.
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RenameTaskCodeFix)), Shared]
 public sealed class RenameTaskCodeFix : CodeFixProvider
 {
     /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["TJ1006"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["TJ1006", "TJ4001"];
 
     /// <inheritdoc />
     public override FixAllProvider? GetFixAllProvider() => null;
@@ -40,10 +43,11 @@ public sealed class RenameTaskCodeFix : CodeFixProvider
             return;
         }
 
+        var pin = diagnostic.Id == "TJ4001";
         context.RegisterCodeFix(CodeAction.Create(
-            "Name the task '" + name + "'",
+            (pin ? "Pin the task name '" : "Name the task '") + name + "'",
             _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(attribute, WithName(attribute, name)))),
-            "TJ1006.Rename"), diagnostic);
+            pin ? "TJ4001.Pin" : "TJ1006.Rename"), diagnostic);
     }
 
     private static AttributeSyntax? FindTaskAttribute(MethodDeclarationSyntax method, SemanticModel model, CancellationToken cancellationToken) =>

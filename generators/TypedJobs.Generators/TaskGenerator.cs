@@ -61,9 +61,63 @@ public sealed class TaskGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(types, static (spc, type) =>
             spc.AddSource(type.HintName, SourceText.From(TypeEmitter.Emit(type, Version), System.Text.Encoding.UTF8)));
 
-        // One JSON helper class per assembly, for the shapes of every task.
+        // Task contracts: the tasks of [TaskContract] interfaces get stubs and payloads without handlers (one file per
+        // interface); a class that implements one gets the handlers, under the contract's names and settings.
+        var contractTasks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(TaskAttributeName, static (node, _) => node is MethodDeclarationSyntax { Parent: InterfaceDeclarationSyntax }, ContractParser.ParseContractTask)
+            .Where(static t => t is not null)
+            .Select(static (t, _) => t!)
+            .WithTrackingName(TrackingNames.ContractTasks);
+        var allContractTasks = contractTasks.Collect()
+            .Select(static (t, _) => t.ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllContractTasks);
+        var contractTypes = allContractTasks.Combine(assemblyName)
+            .SelectMany(static (x, _) => Layout.Group(x.Left.Select(static t => t.Task).ToEquatableArray(), JsonEmitter.ClassName(x.Right)))
+            .WithTrackingName(TrackingNames.ContractTypes);
+        context.RegisterSourceOutput(contractTypes, static (spc, type) =>
+            spc.AddSource(ContractEmitter.HintName(type), SourceText.From(ContractEmitter.EmitContractType(type, Version), System.Text.Encoding.UTF8)));
+
+        var implementations = context.SyntaxProvider
+            .CreateSyntaxProvider(static (node, _) => ContractParser.IsCandidate(node), ContractParser.ParseImplementation)
+            .Where(static i => i is not null)
+            .Select(static (i, _) => i!)
+            .WithTrackingName(TrackingNames.Implementations);
+        var allImplementations = implementations.Collect()
+            .Select(static (i, _) => i.ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllImplementations);
+        context.RegisterSourceOutput(implementations.Combine(assemblyName), static (spc, x) =>
+            spc.AddSource(ImplementationEmitter.HintName(x.Left), SourceText.From(ImplementationEmitter.Emit(x.Left, JsonEmitter.ClassName(x.Right), Version), System.Text.Encoding.UTF8)));
+
+        // The assembly's contract: the shape of every task it declares (its baseline) and of every contract task it implements.
+        var taskShapes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(TaskAttributeName, static (node, _) => node is MethodDeclarationSyntax, ContractParser.ParseTaskShape)
+            .Where(static t => t is not null)
+            .Select(static (t, _) => t!)
+            .WithTrackingName(TrackingNames.TaskShapes);
+        var assemblyContract = taskShapes.Collect()
+            .Combine(allContractTasks)
+            .Combine(allImplementations)
+            .Combine(assemblyName)
+            .Select(static (x, _) => new AssemblyContractModel(
+                x.Right,
+                x.Left.Left.Left.Concat(x.Left.Left.Right.Select(static c => c.Declaration.Task)).OrderBy(static t => t.Name, System.StringComparer.Ordinal).ToEquatableArray(),
+                x.Left.Left.Right.Select(static c => c.Declaration).ToEquatableArray(),
+                x.Left.Right.SelectMany(static i => i.Contracts).OrderBy(static t => t.Name, System.StringComparer.Ordinal).ToEquatableArray()))
+            .WithTrackingName(TrackingNames.AssemblyContract);
+        context.RegisterSourceOutput(assemblyContract, static (spc, model) =>
+        {
+            if (ContractEmitter.HasContracts(model))
+            {
+                spc.AddSource("TypedJobs.Contract.g.cs", SourceText.From(ContractEmitter.EmitAssembly(model, Version), System.Text.Encoding.UTF8));
+            }
+        });
+
+        // One JSON helper class per assembly, for the shapes of every task, contract task and implementation.
         var json = allTasks
-            .Select(static (t, _) => t.SelectMany(static task => task.Types).GroupBy(static s => s.Key).Select(static g => g.First())
+            .Combine(allContractTasks)
+            .Combine(allImplementations)
+            .Select(static (x, _) => x.Left.Left.Concat(x.Left.Right.Select(static c => c.Task)).Concat(x.Right.SelectMany(static i => i.Tasks))
+                .SelectMany(static task => task.Types).GroupBy(static s => s.Key).Select(static g => g.First())
                 .OrderBy(static s => s.Key, System.StringComparer.Ordinal).ToEquatableArray())
             .Combine(contexts)
             .Combine(assemblyName)
@@ -77,10 +131,16 @@ public sealed class TaskGenerator : IIncrementalGenerator
             }
         });
 
+        // The registry registers the tasks with handlers (plain tasks and implementations) and the assembly's contracts.
         var registry = allTasks
-            .Select(static (t, _) => (
-                Classes: Layout.Group(t, string.Empty).Select(TypeEmitter.FullClassName).ToEquatableArray(),
-                Names: t.Select(static task => task.TaskName).ToEquatableArray()))
+            .Combine(allImplementations)
+            .Combine(assemblyContract)
+            .Select(static (x, _) => (
+                Classes: Layout.Group(x.Left.Left, string.Empty).Select(TypeEmitter.FullClassName)
+                    .Concat(x.Left.Right.Select(ImplementationEmitter.FullClassName))
+                    .Concat(ContractEmitter.HasContracts(x.Right) ? new[] { ContractEmitter.FullClassName(x.Right.AssemblyName) } : System.Array.Empty<string>())
+                    .ToEquatableArray(),
+                Names: x.Left.Left.Select(static task => task.TaskName).Concat(x.Left.Right.SelectMany(static i => i.Tasks.Select(static t => t.TaskName))).ToEquatableArray()))
             .Combine(assembly)
             .Select(static (x, _) => new RegistryModel(x.Right, x.Left.Classes, x.Left.Names))
             .WithTrackingName(TrackingNames.Registry);

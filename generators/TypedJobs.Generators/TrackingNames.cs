@@ -14,9 +14,17 @@ internal static class TrackingNames
     public const string Registry = nameof(Registry);
     public const string Problems = nameof(Problems);
     public const string AnalyzersOff = nameof(AnalyzersOff);
+    public const string ContractTasks = nameof(ContractTasks);
+    public const string AllContractTasks = nameof(AllContractTasks);
+    public const string ContractTypes = nameof(ContractTypes);
+    public const string Implementations = nameof(Implementations);
+    public const string AllImplementations = nameof(AllImplementations);
+    public const string TaskShapes = nameof(TaskShapes);
+    public const string AssemblyContract = nameof(AssemblyContract);
 
     public static readonly string[] All =
     [
         Parse, Tasks, AllTasks, JsonContexts, AllJsonContexts, Assembly, Types, Json, Registry, Problems, AnalyzersOff,
+        ContractTasks, AllContractTasks, ContractTypes, Implementations, AllImplementations, TaskShapes, AssemblyContract,
     ];
 }

@@ -8,6 +8,7 @@ namespace TypedJobs.Generators.Tests;
 /// the generator must come with it and produce working stubs under strict build settings, and the analyzers must load
 /// and fail the build on a misuse.
 /// </summary>
+[Collection("Packing")] // both pack src/TypedJobs, which two builds must not write at once
 public sealed class PackageTests
 {
     private const string ConsumerProject = """

@@ -6,7 +6,7 @@ namespace TypedJobs.Generators.Diagnostics;
 /// <summary>
 /// Every TypedJobs diagnostic. This one file is compiled into the generator and the analyzers (linked), so IDs,
 /// titles and messages exist once. IDs are stable and never renumbered or reused: TJ1xxx declaration rules,
-/// TJ2xxx usage rules, TJ3xxx configuration rules. Each has a page at docs/diagnostics/{ID}.md and an entry in
+/// TJ2xxx usage rules, TJ3xxx configuration rules, TJ4xxx contract drift rules. Each has a page at docs/diagnostics/{ID}.md and an entry in
 /// AnalyzerReleases.Shipped.md or AnalyzerReleases.Unshipped.md.
 /// </summary>
 internal static class DiagnosticDescriptors
@@ -17,6 +17,10 @@ internal static class DiagnosticDescriptors
     private const string Declaration = "TypedJobs.Declaration";
     private const string Usage = "TypedJobs.Usage";
     private const string Configuration = "TypedJobs.Configuration";
+    private const string Contract = "TypedJobs.Contract";
+
+    /// <summary>How the contract drift messages tell the user to accept an intended change.</summary>
+    private const string UpdateBaseline = "update the baseline (dotnet build -t:UpdateTaskContract)";
 
     public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
         "TJ1001",
@@ -118,6 +122,24 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         helpLinkUri: HelpLinkBase + "TJ1011.md");
 
+    public static readonly DiagnosticDescriptor ContractMismatch = new(
+        "TJ1012",
+        "Handler does not match its contract",
+        "'{0}' does not match the contract task '{1}': {2}",
+        Declaration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1012.md");
+
+    public static readonly DiagnosticDescriptor ContractSettingOnImplementation = new(
+        "TJ1013",
+        "Implementation sets a contract setting",
+        "[Task] {0} on '{1}' belongs to the contract task '{2}'; an implementation may set only Timeout and MaxConcurrency: declare it on the contract",
+        Declaration,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ1013.md");
+
     public static readonly DiagnosticDescriptor EnqueueInLoop = new(
         "TJ2001",
         "Enqueue in a loop",
@@ -126,6 +148,16 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Info,
         isEnabledByDefault: true,
         helpLinkUri: HelpLinkBase + "TJ2001.md");
+
+    public static readonly DiagnosticDescriptor UnimplementedContract = new(
+        "TJ2002",
+        "Task contract not implemented in a worker host",
+        "This host runs a worker, but nothing in it or its references implements the task contract '{0}' ({1}), so no worker here runs its jobs; implement the interface, reference the assembly that does, or suppress TJ2002 where another deployment runs it",
+        Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ2002.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor InvalidTimeSpan = new(
         "TJ3001",
@@ -190,11 +222,94 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         helpLinkUri: HelpLinkBase + "TJ3007.md");
 
+    public static readonly DiagnosticDescriptor ContractTaskRemoved = new(
+        "TJ4001",
+        "Task removed or renamed",
+        "Task '{0}' of the contract baseline no longer exists{1}, so jobs stored under its name would never run; pin the name with [Task(Name = \"{0}\")], or " + UpdateBaseline + " once no job of it can be waiting",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4001.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractMemberWithoutDefault = new(
+        "TJ4002",
+        "Payload member without a default value",
+        "{0} {1}, so payloads stored before this change have no value for it and would fail; give it a default value, or " + UpdateBaseline + " once no such job can be waiting",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4002.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractTypeChanged = new(
+        "TJ4003",
+        "Payload type changed",
+        "The type of {0} changed from '{1}' to '{2}', so payloads stored with the old type may not read; keep the type (add a new parameter or member instead), or " + UpdateBaseline + " once no such job can be waiting",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4003.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractEnumChanged = new(
+        "TJ4004",
+        "Enum member renumbered or removed",
+        "Enum '{0}' {1}; payloads store enum values as numbers, so jobs already stored would read another member or none; keep the value, or " + UpdateBaseline + " once no such job can be waiting",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4004.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractMemberRemoved = new(
+        "TJ4005",
+        "Payload member removed",
+        "{0} was removed, but payloads stored before this change still hold it and its value would be ignored; keep it (unused if need be), or " + UpdateBaseline + " once no such job can be waiting",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4005.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractQueueChanged = new(
+        "TJ4006",
+        "Task queue changed",
+        "Task '{0}' moved from queue '{1}' to '{2}', but its jobs already stored wait in the old queue; keep the queue, or " + UpdateBaseline + " once the old queue is drained or still served",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4006.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractBaselineOutdated = new(
+        "TJ4007",
+        "Contract baseline out of date",
+        "The contract baseline does not record {0} yet; " + UpdateBaseline + " so that later changes are checked against it",
+        Contract,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4007.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor ContractBaselineInvalid = new(
+        "TJ4008",
+        "Contract baseline cannot be read",
+        "'{0}' is not a contract baseline this version of TypedJobs can read: {1}; fix it, or write it anew (dotnet build -t:UpdateTaskContract)",
+        Contract,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "TJ4008.md",
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } =
     [
         UnsupportedReturnType, UnsupportedParameter, GenericTask, InaccessibleTask, NoConstructor, DuplicateTaskName,
-        NoSerializer, RecurringTaskParameter, UnobservedCancellationToken, MissingCancellationToken, AsyncVoidTask, EnqueueInLoop,
+        NoSerializer, RecurringTaskParameter, UnobservedCancellationToken, MissingCancellationToken, AsyncVoidTask,
+        ContractMismatch, ContractSettingOnImplementation, EnqueueInLoop, UnimplementedContract,
         InvalidTimeSpan, InvalidUnique, InvalidNumber, InvalidCron, InvalidTimeZone, InvalidQueueName, InvalidSchedule,
+        ContractTaskRemoved, ContractMemberWithoutDefault, ContractTypeChanged, ContractEnumChanged, ContractMemberRemoved,
+        ContractQueueChanged, ContractBaselineOutdated, ContractBaselineInvalid,
     ];
 }

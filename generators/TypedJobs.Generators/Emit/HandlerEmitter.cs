@@ -37,7 +37,9 @@ internal static class HandlerEmitter
         // An instance must be disposed after the call: with "await using" (always async), or with "using" around an
         // awaited call. A synchronous method on an IDisposable type gets a plain "using" and no async (CS1998).
         var async = !task.IsStatic && (task.Dispose == DisposeKind.AsyncDisposable || (task.Dispose == DisposeKind.Disposable && awaitsResult));
-        var call = (task.IsStatic ? task.ContainingType : "instance") + "." + Names.Escape(task.MethodName)
+        // A contract task is called through its interface, so an explicit implementation works too.
+        var target = task.IsStatic ? task.ContainingType : task.Interface is { } contract ? "((" + contract + ")instance)" : "instance";
+        var call = target + "." + Names.Escape(task.MethodName)
             + "(" + string.Join(", ", task.Parameters.Select(Argument)) + ")";
         var payloadType = PayloadEmitter.LocalPayloadType(task);
 

@@ -47,7 +47,7 @@ internal static class PayloadEmitter
         EmitSettings(w, task.Settings);
     }
 
-    private static void EmitSettings(CodeWriter w, SettingsModel s)
+    internal static void EmitSettings(CodeWriter w, SettingsModel s)
     {
         var lines = new List<string>();
         void Add(string name, string? value)

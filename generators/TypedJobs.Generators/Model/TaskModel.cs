@@ -51,6 +51,10 @@ internal sealed record SettingsModel(
     long? IntervalTicks);
 
 /// <summary>Everything the emitter needs to know about one <c>[Task]</c> method. It carries no source location.</summary>
+/// <remarks>
+/// For the implementation of a contract task, the containing type is the implementing class, everything else comes from
+/// the contract's method, and <see cref="Interface"/> names the contract through which the handler calls it.
+/// </remarks>
 internal sealed record TaskModel(
     string Namespace,
     string ContainingType,
@@ -67,7 +71,8 @@ internal sealed record TaskModel(
     DisposeKind Dispose,
     SettingsModel Settings,
     string? Summary,
-    EquatableArray<TypeShape> Types)
+    EquatableArray<TypeShape> Types,
+    string? Interface = null)
 {
     public bool HasResult => ResultType is not null;
 }

@@ -59,6 +59,7 @@ internal enum PrimitiveKind
 /// <param name="ElementRejectsNull">Whether a JSON <c>null</c> element or value is refused (non-nullable reference type).</param>
 /// <param name="SupportsWith">Whether the type is a record or a struct, so <c>with</c> can set an <c>init</c> member later.</param>
 /// <param name="Fixable">For an unsupported type: whether declaring it on a <c>JsonSerializerContext</c> can help.</param>
+/// <param name="EnumValues">For an enum: its members and their values, in declaration order (recorded by task contracts).</param>
 internal sealed record TypeShape(
     string Key,
     string Type,
@@ -73,7 +74,8 @@ internal sealed record TypeShape(
     string? Reason,
     bool ElementRejectsNull = false,
     bool SupportsWith = false,
-    bool Fixable = true);
+    bool Fixable = true,
+    EquatableArray<ContractEnumValue> EnumValues = default);
 
 /// <summary>A serialized property or field of an object shape.</summary>
 /// <param name="Name">The member name, also the JSON key.</param>

@@ -30,18 +30,32 @@ internal static class TaskParser
             return new ParseResult(null, problems.Select(static p => ToInfo(p)).ToEquatableArray());
         }
 
+        // A contract's tasks and their implementations are parsed with the contract (ContractParser).
+        if (ContractRules.IsContractTask(method) || ContractRules.ImplementedContractTask(method) is not null)
+        {
+            return null;
+        }
+
         return new ParseResult(Build(context, method, attribute, cancellationToken), EquatableArray<DiagnosticInfo>.Empty);
     }
 
     private static DiagnosticInfo ToInfo(TaskProblem problem) =>
         new(problem.Descriptor.Id, LocationInfo.From(problem.Location), problem.Arguments.ToEquatableArray());
 
-    private static TaskModel Build(GeneratorAttributeSyntaxContext context, IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
+    private static TaskModel Build(GeneratorAttributeSyntaxContext context, IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken) =>
+        Build(context.SemanticModel.Compilation.Assembly, context.TargetNode, method, attribute, cancellationToken);
+
+    /// <summary>
+    /// The model of a valid task declared by <paramref name="method"/> in a compilation of <paramref name="assembly"/>;
+    /// <paramref name="syntax"/> is its declaration, when in source, for documentation. The task of a contract interface
+    /// gets no constructor or disposal: its implementation is created (see <see cref="Instance"/>).
+    /// </summary>
+    internal static TaskModel Build(IAssemblySymbol assembly, SyntaxNode? syntax, IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
     {
         var type = method.ContainingType;
         var (returnKind, resultType) = TaskRules.ClassifyReturn(method);
-        var shapes = new TypeShapeBuilder(context.SemanticModel.Compilation.Assembly);
-        var docs = DocumentationReader.Read(method, context.TargetNode);
+        var shapes = new TypeShapeBuilder(assembly);
+        var docs = DocumentationReader.Read(method, syntax);
 
         // Method parameters.
         var parameters = new List<ParameterModel>();
@@ -79,27 +93,9 @@ internal static class TaskParser
         }
 
         // Instance tasks: constructor and disposal.
-        var constructorParameters = new List<ParameterModel>();
-        var dispose = DisposeKind.None;
-        if (!method.IsStatic)
-        {
-            TaskRules.ConstructorProblem(type, out var constructor);
-            foreach (var parameter in constructor!.Parameters)
-            {
-                var source = TaskRules.ClassifyArgument(parameter, isConstructor: true);
-                constructorParameters.Add(new ParameterModel(parameter.Name, parameter.Type.ToAnnotated(), parameter.Type.ToDisplayString(SymbolNames.Plain),
-                    source, string.Empty, parameter.Type.IsValueType, null, null, ServiceKey: TaskRules.ServiceKey(parameter)));
-            }
-
-            if (type.AllInterfaces.Any(static i => i.MetadataName() == "System.IAsyncDisposable"))
-            {
-                dispose = DisposeKind.AsyncDisposable;
-            }
-            else if (type.AllInterfaces.Any(static i => i.SpecialType == SpecialType.System_IDisposable))
-            {
-                dispose = DisposeKind.Disposable;
-            }
-        }
+        var (constructorParameters, dispose) = method.IsStatic || type.TypeKind == TypeKind.Interface
+            ? (EquatableArray<ParameterModel>.Empty, DisposeKind.None)
+            : Instance(type);
 
         var settings = TaskRules.ReadSettings(method, attribute, problems: null, cancellationToken);
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : string.Empty;
@@ -121,10 +117,35 @@ internal static class TaskParser
             resultType?.ToAnnotated(),
             resultKey,
             parameters.ToEquatableArray(),
-            constructorParameters.ToEquatableArray(),
+            constructorParameters,
             dispose,
             settings,
             docs.Summary,
             shapes.Shapes);
+    }
+
+    /// <summary>How generated code creates and disposes an instance of <paramref name="type"/>: the parameters of its constructor, and its disposal.</summary>
+    internal static (EquatableArray<ParameterModel> Constructor, DisposeKind Dispose) Instance(INamedTypeSymbol type)
+    {
+        var constructorParameters = new List<ParameterModel>();
+        var dispose = DisposeKind.None;
+        TaskRules.ConstructorProblem(type, out var constructor);
+        foreach (var parameter in constructor!.Parameters)
+        {
+            var source = TaskRules.ClassifyArgument(parameter, isConstructor: true);
+            constructorParameters.Add(new ParameterModel(parameter.Name, parameter.Type.ToAnnotated(), parameter.Type.ToDisplayString(SymbolNames.Plain),
+                source, string.Empty, parameter.Type.IsValueType, null, null, ServiceKey: TaskRules.ServiceKey(parameter)));
+        }
+
+        if (type.AllInterfaces.Any(static i => i.MetadataName() == "System.IAsyncDisposable"))
+        {
+            dispose = DisposeKind.AsyncDisposable;
+        }
+        else if (type.AllInterfaces.Any(static i => i.SpecialType == SpecialType.System_IDisposable))
+        {
+            dispose = DisposeKind.Disposable;
+        }
+
+        return (constructorParameters.ToEquatableArray(), dispose);
     }
 }

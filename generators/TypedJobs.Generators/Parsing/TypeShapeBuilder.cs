@@ -59,7 +59,7 @@ internal sealed class TypeShapeBuilder
         if (type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } underlying })
         {
             return IsAccessible(type)
-                ? Shape(ShapeKind.Enum, elementKey: underlying.ToDisplayString(SymbolNames.Plain))
+                ? Shape(ShapeKind.Enum, elementKey: underlying.ToDisplayString(SymbolNames.Plain)) with { EnumValues = EnumValues(type) }
                 : Shape(ShapeKind.Unsupported, reason: "it is not accessible from generated code");
         }
 
@@ -243,6 +243,13 @@ internal sealed class TypeShapeBuilder
         members.Sort(static (a, b) => (a.ConstructorIndex < 0 ? int.MaxValue : a.ConstructorIndex).CompareTo(b.ConstructorIndex < 0 ? int.MaxValue : b.ConstructorIndex));
         return shape(ShapeKind.Object, members.ToEquatableArray(), null);
     }
+
+    /// <summary>The members of an enum and their values, in declaration order.</summary>
+    private static EquatableArray<ContractEnumValue> EnumValues(ITypeSymbol type) =>
+        type.GetMembers().OfType<IFieldSymbol>()
+            .Where(static f => f.HasConstantValue)
+            .Select(static f => new ContractEnumValue(f.Name, Convert.ToString(f.ConstantValue, System.Globalization.CultureInfo.InvariantCulture) ?? "0"))
+            .ToEquatableArray();
 
     /// <summary>Whether generated code in the compilation's assembly can call <paramref name="accessor"/>.</summary>
     private bool CanCall(IMethodSymbol accessor) =>

@@ -122,7 +122,8 @@ internal static class TaskRules
             }
         }
 
-        if (!method.IsStatic && ConstructorProblem(type, out _) is { } why)
+        // A contract's task is created by its implementation, which the contract rules check.
+        if (!method.IsStatic && !ContractRules.IsContract(type) && ConstructorProblem(type, out _) is { } why)
         {
             problems.Add(new TaskProblem(DiagnosticDescriptors.NoConstructor, location, true,
                 display, type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat), why));

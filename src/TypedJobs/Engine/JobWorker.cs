@@ -35,7 +35,8 @@ internal sealed class JobWorker : BackgroundService
     private readonly CancellationTokenSource background = new();
 
     public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
-        LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger)
+        LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger,
+        string? contractHash = null)
     {
         worker.Validate();
         this.storage = storage;
@@ -55,6 +56,7 @@ internal sealed class JobWorker : BackgroundService
             ProcessId = Environment.ProcessId,
             Queues = queueNames,
             Tasks = registry.Tasks.Select(static t => t.Name).Order(StringComparer.Ordinal).ToArray(),
+            ContractHash = contractHash,
             Concurrency = worker.Concurrency,
         };
         slots = new WorkerSlots(worker, queueNames, capped);

@@ -73,6 +73,14 @@ public sealed class TypedJobsOptions
     public TimeSpan UnknownTaskRetryDelay { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Whether a process that runs workers checks the waiting jobs of the store against the deployed task contracts when
+    /// it starts, and logs one line: a warning naming the tasks of waiting jobs that no deployed contract knows (they would
+    /// be dead-lettered after <see cref="UnknownTaskGracePeriod"/>), else an information line with the contract hash. See
+    /// <see cref="Contracts.StoredJobsCheck"/>. Default <see langword="true"/>.
+    /// </summary>
+    public bool CheckStoredJobsAtStartup { get; set; } = true;
+
+    /// <summary>
     /// The most lifecycle events waiting for observers and the events store. When they fall this far behind, newer
     /// events are dropped (counted in <c>typedjobs.events.dropped</c> and logged) so memory stays bounded. Default 10,000.
     /// </summary>

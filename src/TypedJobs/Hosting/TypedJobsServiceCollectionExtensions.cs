@@ -47,6 +47,7 @@ public static class TypedJobsServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetRequiredService<StorageSet>().Jobs);
         services.TryAddSingleton(static sp => sp.GetRequiredService<StorageSet>().Admin);
         services.TryAddSingleton(static sp => new TaskRegistry(sp.GetServices<JobTask>()));
+        services.TryAddSingleton(static sp => new TypedJobs.Contracts.DeployedContracts(sp.GetServices<TypedJobs.Contracts.TaskContractInfo>(), sp.GetRequiredService<TaskRegistry>().Tasks));
         services.TryAddSingleton<TypedJobsMetrics>();
         services.TryAddSingleton<LocalJobs>();
         services.TryAddSingleton<JobEventHub>();
@@ -78,7 +79,8 @@ public sealed class TypedJobsBuilder
 
     /// <summary>
     /// Runs a worker in this process (a hosted service). Call again to add another worker with other queues or limits.
-    /// The first call also runs the process's maintenance loop (rescue of expired leases, pruning), and the scheduler (see <see cref="TypedJobsSchedulerBuilderExtensions.AddScheduler"/>) unless
+    /// The first call also runs the process's maintenance loop (rescue of expired leases, pruning), the startup check of
+    /// stored jobs against the deployed task contracts (<see cref="TypedJobsOptions.CheckStoredJobsAtStartup"/>), and the scheduler (see <see cref="TypedJobsSchedulerBuilderExtensions.AddScheduler"/>) unless
     /// <see cref="SchedulerOptions.Enabled"/> is <see langword="false"/>.
     /// </summary>
     public TypedJobsBuilder AddWorker(Action<WorkerOptions>? configure = null)
@@ -95,18 +97,26 @@ public sealed class TypedJobsBuilder
             sp.GetRequiredService<TypedJobsMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
-            sp.GetRequiredService<ILogger<JobWorker>>()));
+            sp.GetRequiredService<ILogger<JobWorker>>(),
+            sp.GetRequiredService<TypedJobs.Contracts.DeployedContracts>().Hash));
         // One maintenance loop (rescue, pruning) per process, however many workers: it reads every worker's settings.
         Services.AddSingleton(worker);
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MaintenanceService>());
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TypedJobs.Contracts.ContractCheckService>());
         this.AddScheduler();
         return this;
     }
 
     /// <summary>Registers a task built with <see cref="JobTask.Create{TPayload}"/> (the low-level API the generator uses).</summary>
+    /// <exception cref="ArgumentException"><paramref name="task"/> is a contract without a handler (<see cref="JobTask.CreateContract{TPayload}"/>).</exception>
     public TypedJobsBuilder AddTask(JobTask task)
     {
         ArgumentNullException.ThrowIfNull(task);
+        if (!task.HasHandler)
+        {
+            throw new ArgumentException($"Task '{task.Name}' is a contract without a handler; register the task that implements it instead.", nameof(task));
+        }
+
         Services.AddSingleton(task);
         return this;
     }

@@ -48,6 +48,11 @@ public abstract class JobTask
     /// </summary>
     /// <exception cref="System.Text.Json.JsonException">The payload is not valid JSON.</exception>
     public abstract string RedactPayload(ReadOnlySpan<byte> payload);
+    /// <summary>
+    /// Whether the task has a handler. A task created with <see cref="CreateContract{TPayload}"/> has none: it can enqueue
+    /// jobs, and a process that registers a task of the same name with a handler runs them.
+    /// </summary>
+    public abstract bool HasHandler { get; }
 
     /// <summary>Deserializes the payload, runs the handler and returns the serialized result, if any.</summary>
     internal abstract ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context);
@@ -68,6 +73,23 @@ public abstract class JobTask
     public static JobTask<TPayload, TResult> Create<TPayload, TResult>(string name, JobSerializer<TPayload> payloadSerializer,
         JobSerializer<TResult> resultSerializer, JobHandler<TPayload, TResult> handler, TaskSettings? settings = null) =>
         new(name, settings ?? TaskSettings.Default, payloadSerializer, resultSerializer, handler);
+
+    /// <summary>
+    /// Creates the producer side of a task without a result: its name, settings and payload serializer, without a
+    /// handler (a task contract). Enqueue with it in a process that does not run the task; a worker that registers a task
+    /// of the same name with a handler runs the jobs. The source generator creates these for the tasks of a
+    /// <c>[TaskContract]</c> interface. A contract cannot be passed to <c>AddTask</c>.
+    /// </summary>
+    public static JobTask<TPayload> CreateContract<TPayload>(string name, JobSerializer<TPayload> payloadSerializer, TaskSettings? settings = null) =>
+        new(name, settings ?? TaskSettings.Default, payloadSerializer, handler: null, contract: true);
+
+    /// <summary>Creates the producer side of a task with a result (see <see cref="CreateContract{TPayload}"/>).</summary>
+    public static JobTask<TPayload, TResult> CreateContract<TPayload, TResult>(string name, JobSerializer<TPayload> payloadSerializer,
+        JobSerializer<TResult> resultSerializer, TaskSettings? settings = null) =>
+        new(name, settings ?? TaskSettings.Default, payloadSerializer, resultSerializer, handler: null, contract: true);
+
+    private protected InvalidOperationException NoHandler() =>
+        new($"Task '{Name}' is a contract without a handler in this process; a worker that implements the contract runs its jobs.");
 }
 
 /// <summary>A registered task taking a payload of type <typeparamref name="TPayload"/>.</summary>
@@ -89,11 +111,25 @@ public class JobTask<TPayload> : JobTask
         this.handler = handler;
     }
 
+    internal JobTask(string name, TaskSettings settings, JobSerializer<TPayload> payloadSerializer, JobHandler<TPayload>? handler, bool contract)
+        : this(name, settings, payloadSerializer)
+    {
+        if (!contract)
+        {
+            ArgumentNullException.ThrowIfNull(handler);
+        }
+
+        this.handler = handler;
+    }
+
     /// <summary>The payload serializer.</summary>
     public JobSerializer<TPayload> PayloadSerializer { get; }
 
     /// <inheritdoc />
     public override bool HasResult => false;
+
+    /// <inheritdoc />
+    public override bool HasHandler => handler is not null;
 
     internal TPayload Decode(ReadOnlySpan<byte> payload)
     {
@@ -127,8 +163,13 @@ public class JobTask<TPayload> : JobTask
 
     internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
     {
+        if (handler is null)
+        {
+            throw NoHandler();
+        }
+
         var value = Decode(payload.Span);
-        await handler!(value, context).ConfigureAwait(false);
+        await handler(value, context).ConfigureAwait(false);
         return null;
     }
 }
@@ -136,14 +177,18 @@ public class JobTask<TPayload> : JobTask
 /// <summary>A registered task taking <typeparamref name="TPayload"/> and producing <typeparamref name="TResult"/>.</summary>
 public sealed class JobTask<TPayload, TResult> : JobTask<TPayload>
 {
-    private readonly JobHandler<TPayload, TResult> handler;
+    private readonly JobHandler<TPayload, TResult>? handler;
 
     internal JobTask(string name, TaskSettings settings, JobSerializer<TPayload> payloadSerializer,
-        JobSerializer<TResult> resultSerializer, JobHandler<TPayload, TResult> handler)
+        JobSerializer<TResult> resultSerializer, JobHandler<TPayload, TResult>? handler, bool contract = false)
         : base(name, settings, payloadSerializer)
     {
         ArgumentNullException.ThrowIfNull(resultSerializer);
-        ArgumentNullException.ThrowIfNull(handler);
+        if (!contract)
+        {
+            ArgumentNullException.ThrowIfNull(handler);
+        }
+
         ResultSerializer = resultSerializer;
         this.handler = handler;
     }
@@ -154,10 +199,18 @@ public sealed class JobTask<TPayload, TResult> : JobTask<TPayload>
     /// <inheritdoc />
     public override bool HasResult => true;
 
+    /// <inheritdoc />
+    public override bool HasHandler => handler is not null;
+
     internal override object? DecodeResult(ReadOnlySpan<byte> result) => ResultSerializer.Deserialize(result);
 
     internal override async ValueTask<byte[]?> InvokeAsync(ReadOnlyMemory<byte> payload, JobContext context)
     {
+        if (handler is null)
+        {
+            throw NoHandler();
+        }
+
         var value = Decode(payload.Span);
         var result = await handler(value, context).ConfigureAwait(false);
         return ResultSerializer.ToBytes(result);

@@ -22,12 +22,14 @@ internal sealed class TypedJobsTest : CSharpCodeFixTest<TaskAnalyzer, AddJsonSer
     public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
     [
         new TaskAnalyzer(), new DuplicateTaskNameAnalyzer(), new CancellationAnalyzer(), new EnqueueInLoopAnalyzer(),
+        new ContractAnalyzer(), new ContractDriftAnalyzer(),
     ];
 
     public static readonly ImmutableArray<CodeFixProvider> CodeFixes =
     [
         new AddJsonSerializableCodeFix(), new AddCancellationTokenCodeFix(), new RecurringParameterCodeFix(),
         new MakeTaskAccessibleCodeFix(), new RenameTaskCodeFix(), new AsyncVoidTaskCodeFix(),
+        new ContractSignatureCodeFix(), new ContractSettingCodeFix(),
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
@@ -118,14 +120,45 @@ internal sealed class TypedJobsTest : CSharpCodeFixTest<TaskAnalyzer, AddJsonSer
 /// <summary>Compiles a task library with the TypedJobs generator, as a build would, for tests that reference one.</summary>
 internal static class Library
 {
-    public static MetadataReference Compile(string name, string source)
+    public static MetadataReference Compile(string name, string source, params MetadataReference[] references) =>
+        MetadataReference.CreateFromImage(Emit(name, source, references));
+
+    /// <summary>
+    /// The contract baseline of <paramref name="source"/> as the <c>UpdateTaskContract</c> build target writes it: the text
+    /// the generator embeds in the built assembly (<c>[assembly: AssemblyMetadata("TypedJobs.Contract", …)]</c>).
+    /// </summary>
+    public static string Baseline(string source, params MetadataReference[] references)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(new MemoryStream(Emit("TestProject", source, references)));
+        var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
+        {
+            var attribute = metadata.GetCustomAttribute(handle);
+            if (attribute.Constructor.Kind != System.Reflection.Metadata.HandleKind.MemberReference
+                || metadata.GetMemberReference((System.Reflection.Metadata.MemberReferenceHandle)attribute.Constructor).Parent is not { Kind: System.Reflection.Metadata.HandleKind.TypeReference } parent
+                || metadata.GetString(metadata.GetTypeReference((System.Reflection.Metadata.TypeReferenceHandle)parent).Name) != "AssemblyMetadataAttribute")
+            {
+                continue;
+            }
+
+            var blob = metadata.GetBlobReader(attribute.Value);
+            if (blob.Length > 2 && blob.ReadUInt16() == 1 && blob.ReadSerializedString() == "TypedJobs.Contract")
+            {
+                return blob.ReadSerializedString()!;
+            }
+        }
+
+        throw new InvalidOperationException("The assembly has no contract baseline.");
+    }
+
+    private static byte[] Emit(string name, string source, MetadataReference[] references)
     {
         var compilation = CSharpCompilation.Create(name, [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
-            TypedJobsTest.References, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            TypedJobsTest.References.AddRange(references), new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         CSharpGeneratorDriver.Create(new TaskGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         using var stream = new MemoryStream();
         var result = output.Emit(stream);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-        return MetadataReference.CreateFromImage(stream.ToArray());
+        return stream.ToArray();
     }
 }

@@ -25,6 +25,7 @@ namespace TypedJobs.Generated
             global::Shop.Corners.AuditorJobClientExtensions.RegisterTasks(builder);
             global::Shop.Corners.MailJobClientExtensions.RegisterTasks(builder);
             global::Shop.Corners.OrdersJobClientExtensions.RegisterTasks(builder);
+            global::TypedJobs.Generated.Shop_TaskContracts.RegisterTasks(builder);
         }
     }
 

@@ -20,6 +20,7 @@ namespace TypedJobs.Generated
             global::System.ArgumentNullException.ThrowIfNull(builder);
             global::Shop.Jobs.EmailTasksJobClientExtensions.RegisterTasks(builder);
             global::Shop.Jobs.ReportsJobClientExtensions.RegisterTasks(builder);
+            global::TypedJobs.Generated.Shop_Host_TaskContracts.RegisterTasks(builder);
         }
     }
 

@@ -17,6 +17,7 @@ namespace TypedJobs.Generated
         {
             global::System.ArgumentNullException.ThrowIfNull(builder);
             global::Shop.Kinds.KindTasksJobClientExtensions.RegisterTasks(builder);
+            global::TypedJobs.Generated.Shop_TaskContracts.RegisterTasks(builder);
         }
     }
 

@@ -31,7 +31,11 @@ internal static class JobProgram
             {
                 var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
                 services?.Invoke(builder.Services);
-                builder.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(w => w.PollInterval = TimeSpan.FromMilliseconds(50));
+                builder.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(w =>
+                {
+                    w.PollInterval = TimeSpan.FromMilliseconds(50);
+                    w.Queues = ["default", "emails"]; // the samples' tasks use these two
+                });
                 using var host = builder.Build();
                 Services = host.Services;
                 await host.StartAsync();

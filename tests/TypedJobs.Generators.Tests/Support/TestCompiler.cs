@@ -129,6 +129,7 @@ internal static class TestCompiler
         [
             new TypedJobs.Analyzers.TaskAnalyzer(), new TypedJobs.Analyzers.DuplicateTaskNameAnalyzer(),
             new TypedJobs.Analyzers.CancellationAnalyzer(), new TypedJobs.Analyzers.EnqueueInLoopAnalyzer(),
+            new TypedJobs.Analyzers.ContractAnalyzer(), new TypedJobs.Analyzers.ContractDriftAnalyzer(),
         ];
         return Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzerExtensions.WithAnalyzers(compilation, analyzers).GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
