@@ -45,6 +45,46 @@ public sealed class SqliteCliTests : CliStoreTests
     }
 
     [Fact]
+    public async Task Doctor_ReportsWaitingJobsOfTasksNoContractOrWorkerKnows()
+    {
+        await using var store = await MigratedStoreAsync();
+        var cli = Cli(store);
+        await using (var seed = await Seed.StartAsync(store.Url))
+        {
+            await seed.Client.EnqueueAsync(Seed.Send, """{"order":1}""");
+            await seed.Client.EnqueueAsync(Seed.Broken, """{"order":2}""", new JobOptions { Queue = "payments" });
+            await seed.Client.EnqueueAsync(Seed.Broken, """{"order":3}""", new JobOptions { Queue = "payments", Delay = TimeSpan.FromHours(1) });
+        }
+
+        // Without a contract and without workers that list their tasks there is nothing to check against.
+        var notChecked = Json(await cli.RunAsync("doctor", "-s", store.Url, "-o", "json"));
+        Assert.Contains(notChecked.GetProperty("checks").EnumerateArray(),
+            c => c.GetProperty("check").GetString() == "contracts" && c.GetProperty("status").GetString() == "info");
+
+        // The deployed service's baseline knows orders.send only: the two orders.broken jobs are reported.
+        var baseline = Path.Combine(store.Directory, "TypedJobs.contract.json");
+        await File.WriteAllTextAsync(baseline, """{ "format": 1, "tasks": { "orders.send": { "queue": "default", "parameters": [] } } }""");
+        var result = await cli.RunAsync("doctor", "-s", store.Url, "--contract", baseline, "-o", "json");
+        Assert.True(result.ExitCode == 3, result.ToString());
+        var unknown = Json(result).GetProperty("checks").EnumerateArray()
+            .Where(c => c.GetProperty("code").ValueKind == JsonValueKind.String && c.GetProperty("code").GetString() == "contracts.unknown-task").ToList();
+        var finding = Assert.Single(unknown);
+        Assert.Equal("warning", finding.GetProperty("status").GetString());
+        Assert.Contains("2 waiting job(s) of task 'orders.broken' in payments", finding.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // A baseline that knows both tasks: nothing to report.
+        await File.WriteAllTextAsync(baseline, """{ "format": 1, "tasks": { "orders.send": {}, "orders.broken": {} } }""");
+        var known = await cli.RunAsync("doctor", "-s", store.Url, "--contract", baseline);
+        Assert.Contains("every waiting job's task is known (3 job(s) checked", known.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("contracts.unknown-task", known.Out, StringComparison.Ordinal);
+
+        // A file that is not there is a usage error naming the option.
+        var missing = await cli.RunAsync("doctor", "-s", store.Url, "--contract", Path.Combine(store.Directory, "nope.json"));
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Contains("--contract", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Commands_RefuseAStoreWithoutSchema_AndDoctorReportsIt()
     {
         await using var store = new SqliteStore();

@@ -128,6 +128,34 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.Contains(findings, f => f.Code == "postgres.version" && f.Message.Contains("PostgreSQL 15", StringComparison.Ordinal));
         Assert.Contains(findings, f => f is { Code: "postgres.synchronous_commit", Severity: StorageFindingSeverity.Warning });
         Assert.DoesNotContain(findings, f => f.Code == "postgres.fsync");
+        var connections = Assert.Single(findings, f => f.Code == "postgres.connections");
+        Assert.Contains("connection slots in use", connections.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_WarnsWhenThePoolCannotFitTheServersFreeConnectionSlots()
+    {
+        var available = await PostgresTestServer.ScalarAsync<int>(
+            "SELECT current_setting('max_connections')::integer - current_setting('superuser_reserved_connections')::integer");
+        var store = await OpenAsync(o => o.ConnectionString += ";Maximum Pool Size=" + (available + 5).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var findings = (await store.StorageDiagnoseAsync(new StorageDiagnoseParams(), Ct)).Findings;
+
+        var warning = Assert.Single(findings, f => f.Code == "postgres.pool_exceeds_free_slots");
+        Assert.Equal(StorageFindingSeverity.Warning, warning.Severity);
+        Assert.Contains("pool_max " + (available + 5).ToString(System.Globalization.CultureInfo.InvariantCulture), warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConnectionLimits_WarnWhenMostSlotsAreTaken_AndStayQuietWithRoom()
+    {
+        var quiet = new List<StorageFinding>();
+        PostgresStorage.ConnectionLimits(quiet, available: 97, inUse: 10, poolSize: 20);
+        Assert.Equal(["postgres.connections"], quiet.Select(f => f.Code));
+
+        var busy = new List<StorageFinding>();
+        PostgresStorage.ConnectionLimits(busy, available: 97, inUse: 90, poolSize: 20);
+        Assert.Equal(["postgres.connections", "postgres.connections_in_use", "postgres.pool_exceeds_free_slots"], busy.Select(f => f.Code));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Spectre.Console;
 using TypedJobs.Cli.Infrastructure;
 using TypedJobs.Cli.Output;
+using TypedJobs.Contracts;
 using TypedJobs.Storage;
 
 namespace TypedJobs.Cli.Commands;
@@ -10,8 +11,9 @@ namespace TypedJobs.Cli.Commands;
 /// <summary>
 /// <c>doctor</c>: checks each backend's schema version, the clock skew between this machine and the store, what the
 /// backend reports about its server (<see cref="IStorageDiagnostics"/>: persistence and eviction settings, connection
-/// limits, as each store implements it) and workers whose heartbeat stopped. Warnings and errors are findings: exit
-/// code 3 when there are any.
+/// limits, as each store implements it), workers whose heartbeat stopped, and waiting jobs whose task no deployed
+/// worker or contract knows (<see cref="StoredJobsCheck"/>). Warnings and errors are findings: exit code 3 when there
+/// are any.
 /// </summary>
 internal static class DoctorCommand
 {
@@ -24,13 +26,21 @@ internal static class DoctorCommand
     {
         var maxSkew = new Option<string>("--max-clock-skew") { Description = "Clock skew to report (e.g. 2s)", DefaultValueFactory = _ => "2s" };
         var staleAfter = new Option<string>("--stale-after") { Description = "Report workers with no heartbeat for this long (e.g. 1m)", DefaultValueFactory = _ => "1m" };
-        var command = new Command("doctor", "Check schema, clock skew, the store's server settings and worker heartbeats; exit code 3 on findings");
+        var contract = new Option<string[]>("--contract")
+        {
+            Description = "A TypedJobs.contract.json baseline or a built task assembly (.dll) of a deployed service; repeatable. "
+                + "Waiting jobs of tasks that neither these nor the registered workers know are reported",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("doctor", "Check schema, clock skew, the store's server settings, worker heartbeats and waiting jobs of unknown tasks; exit code 3 on findings");
         command.Add(maxSkew);
         command.Add(staleAfter);
+        command.Add(contract);
         CliApp.SetAction(command, environment, async context =>
         {
             var skewLimit = Parsing.Duration("--max-clock-skew", context.Value(maxSkew)!);
             var stale = Parsing.Duration("--stale-after", context.Value(staleAfter)!);
+            var deployed = LoadContracts(context.Value(contract) ?? []);
             var checks = new List<DoctorCheck>();
             foreach (var (backend, store) in StorageSession.OpenBackends(context.Environment, context.Selection))
             {
@@ -47,6 +57,7 @@ internal static class DoctorCommand
             if (!checks.Any(c => c.Check == "schema" && c.Status == Error))
             {
                 await CheckWorkersAsync(context, stale, checks).ConfigureAwait(false);
+                await CheckContractsAsync(context, deployed, checks).ConfigureAwait(false);
             }
 
             var findings = checks.Count(c => c.Status is Warning or Error);
@@ -145,5 +156,92 @@ internal static class DoctorCommand
         var alive = workers.Workers.Count - silent.Count;
         checks.Add(new DoctorCheck("workers", alive > 0 ? Ok : Info,
             alive > 0 ? $"{alive} worker(s) with a recent heartbeat" : "no worker with a recent heartbeat", null));
+    }
+
+    private static DeployedContracts? LoadContracts(string[] paths)
+    {
+        if (paths.Length == 0)
+        {
+            return null;
+        }
+
+        var loaded = new List<DeployedContracts>();
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw CliException.Usage($"--contract: the file '{path}' does not exist (give a TypedJobs.contract.json baseline or a built task assembly .dll).");
+            }
+
+            try
+            {
+                loaded.Add(path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                    ? DeployedContracts.FromAssembly(path)
+                    : DeployedContracts.FromBaselineFile(path));
+            }
+            catch (Exception ex) when (ex is FormatException or BadImageFormatException or InvalidOperationException or IOException)
+            {
+                throw CliException.Error($"--contract: {ex.Message}");
+            }
+        }
+
+        return DeployedContracts.Combine(loaded);
+    }
+
+    /// <summary>
+    /// Waiting jobs whose task neither a given contract nor a registered worker knows: they wait for a deployment that
+    /// may never come. Without <c>--contract</c> the check runs only when workers registered the tasks they run.
+    /// </summary>
+    private static async Task CheckContractsAsync(CommandContext context, DeployedContracts? deployed, List<DoctorCheck> checks)
+    {
+        await using var session = await context.OpenSessionAsync().ConfigureAwait(false);
+        var ct = context.CancellationToken;
+        if (deployed is null)
+        {
+            var workers = await session.JobsStore.WorkersListAsync(new WorkersListParams(), ct).ConfigureAwait(false);
+            if (!workers.Workers.Any(static w => w.Registration.Tasks.Count > 0))
+            {
+                checks.Add(new DoctorCheck("contracts", Info,
+                    "no registered worker lists its tasks and no --contract was given: waiting jobs were not checked against deployed tasks", null));
+                return;
+            }
+        }
+        else
+        {
+            foreach (var conflict in deployed.Conflicts)
+            {
+                checks.Add(new DoctorCheck("contracts", Warning,
+                    $"task '{conflict.TaskName}' has two different payload shapes in the given contracts: producers and workers disagree on its arguments",
+                    "contracts.conflict"));
+            }
+        }
+
+        var report = await StoredJobsCheck.RunAsync(session.JobsStore, deployed?.Tasks.Select(static t => t.Name) ?? [], cancellationToken: ct)
+            .ConfigureAwait(false);
+        foreach (var task in report.UnknownTasks)
+        {
+            checks.Add(new DoctorCheck("contracts", Warning,
+                $"{task.Jobs} waiting job(s) of task '{task.TaskName}' in {string.Join(",", task.Queues)} (oldest {Formats.Time(task.OldestCreatedAt)}): "
+                + "no registered worker or given contract knows this task; deploy a worker that runs it, or cancel the jobs",
+                "contracts.unknown-task"));
+        }
+
+        if (!report.Complete)
+        {
+            checks.Add(new DoctorCheck("contracts", Info, $"stopped after {report.JobsScanned} waiting jobs: counts of unknown tasks are lower bounds", null));
+        }
+
+        if (report.WorkerContracts.Count(static g => g.ContractHash is not null) > 1)
+        {
+            checks.Add(new DoctorCheck("contracts", Info,
+                "workers run different contract versions: " + string.Join("; ", report.WorkerContracts.Select(static g => $"{g.ContractHash ?? "none"} ({string.Join(",", g.WorkerIds)})")),
+                "contracts.mixed"));
+        }
+
+        if (report.UnknownTasks.Count == 0)
+        {
+            checks.Add(new DoctorCheck("contracts", Ok,
+                $"every waiting job's task is known ({report.JobsScanned} job(s) checked against {report.KnownTasks} contract task(s) and {report.WorkerTasks.Count} worker task(s))", null));
+        }
     }
 }

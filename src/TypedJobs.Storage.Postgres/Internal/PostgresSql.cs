@@ -178,7 +178,11 @@ internal sealed class PostgresSql
             ON CONFLICT (name) DO UPDATE SET value = GREATEST({SchemaInfoTable}.value, excluded.value)
             """;
         Clock = "SELECT now()";
-        Settings = "SELECT version(), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')";
+        Settings = """
+            SELECT version(), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes'),
+                   current_setting('max_connections')::integer, current_setting('superuser_reserved_connections')::integer,
+                   (SELECT count(*)::integer FROM pg_stat_activity WHERE backend_type = 'client backend')
+            """;
 
         // ------------------------------------------------------------ insert
         // One statement per batch: ON CONFLICT DO NOTHING covers a taken id and a taken unique key; rows are inserted in
