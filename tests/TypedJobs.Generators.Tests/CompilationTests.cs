@@ -17,7 +17,7 @@ public sealed class CompilationTests
 
         var generated = TestCompiler.Generate(compilation);
 
-        Assert.Equal(9, generated.Sources.Count);
+        Assert.Equal(10, generated.Sources.Count);
         Assert.Empty(generated.GeneratorDiagnostics);
         Assert.Empty(generated.Output.GetDiagnostics().Where(static d => d.Severity != DiagnosticSeverity.Hidden));
         Assert.Empty(TestCompiler.Problems(generated));

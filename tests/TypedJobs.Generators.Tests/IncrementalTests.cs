@@ -26,7 +26,8 @@ public sealed class IncrementalTests
     [Fact]
     public void UnrelatedEdit_LeavesEveryTrackedStepCachedOrUnchanged()
     {
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated]);
+        // The contract library and its implementation in one compilation, so the contract steps are tracked too.
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated, ContractSamples.Shared, ContractSamples.Worker]);
         var driver = TestCompiler.CreateDriver().RunGenerators(compilation);
         var first = driver.GetRunResult().Results.Single();
 
@@ -54,7 +55,8 @@ public sealed class IncrementalTests
     [Fact]
     public void EditThatShiftsLines_LeavesEveryOutputCachedOrUnchanged()
     {
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated]);
+        // The contract library and its implementation in one compilation, so the contract steps are tracked too.
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated, ContractSamples.Shared, ContractSamples.Worker]);
         var driver = TestCompiler.CreateDriver().RunGenerators(compilation);
 
         // Blank lines and a comment above the tasks move every declaration of both task files.
@@ -80,7 +82,8 @@ public sealed class IncrementalTests
     [Fact]
     public void EditToOneType_RegeneratesOnlyThatTypesFile()
     {
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated]);
+        // The contract library and its implementation in one compilation, so the contract steps are tracked too.
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated, ContractSamples.Shared, ContractSamples.Worker]);
         var driver = TestCompiler.CreateDriver().RunGenerators(compilation);
 
         var edited = Edit(compilation, 0, Samples.Email.Replace("int limit = 100", "int limit = 200", StringComparison.Ordinal));
@@ -94,7 +97,8 @@ public sealed class IncrementalTests
     [Fact]
     public void EditToATask_RegeneratesItsOutput()
     {
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated]);
+        // The contract library and its implementation in one compilation, so the contract steps are tracked too.
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated, ContractSamples.Shared, ContractSamples.Worker]);
         var driver = TestCompiler.CreateDriver().RunGenerators(compilation);
 
         var edited = Edit(compilation, 0, Samples.Email.Replace("int limit = 100", "int limit = 200", StringComparison.Ordinal));
@@ -107,7 +111,8 @@ public sealed class IncrementalTests
     [Fact]
     public void StepOutputs_HoldNoSymbolsSyntaxOrCompilation()
     {
-        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated]);
+        // The contract library and its implementation in one compilation, so the contract steps are tracked too.
+        var compilation = TestCompiler.Create("Shop", [Samples.Email, Samples.Types, Context, Unrelated, ContractSamples.Shared, ContractSamples.Worker]);
         var result = TestCompiler.CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single();
 
         var checkedObjects = 0;

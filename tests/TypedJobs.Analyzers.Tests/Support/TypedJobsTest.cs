@@ -39,6 +39,9 @@ internal sealed class TypedJobsTest : CSharpCodeFixTest<TaskAnalyzer, AddJsonSer
     public TypedJobsTest(bool unsafeCode = false)
     {
         ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+        // TJ1003-TJ1005 and TJ1007 are declared by both the task and the contract analyzers (one rule, two kinds of
+        // declaration); a marker takes the first descriptor, and each analyzer reports only on its own declarations.
+        MarkupOptions = MarkupOptions.UseFirstDescriptor;
         TestState.AdditionalReferences.AddRange(References);
         SolutionTransforms.Add((solution, projectId) =>
         {

@@ -18,6 +18,7 @@ namespace TypedJobs.Generated
         {
             global::System.ArgumentNullException.ThrowIfNull(builder);
             global::Shop.Secrets.AccountTasksJobClientExtensions.RegisterTasks(builder);
+            global::TypedJobs.Generated.Shop_TaskContracts.RegisterTasks(builder);
         }
     }
 
