@@ -16,7 +16,7 @@ namespace TypedJobs.Faults;
 /// </summary>
 public sealed class NatsProcessFaultTests : IAsyncDisposable
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(240);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(10);
 
     private static readonly string WorkerDll = typeof(ProcessFaultTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(static a => a.Key == "WorkerDll").Value!;
