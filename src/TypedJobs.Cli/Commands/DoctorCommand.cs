@@ -56,8 +56,10 @@ internal static class DoctorCommand
 
             if (!checks.Any(c => c.Check == "schema" && c.Status == Error))
             {
-                await CheckWorkersAsync(context, stale, checks).ConfigureAwait(false);
-                await CheckContractsAsync(context, deployed, checks).ConfigureAwait(false);
+                // One session for both: the workers and the waiting jobs are read from the same store.
+                await using var session = await context.OpenSessionAsync().ConfigureAwait(false);
+                await CheckWorkersAsync(context, session, stale, checks).ConfigureAwait(false);
+                await CheckContractsAsync(context, session, deployed, checks).ConfigureAwait(false);
             }
 
             var findings = checks.Count(c => c.Status is Warning or Error);
@@ -140,9 +142,8 @@ internal static class DoctorCommand
         }
     }
 
-    private static async Task CheckWorkersAsync(CommandContext context, TimeSpan stale, List<DoctorCheck> checks)
+    private static async Task CheckWorkersAsync(CommandContext context, StorageSession session, TimeSpan stale, List<DoctorCheck> checks)
     {
-        await using var session = await context.OpenSessionAsync().ConfigureAwait(false);
         var workers = await session.Admin.GetWorkersAsync(context.CancellationToken).ConfigureAwait(false);
         var silent = workers.Workers.Where(w => workers.Now - w.LastHeartbeatAt > stale).ToList();
         foreach (var worker in silent)
@@ -192,9 +193,8 @@ internal static class DoctorCommand
     /// Waiting jobs whose task neither a given contract nor a registered worker knows: they wait for a deployment that
     /// may never come. Without <c>--contract</c> the check runs only when workers registered the tasks they run.
     /// </summary>
-    private static async Task CheckContractsAsync(CommandContext context, DeployedContracts? deployed, List<DoctorCheck> checks)
+    private static async Task CheckContractsAsync(CommandContext context, StorageSession session, DeployedContracts? deployed, List<DoctorCheck> checks)
     {
-        await using var session = await context.OpenSessionAsync().ConfigureAwait(false);
         var ct = context.CancellationToken;
         if (deployed is null)
         {
