@@ -7,15 +7,21 @@ cd "$(dirname "$0")/.."
 scale="${1:-3}"
 report="$(mktemp)"
 source eng/servers.sh
+# The harness, and the Redis store's process-fault scenarios (they live beside its worker program).
 dotnet build tests/TypedJobs.Faults -c Release -warnaserror -nologo -v minimal || exit 1
+dotnet build tests/TypedJobs.Storage.Redis.Tests -c Release -warnaserror -nologo -v minimal || exit 1
 TYPEDJOBS_FAULTS_REPORT="$report" TYPEDJOBS_FAULTS_SCALE="$scale" \
   dotnet test tests/TypedJobs.Faults -c Release --no-build --logger "console;verbosity=minimal"
 status=$?
+TYPEDJOBS_FAULTS_REPORT="$report" TYPEDJOBS_FAULTS_SCALE="$scale" \
+  dotnet test tests/TypedJobs.Storage.Redis.Tests -c Release --no-build --filter "FullyQualifiedName~RedisFaultTests" \
+  --logger "console;verbosity=minimal" || status=$?
 {
   echo "# Reliability under faults"
   echo
   echo "Measured by \`bash eng/faults.sh $scale\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -sr); every row is one"
-  echo "scenario of the fault-injection harness (\`tests/TypedJobs.Faults\`): real worker processes killed with SIGKILL,"
+  echo "scenario of the fault-injection harness (\`tests/TypedJobs.Faults\`, and the Redis store's process faults in"
+  echo "\`tests/TypedJobs.Storage.Redis.Tests/RedisFaultTests.cs\`): real worker processes killed with SIGKILL,"
   echo "store faults injected into every operation (errors, delays, partitions), and a checker that counts acknowledged"
   echo "jobs that did not end as their handler asked (lost) and runs beyond a job's first (duplicates). \`./test.sh\` runs"
   echo "the same scenarios at scale 1 on every commit."
