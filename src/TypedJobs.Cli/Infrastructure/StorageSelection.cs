@@ -52,6 +52,15 @@ internal sealed class StorageSelection
         var typedJobs = configuration.GetSection("TypedJobs");
         if (!string.IsNullOrWhiteSpace(commandLineUrl))
         {
+            // A backend that holds only some roles (NATS: results, events, schedules) cannot be the one store of --storage.
+            if (StorageProviders.RolesOf(commandLineUrl) is { } held && (held & StorageRoles.Jobs) == 0)
+            {
+                throw CliException.Usage(
+                    $"--storage '{StorageUrl.RedactText(commandLineUrl)}' cannot hold the Jobs role (it holds {held}), and --storage names the store of every role: "
+                    + "give the jobs role a store of its own and this URL to the others, with TypedJobs__Storage__Jobs and TypedJobs__Storage__Results, "
+                    + "__Events, __Schedules (or TypedJobs:Storage:Jobs and so on in ./appsettings.json)");
+            }
+
             return new StorageSelection(typedJobs, commandLineUrl, [new Backend(commandLineUrl, StorageRoles.All, "--storage")]);
         }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TypedJobs.Registration;
@@ -47,14 +48,24 @@ public sealed class Seed : IAsyncDisposable
     public IScheduleAdmin Schedules { get; }
 
     /// <summary>Starts a host on <paramref name="url"/>; with <paramref name="worker"/> it runs a worker on the given queues.</summary>
-    public static async Task<Seed> StartAsync(string url, bool worker = false, params string[] queues)
+    public static Task<Seed> StartAsync(string url, bool worker = false, params string[] queues) =>
+        StartAsync(o => o.UseStorage(url), null, worker, queues);
+
+    /// <summary>Starts a host on the storage the environment-style <paramref name="variables"/> configure (<c>TypedJobs__Storage__Jobs</c> and so on).</summary>
+    public static Task<Seed> StartAsync(IReadOnlyDictionary<string, string> variables, bool worker = false, params string[] queues) =>
+        StartAsync(null, variables.ToDictionary(v => v.Key.Replace("__", ":", StringComparison.Ordinal), v => (string?)v.Value), worker, queues);
+
+    private static async Task<Seed> StartAsync(Action<TypedJobsOptions>? storage, Dictionary<string, string?>? configuration, bool worker, string[] queues)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        var typedJobs = builder.Services.AddTypedJobs(o =>
-            {
-                o.UseStorage(url);
-                o.RecordEvents = true;
-            })
+        builder.Configuration.AddInMemoryCollection(configuration ?? []);
+        var typedJobs = (configuration is null
+                ? builder.Services.AddTypedJobs(o =>
+                {
+                    storage!(o);
+                    o.RecordEvents = true;
+                })
+                : builder.Services.AddTypedJobs(builder.Configuration.GetSection("TypedJobs"), o => o.RecordEvents = true))
             .AddTask(Send)
             .AddTask(Broken);
         if (worker)

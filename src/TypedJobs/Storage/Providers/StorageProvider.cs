@@ -172,6 +172,19 @@ public static class StorageProviders
         return provider.Create(parsed, context);
     }
 
+    /// <summary>
+    /// The roles the registered provider of a URL's scheme can hold, without opening anything (a tool checks a URL given
+    /// for every role against a backend that holds only some); <see langword="null"/> when the text is not a storage URL
+    /// or no registered provider opens its scheme.
+    /// </summary>
+    /// <param name="url">The storage URL, e.g. <c>nats://localhost:4222</c>.</param>
+    public static StorageRoles? RolesOf(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var parsed = StorageUrl.TryParse(url, out _);
+        return parsed is null ? null : Create().FirstOrDefault(p => p.Schemes.Contains(parsed.Scheme, StringComparer.Ordinal))?.Roles;
+    }
+
     /// <summary>The provider for a URL's scheme that holds every role asked for; throws naming what is missing.</summary>
     internal static StorageProvider Find(IReadOnlyList<StorageProvider> providers, StorageUrl url, StorageRoles roles, string key)
     {
