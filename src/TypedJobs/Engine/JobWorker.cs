@@ -57,6 +57,7 @@ internal sealed class JobWorker : BackgroundService
             Queues = queueNames,
             Tasks = registry.Tasks.Select(static t => t.Name).Order(StringComparer.Ordinal).ToArray(),
             ContractHash = contractHash,
+            SensitiveTasks = registry.Tasks.Where(static t => t.HasSensitiveMembers).Select(static t => t.Name).Order(StringComparer.Ordinal).ToArray(),
             Concurrency = worker.Concurrency,
         };
         slots = new WorkerSlots(worker, queueNames, capped);
