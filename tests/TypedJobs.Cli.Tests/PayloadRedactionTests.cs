@@ -38,7 +38,7 @@ public sealed class PayloadRedactionTests
     }
 
     [Fact]
-    public async Task JobsShow_HidesTheValuesOfATaskWithSensitiveMembers_InTheTableAndInJson()
+    public async Task JobsShow_PrintsSensitiveMembersAsStars_AndTheOthersAsStored_InTheTableAndInJson()
     {
         await using var store = await MigratedStoreAsync();
         // A worker that serves another queue: it registers the tasks it knows and leaves the job waiting.
@@ -51,7 +51,9 @@ public sealed class PayloadRedactionTests
         Assert.True(table.ExitCode == 0, table.ToString());
         AssertNoSecret(table.Out);
         Assert.Contains("\"password\": \"***\"", table.Out);
+        // The card holds a sensitive member: the tool hides it whole.
         Assert.Contains("\"card\": \"***\"", table.Out);
+        Assert.Contains("\"customer\": \"ada\"", table.Out);
         Assert.Contains("marked [Sensitive]", table.Out);
         Assert.Contains("--show-payload", table.Out);
 
@@ -62,6 +64,7 @@ public sealed class PayloadRedactionTests
         Assert.True(document.GetProperty("payloadRedacted").GetBoolean());
         Assert.Equal("***", document.GetProperty("payload").GetProperty("password").GetString());
         Assert.Equal("***", document.GetProperty("payload").GetProperty("card").GetString());
+        Assert.Equal("ada", document.GetProperty("payload").GetProperty("customer").GetString());
         Assert.Equal(JsonValueKind.Null, document.GetProperty("payloadBase64").ValueKind);
 
         // Asked for on purpose, every value prints.
@@ -115,6 +118,7 @@ public sealed class PayloadRedactionTests
             var table = await cli.RunAsync("jobs", "show", id.ToString(), "-s", store.Url);
             Assert.True(table.ExitCode == 0, table.ToString());
             AssertNoSecret(table.Out);
+            Assert.DoesNotContain("\"ada\"", table.Out, StringComparison.Ordinal);
             Assert.DoesNotContain("\"order\": 7", table.Out);
             Assert.Contains("no registered worker reports which payload members", table.Out);
 
@@ -138,7 +142,7 @@ public sealed class PayloadRedactionTests
 
     private static void AssertNoSecret(string text)
     {
-        foreach (var secret in new[] { "hunter2", "4111-0000", "sk-live", "\"ada\"" })
+        foreach (var secret in new[] { "hunter2", "4111-0000", "sk-live" })
         {
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
         }

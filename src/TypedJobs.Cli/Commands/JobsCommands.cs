@@ -76,12 +76,12 @@ internal static class JobsCommands
         var events = new Option<int>("--events") { Description = "The most recorded events to show", DefaultValueFactory = _ => 100 };
         var showPayload = new Option<bool>("--show-payload")
         {
-            Description = "Print every payload value as stored, values of members marked [Sensitive] included. Without it, values are "
-                          + "printed only for tasks a registered worker reports without sensitive members; other payloads show their "
-                          + "member names with \"***\" for each value",
+            Description = "Print every payload value as stored, values of members marked [Sensitive] included. Without it, the values "
+                          + "of members marked [Sensitive] (and of members holding one) print as \"***\", as the registered workers "
+                          + "report them; a task no registered worker reports prints its member names with \"***\" for every value",
         };
-        var command = new Command("show", "Show one job: its fields, payload (pretty-printed JSON; values of tasks with [Sensitive] members or "
-                                          + "unknown to the registered workers hidden, see --show-payload), error, progress and event history");
+        var command = new Command("show", "Show one job: its fields, payload (pretty-printed JSON; values of [Sensitive] members, and every value "
+                                          + "of a task no registered worker reports, as \"***\"; see --show-payload), error, progress and event history");
         command.Add(id);
         command.Add(events);
         command.Add(showPayload);
@@ -93,8 +93,8 @@ internal static class JobsCommands
                       ?? throw CliException.Error($"job {jobId} not found");
             var history = await EventsAsync(session, jobId, Math.Clamp(context.Value(events), 1, 1000), context.CancellationToken).ConfigureAwait(false);
             var reveal = context.Value(showPayload);
-            var kind = reveal ? PayloadView.Kind.Safe : await PayloadView.ClassifyAsync(session, job.TaskName, context.CancellationToken).ConfigureAwait(false);
-            var shown = PayloadView.Show(job.Payload, job.TaskName, kind, reveal);
+            var classification = reveal ? PayloadView.Everything : await PayloadView.ClassifyAsync(session, job.TaskName, context.CancellationToken).ConfigureAwait(false);
+            var shown = PayloadView.Show(job.Payload, job.TaskName, classification);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(new JobDocument(Formats.Summary(job), shown.Json, shown.Json is null ? Convert.ToBase64String(shown.Raw) : null,

@@ -5,13 +5,14 @@ using TypedJobs.Cli.Infrastructure;
 namespace TypedJobs.Cli.Output;
 
 /// <summary>
-/// What <c>jobs show</c> prints of a stored payload. The tool has no task registry, so it learns which tasks have
-/// members marked <c>[Sensitive]</c> from the worker registry in the store: every worker lists the tasks it knows
-/// (<see cref="Storage.WorkerRegistration.Tasks"/>) and those whose payloads have sensitive members
-/// (<see cref="Storage.WorkerRegistration.SensitiveTasks"/>). A payload is printed as stored only when a worker
-/// classified its task and none reports sensitive members for it; otherwise only its top-level member names are printed,
-/// each value as <c>"***"</c> (the marker of the generated redaction), unless the operator asks for the values with
-/// <c>--show-payload</c>.
+/// What <c>jobs show</c> prints of a stored payload. The tool has no task registry, so it learns which payload members
+/// are sensitive from the worker registry in the store: every worker lists the tasks it knows
+/// (<see cref="Storage.WorkerRegistration.Tasks"/>), those whose payloads have members marked <c>[Sensitive]</c>
+/// (<see cref="Storage.WorkerRegistration.SensitiveTasks"/>) and, for those, the top-level members that hold no sensitive
+/// value (<see cref="Storage.WorkerRegistration.VisibleMembers"/>). A payload prints as stored when a worker classified
+/// its task and none reports sensitive members for it; a task with sensitive members prints its visible members as
+/// stored and every other value as <c>"***"</c> (the marker of the generated redaction); a task no worker classifies
+/// prints its member names only, each value <c>"***"</c>. <c>--show-payload</c> prints every value on purpose.
 /// </summary>
 internal static class PayloadView
 {
@@ -34,10 +35,17 @@ internal static class PayloadView
     /// <summary>A payload as printed: the JSON (or null when it is not JSON), whether values were hidden, and why.</summary>
     internal sealed record Shown(JsonElement? Json, byte[] Raw, bool Redacted, string? Note);
 
-    public static async Task<Kind> ClassifyAsync(StorageSession session, string taskName, CancellationToken cancellationToken)
+    /// <summary>What the registered workers say of a task: its kind and, for a task with sensitive members, the members every such worker shows.</summary>
+    internal sealed record Classification(Kind Kind, IReadOnlySet<string> Visible);
+
+    /// <summary>Every value shown (for <c>--show-payload</c>).</summary>
+    public static readonly Classification Everything = new(Kind.Safe, new HashSet<string>());
+
+    public static async Task<Classification> ClassifyAsync(StorageSession session, string taskName, CancellationToken cancellationToken)
     {
         var workers = await session.Admin.GetWorkersAsync(cancellationToken).ConfigureAwait(false);
         var kind = Kind.Unknown;
+        HashSet<string>? visible = null;
         foreach (var worker in workers.Workers)
         {
             var registration = worker.Registration;
@@ -48,35 +56,47 @@ internal static class PayloadView
 
             if (sensitive.Contains(taskName, StringComparer.Ordinal))
             {
-                return Kind.Sensitive;
+                // Workers of two versions may disagree: a member is shown only when every one of them shows it.
+                kind = Kind.Sensitive;
+                var shown = registration.VisibleMembers is { } members && members.TryGetValue(taskName, out var names) ? names : [];
+                if (visible is null)
+                {
+                    visible = new HashSet<string>(shown, StringComparer.Ordinal);
+                }
+                else
+                {
+                    visible.IntersectWith(shown);
+                }
             }
-
-            if (registration.Tasks.Contains(taskName, StringComparer.Ordinal))
+            else if (kind == Kind.Unknown && registration.Tasks.Contains(taskName, StringComparer.Ordinal))
             {
                 kind = Kind.Safe;
             }
         }
 
-        return kind;
+        return new Classification(kind, kind == Kind.Sensitive ? visible! : new HashSet<string>());
     }
 
-    public static Shown Show(byte[] payload, string taskName, Kind kind, bool showPayload)
+    public static Shown Show(byte[] payload, string taskName, Classification classification)
     {
         var json = Formats.PayloadJson(payload);
-        if (showPayload || kind == Kind.Safe)
+        if (classification.Kind == Kind.Safe)
         {
             return new Shown(json, payload, false, null);
         }
 
-        var note = kind == Kind.Sensitive
-            ? $"values hidden: task '{taskName}' has payload members marked [Sensitive] and this tool cannot tell which; --show-payload prints every value"
+        var note = classification.Kind == Kind.Sensitive
+            ? "values of members marked [Sensitive] hidden; --show-payload prints every value"
             : $"values hidden: no registered worker reports which payload members of task '{taskName}' are sensitive; --show-payload prints every value";
-        var masked = Mask(json);
+        var masked = Mask(json, classification.Visible);
         return new Shown(masked, Encoding.UTF8.GetBytes(masked.GetRawText()), true, note);
     }
 
-    /// <summary>The payload with every top-level value replaced by the marker (a payload that is not a JSON object becomes the marker).</summary>
-    private static JsonElement Mask(JsonElement? json)
+    /// <summary>
+    /// The payload with every top-level value not in <paramref name="visible"/> replaced by the marker (a payload that is
+    /// not a JSON object becomes the marker).
+    /// </summary>
+    private static JsonElement Mask(JsonElement? json, IReadOnlySet<string> visible)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))
@@ -86,7 +106,14 @@ internal static class PayloadView
                 writer.WriteStartObject();
                 foreach (var member in root.EnumerateObject())
                 {
-                    writer.WriteString(member.Name, Marker);
+                    if (visible.Contains(member.Name))
+                    {
+                        member.WriteTo(writer);
+                    }
+                    else
+                    {
+                        writer.WriteString(member.Name, Marker);
+                    }
                 }
 
                 writer.WriteEndObject();

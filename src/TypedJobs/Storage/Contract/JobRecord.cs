@@ -218,6 +218,13 @@ public sealed record WorkerRegistration
     /// </summary>
     public IReadOnlyList<string>? SensitiveTasks { get; init; }
 
+    /// <summary>
+    /// For tasks of <see cref="SensitiveTasks"/>: the top-level payload members that hold no sensitive value, by task
+    /// name. A tool without the task registry prints those values as stored and every other value as <c>"***"</c> (a
+    /// member holding a sensitive member anywhere inside is hidden whole). A task missing here has every value hidden.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? VisibleMembers { get; init; }
+
     /// <summary>The most jobs it runs at once.</summary>
     public int Concurrency { get; init; }
 
