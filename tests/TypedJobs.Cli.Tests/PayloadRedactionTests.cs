@@ -15,7 +15,7 @@ public static class SensitiveTasks
 {
     /// <summary>Charges a card.</summary>
     [Task(Name = "cli.charge")]
-    public static void Charge(string customer, [Sensitive] string password, CliCard card)
+    public static void Charge(string customer, [Sensitive] string password, CliCard card, List<CliCard> history, Dictionary<string, string> tags, int? amount)
     {
     }
 }
@@ -27,7 +27,7 @@ public static class SensitiveTasks
 public sealed class PayloadRedactionTests
 {
     private static readonly byte[] ChargePayload =
-        """{"customer":"ada","password":"hunter2","card":{"Holder":"Ada","Number":"4111-0000"}}"""u8.ToArray();
+        """{"customer":"ada","password":"hunter2","card":{"Holder":"Ada","Number":"4111-0000"},"history":[{"Holder":"Ada","Number":"4111-0001"}],"tags":{"tier":"gold"},"amount":12}"""u8.ToArray();
 
     private static async Task<SqliteStore> MigratedStoreAsync()
     {
@@ -65,6 +65,10 @@ public sealed class PayloadRedactionTests
         Assert.Equal("***", document.GetProperty("payload").GetProperty("password").GetString());
         Assert.Equal("***", document.GetProperty("payload").GetProperty("card").GetString());
         Assert.Equal("ada", document.GetProperty("payload").GetProperty("customer").GetString());
+        // A list of cards holds sensitive members too; a dictionary of text and a number do not.
+        Assert.Equal("***", document.GetProperty("payload").GetProperty("history").GetString());
+        Assert.Equal("gold", document.GetProperty("payload").GetProperty("tags").GetProperty("tier").GetString());
+        Assert.Equal(12, document.GetProperty("payload").GetProperty("amount").GetInt32());
         Assert.Equal(JsonValueKind.Null, document.GetProperty("payloadBase64").ValueKind);
 
         // Asked for on purpose, every value prints.
