@@ -216,6 +216,69 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task TextSearch_OnSensitiveOrHiddenValues_FindsNothing_ByListCountOrBulkAction()
+    {
+        await using var host = await AdminHost.StartAsync();
+        var secret = await host.Jobs.EnqueueChargeAsync("ada", "hunter2", new Card("Ada", "4111-0000"), 1m, new JobOptions { Queue = "parked" });
+        var visible = await host.Jobs.EnqueueChargeAsync("hunter2-fan", "other", new Card("Bo", "5500"), 1m, new JobOptions { Queue = "parked" });
+        // A task this process does not know: its whole payload is hidden, so its text is not searchable either.
+        var unknown = JobId.New();
+        await host.Services.GetRequiredService<TypedJobs.Storage.IJobStore>().JobsInsertAsync(new TypedJobs.Storage.JobsInsertParams([new TypedJobs.Storage.JobInsert
+        {
+            Id = unknown, TaskName = "elsewhere.task", Queue = "parked", Payload = "{\"apiKey\":\"sk-live-4111-0000\"}"u8.ToArray(),
+        }]), CancellationToken.None);
+        var client = host.Client();
+
+        // The store's own search does find the secrets: what follows must not pass that on.
+        Assert.Equal(2, await host.Admin.CountJobsAsync(new TypedJobs.Storage.JobFilter { Text = "4111-0000" }));
+
+        foreach (var text in new[] { "4111-0000", "sk-live" })
+        {
+            var page = await client.GetJsonAsync($"/jobs/api/jobs?text={text}");
+            Assert.Empty(page.GetProperty("jobs").EnumerateArray());
+            Assert.Equal(0, (await client.GetJsonAsync($"/jobs/api/jobs/count?text={text}")).GetProperty("count").GetInt64());
+            Assert.Equal(0, (await client.GetJsonAsync($"/jobs/api/jobs/count?text={text}&state=Ready&queue=parked")).GetProperty("count").GetInt64());
+
+            foreach (var action in new[] { "cancel", "delete" })
+            {
+                var last = await BulkAsync(client, new { action, filter = new { text } });
+                Assert.Equal(0, last.GetProperty("done").GetInt64());
+                Assert.Equal(0, last.GetProperty("total").GetInt64());
+            }
+        }
+
+        // Nothing changed: every job is still there and still ready.
+        foreach (var id in new[] { secret, visible, unknown })
+        {
+            Assert.Equal(JobState.Ready, (await host.Services.GetRequiredService<IJobClient>().GetJobAsync(id))!.State);
+        }
+
+        // A retry by the secret finds nothing either, even among cancelled jobs.
+        await host.Services.GetRequiredService<IJobClient>().CancelAsync(secret);
+        var retried = await BulkAsync(client, new { action = "retry", filter = new { text = "hunter2", state = "Cancelled" } });
+        Assert.Equal(0, retried.GetProperty("done").GetInt64());
+        Assert.Equal(JobState.Cancelled, (await host.Services.GetRequiredService<IJobClient>().GetJobAsync(secret))!.State);
+
+        // Text an operator can see still works everywhere: "hunter2" is the customer's name of the other job.
+        Assert.Equal(1, (await client.GetJsonAsync("/jobs/api/jobs/count?text=hunter2")).GetProperty("count").GetInt64());
+        var cancelled = await BulkAsync(client, new { action = "cancel", filter = new { text = "hunter2" } });
+        Assert.Equal(1, cancelled.GetProperty("done").GetInt64());
+        Assert.Equal(JobState.Cancelled, (await host.Services.GetRequiredService<IJobClient>().GetJobAsync(visible))!.State);
+        Assert.Equal(JobState.Ready, (await host.Services.GetRequiredService<IJobClient>().GetJobAsync(unknown))!.State);
+    }
+
+    /// <summary>Runs a bulk action and returns its last progress line.</summary>
+    private static async Task<JsonElement> BulkAsync(AdminClient client, object body)
+    {
+        using var response = await client.PostAsync("/jobs/api/jobs/bulk", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var last = JsonDocument.Parse(text.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        Assert.True(last.GetProperty("finished").GetBoolean(), text);
+        return last;
+    }
+
+    [Fact]
     public async Task PayloadsOfUnregisteredTasks_AreHidden_UnlessShownOnPurpose()
     {
         await using var host = await AdminHost.StartAsync();

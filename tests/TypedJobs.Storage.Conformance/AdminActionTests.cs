@@ -151,6 +151,8 @@ public abstract class AdminActionTests<TFactory> : StorageTestBase<TFactory>
             Queues = ["default", "emails"],
             Tasks = ["send", "count"],
             ContractHash = "abc123",
+            SensitiveTasks = ["send"],
+            VisibleMembers = new Dictionary<string, IReadOnlyList<string>> { ["send"] = ["to", "subject"] },
             Concurrency = 8,
             Running = 3,
         };
@@ -168,9 +170,15 @@ public abstract class AdminActionTests<TFactory> : StorageTestBase<TFactory>
         var w1 = list.Workers[1];
         Assert.Equal(started, w1.StartedAt);
         Assert.Equal(Now, w1.LastHeartbeatAt);
-        Assert.Equal(registration with { Running = 1 }, w1.Registration with { Queues = registration.Queues, Tasks = registration.Tasks });
+        Assert.Equal(registration with { Running = 1 }, w1.Registration with
+        {
+            Queues = registration.Queues, Tasks = registration.Tasks, SensitiveTasks = registration.SensitiveTasks, VisibleMembers = registration.VisibleMembers,
+        });
         Assert.Equal(registration.Queues, w1.Registration.Queues);
         Assert.Equal(registration.Tasks, w1.Registration.Tasks);
+        // What tools without the task registry hide: which tasks have sensitive payload members, and which members are safe to show.
+        Assert.Equal(registration.SensitiveTasks, w1.Registration.SensitiveTasks);
+        Assert.Equal(["to", "subject"], Assert.Single(w1.Registration.VisibleMembers!, static m => m.Key == "send").Value);
         Assert.Equal(started, list.Workers[0].LastHeartbeatAt);
     }
 

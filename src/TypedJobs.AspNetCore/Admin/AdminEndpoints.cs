@@ -203,12 +203,52 @@ internal sealed partial class AdminEndpoints(TypedJobsAdminOptions options)
         return TypedResults.Json(new JobsPageDto(jobs.Select(Summary).ToList(), page.NextCursor, hidden), AdminJsonContext.Default.JobsPageDto);
     }
 
-    private static async Task<IResult> CountJobs(HttpContext context)
+    private async Task<IResult> CountJobs(HttpContext context)
     {
         var admin = Admin(context);
         var filter = AdminInput.Filter(context.Request.Query, TextSearch(admin));
-        var count = await admin.CountJobsAsync(filter, context.RequestAborted).ConfigureAwait(false);
+        long count;
+        if (filter.Text is null)
+        {
+            count = await admin.CountJobsAsync(filter, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            // The store's text search also matches inside sensitive and hidden payloads: count only what the list shows,
+            // so the count is no oracle for a secret value.
+            count = 0;
+            await foreach (var _ in VisibleMatchesAsync(admin, Display(admin), filter, context.RequestAborted).ConfigureAwait(false))
+            {
+                count++;
+            }
+        }
+
         return TypedResults.Json(new CountDto(count), AdminJsonContext.Default.CountDto);
+    }
+
+    /// <summary>
+    /// The jobs a filter with text matches by what an operator may see (<see cref="PayloadDisplay.VisiblyContains"/>):
+    /// the store's matches, page by page, without those found only by text inside sensitive members or hidden payloads.
+    /// </summary>
+    private static async IAsyncEnumerable<JobRecord> VisibleMatchesAsync(IJobAdmin admin, PayloadDisplay display, JobFilter filter,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await admin.ListJobsAsync(new JobsListParams { Filter = filter, Limit = 200, Cursor = cursor }, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var job in page.Jobs)
+            {
+                if (display.VisiblyContains(job, filter.Text!))
+                {
+                    yield return job;
+                }
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
     }
 
     private async Task<IResult> GetJob(HttpContext context)
@@ -295,9 +335,10 @@ internal sealed partial class AdminEndpoints(TypedJobsAdminOptions options)
     /// newline-delimited JSON: <c>{"done":0,"total":N,"finished":false}</c> after every batch, then a last line with
     /// <c>"finished":true</c>. The action goes on if the caller disconnects (it was confirmed), until the host stops.
     /// </summary>
-    private static async Task<IResult?> Bulk(HttpContext context)
+    private async Task<IResult?> Bulk(HttpContext context)
     {
         var admin = Admin(context);
+        var client = context.RequestServices.GetRequiredService<IJobClient>();
         var request = await ReadBodyAsync(context, AdminJsonContext.Default.BulkRequest).ConfigureAwait(false);
         var action = request.Action?.ToLowerInvariant() switch
         {
@@ -323,7 +364,10 @@ internal sealed partial class AdminEndpoints(TypedJobsAdminOptions options)
         {
             try
             {
-                return await admin.BulkAsync(action, filter, new ChannelProgress(updates.Writer), stopping).ConfigureAwait(false);
+                var progress = new ChannelProgress(updates.Writer);
+                return filter.Text is null
+                    ? await admin.BulkAsync(action, filter, progress, stopping).ConfigureAwait(false)
+                    : await VisibleBulkAsync(admin, client, Display(admin), action, filter, progress, stopping).ConfigureAwait(false);
             }
             finally
             {
@@ -359,6 +403,63 @@ internal sealed partial class AdminEndpoints(TypedJobsAdminOptions options)
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A bulk action whose filter has text: it changes only the jobs the list would show for that text (see
+    /// <see cref="VisibleMatchesAsync"/>), one by one, so a text found only inside a sensitive member or a hidden payload
+    /// changes nothing and reveals nothing through the number of jobs changed.
+    /// </summary>
+    private static async Task<long> VisibleBulkAsync(IJobAdmin admin, IJobClient client, PayloadDisplay display, JobsBulkAction action,
+        JobFilter filter, IProgress<BulkProgress> progress, CancellationToken cancellationToken)
+    {
+        var ids = new List<JobId>();
+        await foreach (var job in VisibleMatchesAsync(admin, display, filter, cancellationToken).ConfigureAwait(false))
+        {
+            var applies = action switch
+            {
+                JobsBulkAction.Retry => job.State is JobState.Dead or JobState.Cancelled,
+                JobsBulkAction.Cancel => job.State is not (JobState.Succeeded or JobState.Dead or JobState.Cancelled),
+                _ => true,
+            };
+            if (applies)
+            {
+                ids.Add(job.Id);
+            }
+        }
+
+        progress.Report(new BulkProgress(0, ids.Count));
+        long done = 0;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            bool changed;
+            try
+            {
+                changed = action switch
+                {
+                    JobsBulkAction.Retry => await admin.RetryAsync(ids[i], cancellationToken).ConfigureAwait(false),
+                    JobsBulkAction.Cancel => await client.CancelAsync(ids[i], cancellationToken).ConfigureAwait(false),
+                    _ => await admin.DeleteAsync(ids[i], cancellationToken).ConfigureAwait(false),
+                };
+            }
+            catch (InvalidOperationException)
+            {
+                // The job moved on since it was listed (it finished, or someone else changed it): nothing to do.
+                changed = false;
+            }
+
+            if (changed)
+            {
+                done++;
+            }
+
+            if ((i + 1) % 100 == 0 || i == ids.Count - 1)
+            {
+                progress.Report(new BulkProgress(done, ids.Count));
+            }
+        }
+
+        return done;
     }
 
     private static async Task<bool> WriteLineAsync(HttpResponse response, BulkProgressDto progress)

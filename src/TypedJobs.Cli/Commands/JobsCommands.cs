@@ -74,9 +74,17 @@ internal static class JobsCommands
     {
         var id = new Argument<string>("id") { Description = "The job's id" };
         var events = new Option<int>("--events") { Description = "The most recorded events to show", DefaultValueFactory = _ => 100 };
-        var command = new Command("show", "Show one job: its fields, payload (pretty-printed JSON), error, progress and event history");
+        var showPayload = new Option<bool>("--show-payload")
+        {
+            Description = "Print every payload value as stored, values of members marked [Sensitive] included. Without it, the values "
+                          + "of members marked [Sensitive] (and of members holding one) print as \"***\", as the registered workers "
+                          + "report them; a task no registered worker reports prints its member names with \"***\" for every value",
+        };
+        var command = new Command("show", "Show one job: its fields, payload (pretty-printed JSON; values of [Sensitive] members, and every value "
+                                          + "of a task no registered worker reports, as \"***\"; see --show-payload), error, progress and event history");
         command.Add(id);
         command.Add(events);
+        command.Add(showPayload);
         CliApp.SetAction(command, environment, async context =>
         {
             var jobId = Parsing.JobId(context.Value(id)!);
@@ -84,15 +92,17 @@ internal static class JobsCommands
             var job = await session.Client.GetJobAsync(jobId, context.CancellationToken).ConfigureAwait(false)
                       ?? throw CliException.Error($"job {jobId} not found");
             var history = await EventsAsync(session, jobId, Math.Clamp(context.Value(events), 1, 1000), context.CancellationToken).ConfigureAwait(false);
+            var reveal = context.Value(showPayload);
+            var classification = reveal ? PayloadView.Everything : await PayloadView.ClassifyAsync(session, job.TaskName, context.CancellationToken).ConfigureAwait(false);
+            var shown = PayloadView.Show(job.Payload, job.TaskName, classification);
             if (context.Output.Json)
             {
-                var json = Formats.PayloadJson(job.Payload);
-                context.Output.WriteJson(new JobDocument(Formats.Summary(job), json, json is null ? Convert.ToBase64String(job.Payload) : null,
-                    job.LeaseExpiresAt, job.TraceParent, history?.Select(Formats.Event).ToList() ?? []), CliJson.Relaxed.JobDocument);
+                context.Output.WriteJson(new JobDocument(Formats.Summary(job), shown.Json, shown.Json is null ? Convert.ToBase64String(shown.Raw) : null,
+                    shown.Redacted, shown.Note, job.LeaseExpiresAt, job.TraceParent, history?.Select(Formats.Event).ToList() ?? []), CliJson.Relaxed.JobDocument);
                 return ExitCodes.Ok;
             }
 
-            PrintJob(context.Output, job, history);
+            PrintJob(context.Output, job, shown, history);
             return ExitCodes.Ok;
         });
         return command;
@@ -111,7 +121,7 @@ internal static class JobsCommands
         }
     }
 
-    private static void PrintJob(CliOutput output, JobRecord job, IReadOnlyList<Events.JobEvent>? history)
+    private static void PrintJob(CliOutput output, JobRecord job, PayloadView.Shown payload, IReadOnlyList<Events.JobEvent>? history)
     {
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
         void Row(string name, string? value)
@@ -141,8 +151,8 @@ internal static class JobsCommands
         Row("Trace", job.TraceParent);
         output.Write(grid);
         output.Line();
-        output.Line("Payload:");
-        output.Line(Formats.PayloadText(job.Payload));
+        output.Line(payload.Note is { } note ? $"Payload ({note}):" : "Payload:");
+        output.Line(Formats.PayloadText(payload.Raw));
         if (job.LastError is { } error)
         {
             output.Line();

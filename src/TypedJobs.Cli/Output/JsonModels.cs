@@ -18,8 +18,8 @@ internal sealed record JobSummary(
 
 /// <summary><c>jobs show</c>: the summary fields plus the payload and the recorded events.</summary>
 internal sealed record JobDocument(
-    JobSummary Job, JsonElement? Payload, string? PayloadBase64, DateTimeOffset? LeaseExpiresAt, string? TraceParent,
-    IReadOnlyList<JobEventEntry> Events);
+    JobSummary Job, JsonElement? Payload, string? PayloadBase64, bool PayloadRedacted, string? PayloadNote, DateTimeOffset? LeaseExpiresAt,
+    string? TraceParent, IReadOnlyList<JobEventEntry> Events);
 
 /// <summary>A recorded lifecycle event.</summary>
 internal sealed record JobEventEntry(string Kind, DateTimeOffset Timestamp, int Attempt, string? WorkerId, string? Error,

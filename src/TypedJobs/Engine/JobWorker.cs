@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TypedJobs.Contracts;
 using TypedJobs.Diagnostics;
 using TypedJobs.Events;
 using TypedJobs.Hosting;
@@ -36,7 +37,7 @@ internal sealed class JobWorker : BackgroundService
 
     public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
         LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger,
-        string? contractHash = null)
+        string? contractHash = null, Contracts.DeployedContracts? contracts = null)
     {
         worker.Validate();
         this.storage = storage;
@@ -57,6 +58,11 @@ internal sealed class JobWorker : BackgroundService
             Queues = queueNames,
             Tasks = registry.Tasks.Select(static t => t.Name).Order(StringComparer.Ordinal).ToArray(),
             ContractHash = contractHash,
+            SensitiveTasks = registry.Tasks.Where(static t => t.HasSensitiveMembers).Select(static t => t.Name).Order(StringComparer.Ordinal).ToArray(),
+            VisibleMembers = registry.Tasks.Where(static t => t.HasSensitiveMembers).ToDictionary(
+                static t => t.Name,
+                t => PayloadMembers.Visible(t, contracts is not null && contracts.TryGet(t.Name, out var contract) ? contract : null),
+                StringComparer.Ordinal),
             Concurrency = worker.Concurrency,
         };
         slots = new WorkerSlots(worker, queueNames, capped);

@@ -98,7 +98,8 @@ public sealed class TypedJobsBuilder
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<ILogger<JobWorker>>(),
-            sp.GetRequiredService<TypedJobs.Contracts.DeployedContracts>().Hash));
+            sp.GetRequiredService<TypedJobs.Contracts.DeployedContracts>().Hash,
+            sp.GetRequiredService<TypedJobs.Contracts.DeployedContracts>()));
         // One maintenance loop (rescue, pruning) per process, however many workers: it reads every worker's settings.
         Services.AddSingleton(worker);
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MaintenanceService>());

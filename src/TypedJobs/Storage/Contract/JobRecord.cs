@@ -210,6 +210,21 @@ public sealed record WorkerRegistration
     /// <summary>A hash of the task contracts it was built with (names, queues and payload shapes), if known.</summary>
     public string? ContractHash { get; init; }
 
+    /// <summary>
+    /// The tasks of <see cref="Tasks"/> whose payloads have members marked <see cref="SensitiveAttribute"/>
+    /// (<see cref="Registration.JobTask.HasSensitiveMembers"/>): a tool without the task registry (the CLI) hides their
+    /// values, and shows the payloads of the other tasks of <see cref="Tasks"/> as stored. <see langword="null"/> when the
+    /// worker does not report it (an older version): its tasks are then unclassified.
+    /// </summary>
+    public IReadOnlyList<string>? SensitiveTasks { get; init; }
+
+    /// <summary>
+    /// For tasks of <see cref="SensitiveTasks"/>: the top-level payload members that hold no sensitive value, by task
+    /// name. A tool without the task registry prints those values as stored and every other value as <c>"***"</c> (a
+    /// member holding a sensitive member anywhere inside is hidden whole). A task missing here has every value hidden.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? VisibleMembers { get; init; }
+
     /// <summary>The most jobs it runs at once.</summary>
     public int Concurrency { get; init; }
 
