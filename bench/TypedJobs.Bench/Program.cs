@@ -16,7 +16,9 @@ using TypedJobs.Registration;
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
 // (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
-// far less with other load than the rate does.
+// far less with other load than the rate does. "bytes/job" is the managed memory allocated during the drain
+// (GC.GetTotalAllocatedBytes(true), every thread of the process, the worker host's start included) divided by the
+// jobs processed.
 if (args is ["--hangfire-redis", var endpoint, .. var rest])
 {
     // The Hangfire peer on the same Redis server: --hangfire-redis host:port [--jobs N] [--concurrency C] [--latency-samples S].
@@ -32,14 +34,14 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine();
-Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
-Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
+Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"bytes/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
+Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
 foreach (var store in options.Stores)
 {
     foreach (var concurrency in options.Concurrency)
     {
         var row = await Runner.RunAsync(store, concurrency, options);
-        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {row.BytesPerJob,10:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
     }
 }
 
@@ -88,7 +90,7 @@ namespace TypedJobs.Bench
         };
     }
 
-    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
+    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, double BytesPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
 
     /// <summary>The payload: the enqueue timestamp, so the handler can measure add→start latency.</summary>
     internal sealed class StampSerializer : JobSerializer<long>
@@ -114,7 +116,7 @@ namespace TypedJobs.Bench
                     await ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
                 }
 
-                var (enqueueRate, processRate, cpuPerJob) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
+                var (enqueueRate, processRate, cpuPerJob, bytesPerJob) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
                     options.MaxProcessTime);
 
                 // Latency: one job at a time into an idle worker, add→start measured in the handler.
@@ -138,7 +140,7 @@ namespace TypedJobs.Bench
                 }
 
                 Array.Sort(samples);
-                return new Row(enqueueRate, processRate, cpuPerJob,
+                return new Row(enqueueRate, processRate, cpuPerJob, bytesPerJob,
                     TimeSpan.FromMicroseconds(samples[samples.Length / 2]),
                     TimeSpan.FromMicroseconds(samples[(int)(samples.Length * 0.99)]));
             }
@@ -149,7 +151,7 @@ namespace TypedJobs.Bench
         }
 
         /// <summary>Enqueues <paramref name="total"/> jobs in batches of 1000, then starts a worker and times the drain.</summary>
-        private static async Task<(double Enqueue, double Process, TimeSpan CpuPerJob)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
+        private static async Task<(double Enqueue, double Process, TimeSpan CpuPerJob, double BytesPerJob)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
             TimeSpan maxProcessTime)
         {
             var done = 0;
@@ -181,15 +183,17 @@ namespace TypedJobs.Bench
             var enqueueRate = total / sw.Elapsed.TotalSeconds;
 
             var cpuBefore = Environment.CpuUsage.TotalTime;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
             // Bounded: a slow store is measured on what it processed within the time limit.
             await Task.WhenAny(finished.Task, Task.Delay(maxProcessTime));
             var end = Stopwatch.GetTimestamp();
             var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var start = Volatile.Read(ref first);
             var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             var processed = Volatile.Read(ref done);
-            return (enqueueRate, processRate, processed == 0 ? TimeSpan.Zero : cpu / processed);
+            return (enqueueRate, processRate, processed == 0 ? TimeSpan.Zero : cpu / processed, processed == 0 ? 0 : (double)allocated / processed);
         }
 
         private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
