@@ -11,6 +11,13 @@ using TypedJobs.Registration;
 // Throughput and latency of no-op jobs per store. Usage:
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- [--jobs N] [--stores memory,sqlite] [--concurrency 1,16,64]
 //     [--latency-samples N] [--max-seconds S] [--warmup-jobs N]
+//   Stores: memory, sqlite, sqlite-normal, label=URL ({run} in the URL becomes a fresh name per store opened), and the
+//   servers of eng/servers/*.sh by name — postgres, mysql, redis read TYPEDJOBS_TEST_POSTGRES, TYPEDJOBS_TEST_MYSQL,
+//   TYPEDJOBS_TEST_REDIS and give every round a throwaway schema, table prefix or key prefix:
+//     source eng/servers/postgres.sh; source eng/servers/mysql.sh; start_postgres; start_mysql
+//     dotnet run -c Release --project bench/TypedJobs.Bench -- --stores postgres,mysql --jobs 5000 --concurrency 16,64
+//     stop_mysql; stop_postgres
+//   With both postgres and mysql rows, a line per concurrency gives the MySQL ÷ PostgreSQL ratios.
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
@@ -36,12 +43,24 @@ Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Envi
 Console.WriteLine();
 Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"bytes/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
 Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
+var rows = new Dictionary<(string Store, int Concurrency), Row>();
 foreach (var store in options.Stores)
 {
     foreach (var concurrency in options.Concurrency)
     {
         var row = await Runner.RunAsync(store, concurrency, options);
+        rows[(store.Name, concurrency)] = row;
         Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {row.BytesPerJob,10:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+    }
+}
+
+if (options.Stores.Any(s => s.Name == "postgres") && options.Stores.Any(s => s.Name == "mysql"))
+{
+    Console.WriteLine();
+    foreach (var c in options.Concurrency)
+    {
+        var (my, pg) = (rows[("mysql", c)], rows[("postgres", c)]);
+        Console.WriteLine($"MySQL ÷ PostgreSQL at concurrency {c}: enqueue {my.EnqueuePerSecond / pg.EnqueuePerSecond:0.00}×, process {my.ProcessPerSecond / pg.ProcessPerSecond:0.00}×, add→start p50 {my.LatencyP50 / pg.LatencyP50:0.00}×");
     }
 }
 
