@@ -44,7 +44,7 @@ row=$(dotnet bench/TypedJobs.Bench/bin/Release/net10.0/TypedJobs.Bench.dll --job
 column() { echo "$row" | cut -d'|' -f"$1" | tr -d ' ,'; }
 tj_enqueue=$(column 4)
 tj_process=$(column 5)
-tj_p50=$(echo "$row" | cut -d'|' -f7 | sed 's/^ *//; s/ *$//')
+tj_p50=$(echo "$row" | cut -d'|' -f8 | sed 's/^ *//; s/ *$//')
 
 peer() { node "bench/peers/$1" "postgres://postgres@$host:$port/$2" "$jobs" "$3" "$max_seconds"; }
 results=()

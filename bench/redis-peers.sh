@@ -52,10 +52,10 @@ import sys
 rows = {}
 for line in open(sys.argv[1]):
     cells = [c.strip() for c in line.strip().strip('|').split('|')]
-    if len(cells) == 7 and cells[0] in ('typedjobs-redis', 'bullmq', 'hangfire-redis'):
+    if len(cells) in (7, 8) and cells[0] in ('typedjobs-redis', 'bullmq', 'hangfire-redis'):
         num = lambda s: float(s.replace(',', '').split()[0]) if s and s.split()[0].replace(',', '').replace('.', '').isdigit() else None
         ms = lambda s: num(s) / 1000 if s.endswith('µs') and num(s) is not None else num(s)
-        rows[cells[0]] = (num(cells[2]), num(cells[3]), ms(cells[5]))
+        rows[cells[0]] = (num(cells[2]), num(cells[3]), ms(cells[-2]))
 t = rows.get('typedjobs-redis')
 print()
 for peer in ('bullmq', 'hangfire-redis'):

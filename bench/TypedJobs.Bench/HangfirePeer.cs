@@ -59,7 +59,7 @@ internal static class HangfirePeer
             measured.Sort();
             var p50 = measured.Count == 0 ? double.NaN : measured[measured.Count / 2];
             var p99 = measured.Count == 0 ? double.NaN : measured[(int)(measured.Count * 0.99)];
-            Console.WriteLine($"| {"hangfire-redis",-18} | {concurrency,11} | {enqueueRate,14:N0} | {processRate,14:N0} | {"",10} | {p50 / 1000,10:0.00} ms | {p99 / 1000,10:0.00} ms |");
+            Console.WriteLine($"| {"hangfire-redis",-18} | {concurrency,11} | {enqueueRate,14:N0} | {processRate,14:N0} | {"",10} | {"",10} | {p50 / 1000,10:0.00} ms | {p99 / 1000,10:0.00} ms |");
         }
     }
 

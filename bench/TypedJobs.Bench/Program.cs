@@ -11,12 +11,26 @@ using TypedJobs.Registration;
 // Throughput and latency of no-op jobs per store. Usage:
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- [--jobs N] [--stores memory,sqlite] [--concurrency 1,16,64]
 //     [--latency-samples N] [--max-seconds S] [--warmup-jobs N]
+//   Stores: memory, sqlite, sqlite-normal, label=URL ({run} in the URL becomes a fresh name per store opened), and the
+//   servers of eng/servers/*.sh by name — postgres, mysql, redis read TYPEDJOBS_TEST_POSTGRES, TYPEDJOBS_TEST_MYSQL,
+//   TYPEDJOBS_TEST_REDIS and give every round a throwaway schema, table prefix or key prefix:
+//     source eng/servers/postgres.sh; source eng/servers/mysql.sh; start_postgres; start_mysql
+//     dotnet run -c Release --project bench/TypedJobs.Bench -- --stores postgres,mysql --jobs 5000 --concurrency 16,64
+//     stop_mysql; stop_postgres
+//   With both postgres and mysql rows, a line per concurrency gives the MySQL ÷ PostgreSQL ratios.
+//   Backlog mode: --backlog N --scheduled M [--backlog-jobs K] stores N waiting jobs of the same task and queue at Low
+//   priority and M due in an hour, then drains K Normal-priority jobs; per store it prints the process and enqueue
+//   rates with the backlog ÷ in an empty store, and on the memory store the managed heap bytes per waiting job
+//   (GC.GetTotalMemory(true) before and after filling ÷ N). Same queue and task, lower priority: the worker cannot
+//   filter the backlog out by queue or task name, it must order past it.
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
 // (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
-// far less with other load than the rate does.
+// far less with other load than the rate does. "bytes/job" is the managed memory allocated during the drain
+// (GC.GetTotalAllocatedBytes(true), every thread of the process, the worker host's start included) divided by the
+// jobs processed.
 if (args is ["--hangfire-redis", var endpoint, .. var rest])
 {
     // The Hangfire peer on the same Redis server: --hangfire-redis host:port [--jobs N] [--concurrency C] [--latency-samples S].
@@ -30,16 +44,34 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 }
 
 var options = BenchOptions.Parse(args);
+if (options.Backlog > 0 || options.Scheduled > 0)
+{
+    await Backlog.RunAsync(options);
+    return;
+}
+
 Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine();
-Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
-Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
+Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"bytes/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
+Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
+var rows = new Dictionary<(string Store, int Concurrency), Row>();
 foreach (var store in options.Stores)
 {
     foreach (var concurrency in options.Concurrency)
     {
         var row = await Runner.RunAsync(store, concurrency, options);
-        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+        rows[(store.Name, concurrency)] = row;
+        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {row.BytesPerJob,10:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+    }
+}
+
+if (options.Stores.Any(s => s.Name == "postgres") && options.Stores.Any(s => s.Name == "mysql"))
+{
+    Console.WriteLine();
+    foreach (var c in options.Concurrency)
+    {
+        var (my, pg) = (rows[("mysql", c)], rows[("postgres", c)]);
+        Console.WriteLine($"MySQL ÷ PostgreSQL at concurrency {c}: enqueue {my.EnqueuePerSecond / pg.EnqueuePerSecond:0.00}×, process {my.ProcessPerSecond / pg.ProcessPerSecond:0.00}×, add→start p50 {my.LatencyP50 / pg.LatencyP50:0.00}×");
     }
 }
 
@@ -48,7 +80,7 @@ static string Format(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMillise
 namespace TypedJobs.Bench
 {
     internal sealed record BenchOptions(int Jobs, int LatencySamples, IReadOnlyList<StoreSetup> Stores, IReadOnlyList<int> Concurrency, TimeSpan MaxProcessTime,
-        int WarmupJobs)
+        int WarmupJobs, int Backlog = 0, int Scheduled = 0, int BacklogJobs = 0)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -58,6 +90,9 @@ namespace TypedJobs.Bench
             var concurrency = "1,16,64";
             var maxSeconds = 20;
             int? warmup = null;
+            var backlog = 0;
+            var scheduled = 0;
+            int? backlogJobs = null;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -68,14 +103,18 @@ namespace TypedJobs.Bench
                     case "--concurrency": concurrency = args[i + 1]; break;
                     case "--max-seconds": maxSeconds = int.Parse(args[i + 1]); break;
                     case "--warmup-jobs": warmup = int.Parse(args[i + 1]); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs");
+                    case "--backlog": backlog = int.Parse(args[i + 1]); break;
+                    case "--scheduled": scheduled = int.Parse(args[i + 1]); break;
+                    case "--backlog-jobs": backlogJobs = int.Parse(args[i + 1]); break;
+                    default: throw new ArgumentException(
+                        $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, --backlog-jobs");
                 }
             }
 
             return new BenchOptions(jobs, samples,
                 stores.Split(',').Select(StoreSetup.Get).ToArray(),
                 concurrency.Split(',').Select(int.Parse).ToArray(),
-                TimeSpan.FromSeconds(maxSeconds), warmup ?? jobs);
+                TimeSpan.FromSeconds(maxSeconds), warmup ?? jobs, backlog, scheduled, backlogJobs ?? jobs);
         }
     }
 
@@ -88,7 +127,7 @@ namespace TypedJobs.Bench
         };
     }
 
-    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
+    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, double BytesPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
 
     /// <summary>The payload: the enqueue timestamp, so the handler can measure add→start latency.</summary>
     internal sealed class StampSerializer : JobSerializer<long>
@@ -114,7 +153,7 @@ namespace TypedJobs.Bench
                     await ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
                 }
 
-                var (enqueueRate, processRate, cpuPerJob) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
+                var (enqueueRate, processRate, cpuPerJob, bytesPerJob, _, _) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
                     options.MaxProcessTime);
 
                 // Latency: one job at a time into an idle worker, add→start measured in the handler.
@@ -138,7 +177,7 @@ namespace TypedJobs.Bench
                 }
 
                 Array.Sort(samples);
-                return new Row(enqueueRate, processRate, cpuPerJob,
+                return new Row(enqueueRate, processRate, cpuPerJob, bytesPerJob,
                     TimeSpan.FromMicroseconds(samples[samples.Length / 2]),
                     TimeSpan.FromMicroseconds(samples[(int)(samples.Length * 0.99)]));
             }
@@ -149,14 +188,24 @@ namespace TypedJobs.Bench
         }
 
         /// <summary>Enqueues <paramref name="total"/> jobs in batches of 1000, then starts a worker and times the drain.</summary>
-        private static async Task<(double Enqueue, double Process, TimeSpan CpuPerJob)> ThroughputAsync(StoreSetup store, int concurrency, int total, string path,
-            TimeSpan maxProcessTime)
+        /// <remarks>
+        /// With a backlog, <paramref name="backlog"/> jobs of the same task and queue at Low priority and
+        /// <paramref name="scheduled"/> due in an hour are stored first (payload -1, not counted by the handler); the timed
+        /// jobs are Normal priority, so the worker has to find them among the waiting ones in the same queue.
+        /// </remarks>
+        public static async Task<(double Enqueue, double Process, TimeSpan CpuPerJob, double BytesPerJob, double HeapPerWaiting, double HeapPerScheduled)>
+            ThroughputAsync(StoreSetup store, int concurrency, int total, string path, TimeSpan maxProcessTime, int backlog = 0, int scheduled = 0)
         {
             var done = 0;
             long first = 0;
             var finished = new TaskCompletionSource();
-            var task = JobTask.Create<long>("noop", new StampSerializer(), (_, _) =>
+            var task = JobTask.Create<long>("noop", new StampSerializer(), (stamp, _) =>
             {
+                if (stamp < 0)
+                {
+                    return ValueTask.CompletedTask;
+                }
+
                 if (Volatile.Read(ref first) == 0)
                 {
                     Interlocked.CompareExchange(ref first, Stopwatch.GetTimestamp(), 0);
@@ -171,6 +220,21 @@ namespace TypedJobs.Bench
             });
             await using var producer = await StartAsync(store, path, task, worker: false, concurrency);
             var client = producer.Services.GetRequiredService<IJobClient>();
+            var filler = new long[1000];
+            Array.Fill(filler, -1L);
+            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+            for (var sent = 0; sent < backlog; sent += filler.Length)
+            {
+                await client.EnqueueBatchAsync(task, filler[..Math.Min(filler.Length, backlog - sent)], new JobOptions { Priority = Priority.Low });
+            }
+
+            var heapWaiting = GC.GetTotalMemory(forceFullCollection: true);
+            for (var sent = 0; sent < scheduled; sent += filler.Length)
+            {
+                await client.EnqueueBatchAsync(task, filler[..Math.Min(filler.Length, scheduled - sent)], new JobOptions { Delay = TimeSpan.FromHours(1) });
+            }
+
+            var heapScheduled = GC.GetTotalMemory(forceFullCollection: true);
             var sw = Stopwatch.StartNew();
             var batch = new long[1000];
             for (var sent = 0; sent < total; sent += batch.Length)
@@ -181,15 +245,18 @@ namespace TypedJobs.Bench
             var enqueueRate = total / sw.Elapsed.TotalSeconds;
 
             var cpuBefore = Environment.CpuUsage.TotalTime;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
             // Bounded: a slow store is measured on what it processed within the time limit.
             await Task.WhenAny(finished.Task, Task.Delay(maxProcessTime));
             var end = Stopwatch.GetTimestamp();
             var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var start = Volatile.Read(ref first);
             var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             var processed = Volatile.Read(ref done);
-            return (enqueueRate, processRate, processed == 0 ? TimeSpan.Zero : cpu / processed);
+            return (enqueueRate, processRate, processed == 0 ? TimeSpan.Zero : cpu / processed, processed == 0 ? 0 : (double)allocated / processed,
+                backlog == 0 ? 0 : (double)(heapWaiting - heapBefore) / backlog, scheduled == 0 ? 0 : (double)(heapScheduled - heapWaiting) / scheduled);
         }
 
         private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
@@ -225,6 +292,51 @@ namespace TypedJobs.Bench
             await host.StartAsync();
             storage ??= host.Services.GetRequiredService<TypedJobs.Storage.IJobStore>();
             return new BenchHost(host, storage);
+        }
+    }
+
+    /// <summary>
+    /// Backlog mode: K timed Normal-priority jobs drained with N Low-priority jobs waiting in the same queue and M
+    /// scheduled an hour ahead, against the same K jobs in an empty store.
+    /// </summary>
+    internal static class Backlog
+    {
+        public static async Task RunAsync(BenchOptions options)
+        {
+            Console.WriteLine($"TypedJobs backlog bench: {options.BacklogJobs:N0} timed Normal-priority jobs; backlog {options.Backlog:N0} Low-priority jobs in the same queue " +
+                $"and {options.Scheduled:N0} due in an hour; {Environment.ProcessorCount} cores");
+            foreach (var store in options.Stores)
+            {
+                foreach (var c in options.Concurrency)
+                {
+                    var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
+                    try
+                    {
+                        if (options.WarmupJobs > 0)
+                        {
+                            await Runner.ThroughputAsync(store, c, Math.Min(options.WarmupJobs, options.BacklogJobs), Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
+                        }
+
+                        var empty = await Runner.ThroughputAsync(store, c, options.BacklogJobs, Path.Combine(dir.FullName, "empty"), options.MaxProcessTime);
+                        var full = await Runner.ThroughputAsync(store, c, options.BacklogJobs, Path.Combine(dir.FullName, "full"), options.MaxProcessTime,
+                            options.Backlog, options.Scheduled);
+                        var process = full.Process / empty.Process;
+                        var enqueue = full.Enqueue / empty.Enqueue;
+                        Console.WriteLine($"{store.Name} c={c}: process {full.Process:N0}/s with backlog vs {empty.Process:N0}/s empty = {process:0.00}× " +
+                            $"({(process >= 0.8 ? "within" : "outside")} the 20% target); enqueue {full.Enqueue:N0}/s into the full store vs {empty.Enqueue:N0}/s empty = {enqueue:0.00}× " +
+                            $"({(enqueue >= 0.7 ? "within" : "outside")} the 30% target)");
+                        if (store.Name == "memory")
+                        {
+                            Console.WriteLine($"{store.Name} c={c}: managed heap {full.HeapPerWaiting:N0} bytes per waiting job " +
+                                $"({(full.HeapPerWaiting <= 300 ? "within" : "over")} the 300-byte target), {full.HeapPerScheduled:N0} bytes per scheduled job");
+                        }
+                    }
+                    finally
+                    {
+                        dir.Delete(recursive: true);
+                    }
+                }
+            }
         }
     }
 

@@ -44,7 +44,7 @@ measured.sort((a, b) => a - b);
 const p50 = measured[Math.floor(measured.length / 2)] / 1000;
 const p99 = measured[Math.floor(measured.length * 0.99)] / 1000;
 const pad = (v, n) => String(v).padStart(n);
-console.log(`| ${'bullmq'.padEnd(18)} | ${pad(concurrency, 11)} | ${pad(Math.round(enqueueRate).toLocaleString('en-US'), 14)} | ${pad(Math.round(processRate).toLocaleString('en-US'), 14)} | ${pad('', 10)} | ${pad(p50.toFixed(2), 10)} ms | ${pad(p99.toFixed(2), 10)} ms |`);
+console.log(`| ${'bullmq'.padEnd(18)} | ${pad(concurrency, 11)} | ${pad(Math.round(enqueueRate).toLocaleString('en-US'), 14)} | ${pad(Math.round(processRate).toLocaleString('en-US'), 14)} | ${pad('', 10)} | ${pad('', 10)} | ${pad(p50.toFixed(2), 10)} ms | ${pad(p99.toFixed(2), 10)} ms |`);
 await worker.close();
 await queue.obliterate({ force: true });
 await queue.close();
