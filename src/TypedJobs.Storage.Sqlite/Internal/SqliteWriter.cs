@@ -11,7 +11,11 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
 
     public SqliteConnection Connection { get; } = connection;
 
+    /// <summary>The transaction the commands run in; <see langword="null"/> when the writer began it with its own statements.</summary>
     public SqliteTransaction? Transaction { get; set; }
+
+    /// <summary>Runs a parameterless control statement (BEGIN, SAVEPOINT, COMMIT …) through its kept prepared command.</summary>
+    public void Run(string sql) => Command(sql).ExecuteNonQuery();
 
     /// <summary>Whether an operation of the current group made jobs ready (wakes in-process workers after commit).</summary>
     public bool Wake { get; set; }
@@ -27,7 +31,11 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
         }
 
         command.Transaction = Transaction;
-        command.Parameters.Clear();
+        if (command.Parameters.Count > 0)
+        {
+            command.Parameters.Clear();
+        }
+
         return command;
     }
 
@@ -160,13 +168,23 @@ internal sealed partial class SqliteWriter : IDisposable
         }
     }
 
+    // The group's transaction control runs through kept prepared statements: SqliteTransaction prepares a new
+    // statement for every BEGIN, SAVEPOINT, RELEASE and COMMIT, which costs more than many of the operations.
+    private const string Begin = "BEGIN IMMEDIATE";
+    private const string Savepoint = "SAVEPOINT op";
+    private const string ReleaseSavepoint = "RELEASE op";
+    private const string RollbackToSavepoint = "ROLLBACK TO op";
+    private const string CommitGroup = "COMMIT";
+    private const string RollbackGroup = "ROLLBACK";
+
     private void ExecuteGroup(List<WriteOperation> batch)
     {
         var failed = new bool[batch.Count];
         context.Wake = false;
+        context.Transaction = null;
         try
         {
-            context.Transaction = context.Connection.BeginTransaction(deferred: false);
+            context.Run(Begin);
         }
         catch (Exception ex)
         {
@@ -179,16 +197,15 @@ internal sealed partial class SqliteWriter : IDisposable
             return;
         }
 
-        var transaction = context.Transaction;
         try
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                transaction.Save("op");
+                context.Run(Savepoint);
                 try
                 {
                     batch[i].Execute(context);
-                    transaction.Release("op");
+                    context.Run(ReleaseSavepoint);
                 }
                 catch (Exception ex)
                 {
@@ -196,19 +213,23 @@ internal sealed partial class SqliteWriter : IDisposable
                     // the whole transaction (disk full, I/O error), and the caller must never be left waiting.
                     failed[i] = true;
                     batch[i].Fail(ex);
-                    transaction.Rollback("op");
-                    transaction.Release("op");
+                    context.Run(RollbackToSavepoint);
+                    context.Run(ReleaseSavepoint);
                 }
             }
 
-            transaction.Commit();
+            context.Run(CommitGroup);
         }
         catch (Exception ex)
         {
             LogGroupFailed(logger, ex, batch.Count);
             try
             {
-                transaction.Rollback();
+                // SQLite may have rolled the transaction back already (disk full, I/O error); then there is nothing to undo.
+                if (SQLitePCL.raw.sqlite3_get_autocommit(context.Connection.Handle) == 0)
+                {
+                    context.Run(RollbackGroup);
+                }
             }
             catch (Exception rollbackError)
             {
@@ -224,11 +245,6 @@ internal sealed partial class SqliteWriter : IDisposable
             }
 
             return;
-        }
-        finally
-        {
-            transaction.Dispose();
-            context.Transaction = null;
         }
 
         for (var i = 0; i < batch.Count; i++)
