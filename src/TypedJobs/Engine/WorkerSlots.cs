@@ -39,8 +39,12 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     {
         lock (gate)
         {
-            var free = worker.Concurrency - running;
-            if (free <= 0 || Volatile.Read(ref pendingOutcomes) >= worker.Concurrency)
+            // Jobs in flight plus outcomes not yet written stay within twice the concurrency (the bound on what a worker
+            // that dies can leave to run again). Counting them together, rather than capping each at the concurrency,
+            // lets the next claim go out while the previous batch's outcomes are being written, so a durable store
+            // commits a claim and a completion batch together instead of alternating between them.
+            var free = Math.Min(worker.Concurrency - running, (2 * worker.Concurrency) - running - Volatile.Read(ref pendingOutcomes));
+            if (free <= 0)
             {
                 return ([], 0, null, true);
             }
@@ -118,10 +122,8 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
 
     public void OutcomeWritten(int count)
     {
-        if (Interlocked.Add(ref pendingOutcomes, -count) < worker.Concurrency)
-        {
-            Freed.Set();
-        }
+        Interlocked.Add(ref pendingOutcomes, -count);
+        Freed.Set();
     }
 
     /// <summary>Completes when no attempt runs (for shutdown).</summary>
