@@ -23,6 +23,24 @@ public abstract class CliStoreTests
 
     protected static CliRunner Cli(ITestStore store) => new() { WorkingDirectory = store.Directory };
 
+    /// <summary>
+    /// The deploy gate on a fresh store: <c>migrate status --show-sql</c> exits 3 and shows the DDL, <c>migrate</c> applies
+    /// it and <c>validate</c> then passes. Returns <c>doctor</c>'s JSON report for the store-specific checks.
+    /// </summary>
+    protected static async Task<JsonElement> MigrateGateThenDoctorAsync(ITestStore store)
+    {
+        var cli = Cli(store);
+        var gate = await cli.RunAsync("migrate", "status", "--show-sql", "-s", store.Url);
+        Assert.True(gate.ExitCode == 3, gate.ToString());
+        Assert.Contains("CREATE TABLE", gate.Out, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Equal(0, (await cli.RunAsync("migrate", "-s", store.Url)).ExitCode);
+        var passed = await cli.RunAsync("validate", "-s", store.Url);
+        Assert.True(passed.ExitCode == 0, passed.ToString());
+
+        return Json(await cli.RunAsync("doctor", "-s", store.Url, "-o", "json"));
+    }
+
     protected static JsonElement Json(CliResult result)
     {
         Assert.True(result.ExitCode is 0 or 3, result.ToString());
@@ -340,7 +358,7 @@ public abstract class CliStoreTests
         }
         finally
         {
-            await DisposeAsync(opened);
+            await OpenedStores.DisposeAsync(opened);
         }
 
         var stale = await cli.RunAsync("doctor", "--stale-after", "20ms", "-s", store.Url);
@@ -374,18 +392,5 @@ public abstract class CliStoreTests
 
         var queues = Json(await cli.RunAsync("queues", "-s", store.Url, "-o", "json"));
         Assert.Empty(queues.GetProperty("queues").EnumerateArray());
-    }
-
-    protected static async ValueTask DisposeAsync(object store)
-    {
-        switch (store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
     }
 }

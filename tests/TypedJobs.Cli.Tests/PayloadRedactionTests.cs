@@ -113,7 +113,7 @@ public sealed class PayloadRedactionTests
         }
         finally
         {
-            await DisposeAsync(opened);
+            await OpenedStores.DisposeAsync(opened);
         }
 
         var cli = new CliRunner { WorkingDirectory = store.Directory };
@@ -172,20 +172,7 @@ public sealed class PayloadRedactionTests
         }
         finally
         {
-            await DisposeAsync(opened);
-        }
-    }
-
-    private static async ValueTask DisposeAsync(object store)
-    {
-        switch (store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
+            await OpenedStores.DisposeAsync(opened);
         }
     }
 }

@@ -12,17 +12,7 @@ public sealed class PostgresCliTests : CliStoreTests
     public async Task MigrateStatus_GatesOnAFreshSchema_ShowsTheSql_AndDoctorReportsTheServer()
     {
         await using var store = await CreateStoreAsync();
-        var cli = Cli(store);
-
-        var gate = await cli.RunAsync("migrate", "status", "--show-sql", "-s", store.Url);
-        Assert.True(gate.ExitCode == 3, gate.ToString());
-        Assert.Contains("CREATE TABLE", gate.Out, StringComparison.OrdinalIgnoreCase);
-
-        Assert.Equal(0, (await cli.RunAsync("migrate", "-s", store.Url)).ExitCode);
-        var passed = await cli.RunAsync("validate", "-s", store.Url);
-        Assert.True(passed.ExitCode == 0, passed.ToString());
-
-        var doctor = Json(await cli.RunAsync("doctor", "-s", store.Url, "-o", "json"));
+        var doctor = await MigrateGateThenDoctorAsync(store);
         Assert.Contains(doctor.GetProperty("checks").EnumerateArray(), c => c.GetProperty("code").GetString() == "postgres.version");
     }
 }
@@ -58,17 +48,7 @@ public sealed class MySqlCliTests : CliStoreTests
     public async Task MigrateStatus_GatesOnAFreshDatabase_ShowsTheSql_AndDoctorReportsTheServer()
     {
         await using var store = await CreateStoreAsync();
-        var cli = Cli(store);
-
-        var gate = await cli.RunAsync("migrate", "status", "--show-sql", "-s", store.Url);
-        Assert.True(gate.ExitCode == 3, gate.ToString());
-        Assert.Contains("CREATE TABLE", gate.Out, StringComparison.OrdinalIgnoreCase);
-
-        Assert.Equal(0, (await cli.RunAsync("migrate", "-s", store.Url)).ExitCode);
-        var passed = await cli.RunAsync("validate", "-s", store.Url);
-        Assert.True(passed.ExitCode == 0, passed.ToString());
-
-        var doctor = Json(await cli.RunAsync("doctor", "-s", store.Url, "-o", "json"));
+        var doctor = await MigrateGateThenDoctorAsync(store);
         var checks = doctor.GetProperty("checks").EnumerateArray().ToList();
         Assert.Contains(checks, c => c.GetProperty("check").GetString() == "schema" && c.GetProperty("status").GetString() == "ok");
         Assert.Contains(checks, c => c.GetProperty("code").GetString() == "mysql.version");
