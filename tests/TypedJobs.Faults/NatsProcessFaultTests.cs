@@ -51,7 +51,9 @@ public sealed class NatsProcessFaultTests : IAsyncDisposable
         script = TestServers.Require("TYPEDJOBS_TEST_NATS_SCRIPT", "nats-server (eng/servers/nats.sh)");
         serverDirectory = Path.Combine(folder, "nats");
         var port = (await RunScriptAsync("start")).Trim();
-        var nats = $"nats://127.0.0.1:{port}?bucket_prefix=faults&timeout=1000&connect_timeout=1000";
+        // Requests fail fast during the outage (timeout=1000); the connect timeout stays generous, since a connection
+        // attempt to a stopped server is refused at once and only a loaded machine makes a live one slow.
+        var nats = $"nats://127.0.0.1:{port}?bucket_prefix=faults&timeout=1000&connect_timeout=15000";
         var jobs = 1500 * FaultReport.Scale;
         var jobsDb = Path.Combine(folder, "jobs.db");
 
