@@ -4,53 +4,74 @@ namespace TypedJobs;
 public sealed class JobContext
 {
     private readonly Action<double, string?>? progress;
+    private readonly IServiceProvider? services;
+    private readonly IJobContextHost? host;
+
+    // The claimed job itself rather than copies of its fields: a context costs a handful of references per attempt.
+    private readonly Storage.JobRecord job;
 
     internal JobContext(JobId id, string taskName, string queue, Priority priority, int attempt, int maxRetries,
         DateTimeOffset createdAt, string workerId, IServiceProvider services, CancellationToken cancellationToken,
         Action<double, string?>? progress = null)
+        : this(new Storage.JobRecord
+        {
+            Id = id,
+            TaskName = taskName,
+            Queue = queue,
+            Priority = priority,
+            Attempt = attempt,
+            MaxRetries = maxRetries,
+            CreatedAt = createdAt,
+            Payload = [],
+        }, workerId, cancellationToken)
     {
+        this.services = services;
         this.progress = progress;
-        JobId = id;
-        TaskName = taskName;
-        Queue = queue;
-        Priority = priority;
-        Attempt = attempt;
-        MaxRetries = maxRetries;
-        CreatedAt = createdAt;
+    }
+
+    /// <summary>A context whose services and progress come from the engine's attempt (its DI scope is made on first use).</summary>
+    internal JobContext(Storage.JobRecord job, string workerId, IJobContextHost host, CancellationToken cancellationToken)
+        : this(job, workerId, cancellationToken)
+    {
+        this.host = host;
+    }
+
+    private JobContext(Storage.JobRecord job, string workerId, CancellationToken cancellationToken)
+    {
+        this.job = job;
         WorkerId = workerId;
-        Services = services;
         CancellationToken = cancellationToken;
     }
 
     /// <summary>The job's id.</summary>
-    public JobId JobId { get; }
+    public JobId JobId => job.Id;
 
     /// <summary>The task's stable name.</summary>
-    public string TaskName { get; }
+    public string TaskName => job.TaskName;
 
     /// <summary>The queue the job was claimed from.</summary>
-    public string Queue { get; }
+    public string Queue => job.Queue;
 
     /// <summary>The job's priority.</summary>
-    public Priority Priority { get; }
+    public Priority Priority => job.Priority;
 
     /// <summary>The current attempt, starting at 1.</summary>
-    public int Attempt { get; }
+    public int Attempt => job.Attempt;
 
     /// <summary>How many retries the job has in total.</summary>
-    public int MaxRetries { get; }
+    public int MaxRetries => job.MaxRetries;
 
     /// <summary>Whether this attempt is the last one before the job is dead-lettered on failure.</summary>
     public bool IsLastAttempt => Attempt > MaxRetries;
 
     /// <summary>When the job was enqueued, by the store's clock.</summary>
-    public DateTimeOffset CreatedAt { get; }
+    public DateTimeOffset CreatedAt => job.CreatedAt;
 
     /// <summary>The id of the worker running the job.</summary>
     public string WorkerId { get; }
 
-    /// <summary>The job's own dependency-injection scope.</summary>
-    public IServiceProvider Services { get; }
+    /// <summary>The job's own dependency-injection scope (created when first used, disposed when the attempt ends).</summary>
+    public IServiceProvider Services => host?.Services ?? services!;
 
     /// <summary>Fires on cancellation, timeout, lost lease or host shutdown.</summary>
     public CancellationToken CancellationToken { get; }
@@ -74,7 +95,25 @@ public sealed class JobContext
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        progress?.Invoke(value, message);
+        if (host is not null)
+        {
+            host.SetProgress(value, message);
+        }
+        else
+        {
+            progress?.Invoke(value, message);
+        }
+
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>What a <see cref="JobContext"/> asks of the attempt that runs it.</summary>
+internal interface IJobContextHost
+{
+    /// <summary>The attempt's DI scope's services.</summary>
+    IServiceProvider Services { get; }
+
+    /// <summary>Records progress for the next heartbeat.</summary>
+    void SetProgress(double value, string? message);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using TypedJobs.Registration;
 using TypedJobs.Tests.Support;
 
@@ -61,6 +62,50 @@ public class EngineBasicsTests
         Assert.Equal(1, seen.Attempt);
         Assert.Equal("test-worker", seen.WorkerId);
         Assert.NotNull(seen.Services);
+    }
+
+    [Fact]
+    public async Task Handler_Services_AreOneScopePerAttempt_CreatedOnUse_DisposedAfter()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(ScopedProbe First, ScopedProbe Second, bool DisposedInside)>();
+        var task = Tasks.Create("scoped", (_, ctx) =>
+        {
+            var first = ctx.Services.GetRequiredService<ScopedProbe>();
+            var second = ctx.Services.GetRequiredService<ScopedProbe>();
+            seen.Add((first, second, first.Disposed));
+            return ValueTask.CompletedTask;
+        }, new TaskSettings { Queue = "scoped" });
+        JobContext? leaked = null;
+        var plain = Tasks.Create("no-services", (_, ctx) =>
+        {
+            leaked = ctx;
+            return ValueTask.CompletedTask;
+        }, new TaskSettings { Queue = "scoped" });
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task).AddTask(plain), w => w.Queues = ["scoped"],
+            host: h => h.Services.AddScoped<ScopedProbe>());
+
+        var a = await host.Client.EnqueueAsync(task, new TestPayload("a", 1));
+        var b = await host.Client.EnqueueAsync(task, new TestPayload("b", 2));
+        var c = await host.Client.EnqueueAsync(plain, new TestPayload("c", 3));
+        await host.WaitForStateAsync(a, JobState.Succeeded);
+        await host.WaitForStateAsync(b, JobState.Succeeded);
+        await host.WaitForStateAsync(c, JobState.Succeeded);
+
+        var runs = seen.ToArray();
+        Assert.Equal(2, runs.Length);
+        Assert.All(runs, r => Assert.Same(r.First, r.Second));
+        Assert.All(runs, r => Assert.False(r.DisposedInside));
+        Assert.NotSame(runs[0].First, runs[1].First);
+        // The scope ends with the attempt: what it created is disposed, and a context kept past its attempt resolves nothing.
+        Assert.All(runs, r => Assert.True(r.First.Disposed));
+        Assert.Throws<ObjectDisposedException>(() => leaked!.Services.GetService(typeof(ScopedProbe)));
+    }
+
+    private sealed class ScopedProbe : IDisposable
+    {
+        public bool Disposed { get; private set; }
+
+        public void Dispose() => Disposed = true;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using TypedJobs.Registration;
 using TypedJobs.Storage;
 
@@ -22,28 +23,36 @@ internal enum StopReason
 }
 
 /// <summary>
-/// One claim of a job: its cancellation, why it stops, its progress, and whether it is finished. An attempt finishes
-/// exactly once — when its handler returns, or earlier when the engine gives up on a handler that ignores its
-/// cancellation — so a late handler can never report a second outcome.
+/// One claim of a job: its cancellation, why it stops, its progress, its lazily created DI scope, what the lease keeper
+/// knows about its lease, and whether it is finished. An attempt finishes exactly once — when its handler returns, or
+/// earlier when the engine gives up on a handler that ignores its cancellation — so a late handler can never report a
+/// second outcome. It is also the thread-pool work item that runs the attempt and the host of its
+/// <see cref="JobContext"/>, so a no-op attempt allocates little beyond this object.
 /// </summary>
-internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IDisposable
+internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHost, IDisposable
 {
+    private static readonly object Ended = new();
     private readonly CancellationTokenSource cts = new();
-    private readonly JobWorker owner;
+    private readonly JobExecutor executor;
+    private readonly IServiceScopeFactory scopes;
     private int reason;
     private int finished;
     private ProgressUpdate? progress;
 
-    public Execution(JobWorker owner, JobRecord job)
+    // The attempt's DI scope: null until the handler first asks for services, then the scope, then Ended.
+    private object? scope;
+
+    public Execution(JobExecutor executor, IServiceScopeFactory scopes, JobRecord job)
     {
-        this.owner = owner;
+        this.executor = executor;
+        this.scopes = scopes;
         Job = job;
-        Lease = new JobLease(job.Ref, job.LeaseToken!.Value);
+        _ = job.LeaseToken ?? throw new ArgumentException($"Job {job.Id} was not claimed: it has no lease token.", nameof(job));
     }
 
     public JobRecord Job { get; }
 
-    public JobLease Lease { get; }
+    public JobLease Lease => new(Job.Ref, Job.LeaseToken!.Value);
 
     public JobTask? Task { get; set; }
 
@@ -52,6 +61,46 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IDisposable
     public StopReason Reason => (StopReason)Volatile.Read(ref reason);
 
     public bool IsFinished => Volatile.Read(ref finished) != 0;
+
+    /// <summary>A <see cref="TimeProvider.GetTimestamp"/> reading until which the lease is proven (kept by the lease keeper).</summary>
+    public long ProvenUntil { get; set; }
+
+    /// <summary>Whether the store reported the lease lost (kept by the lease keeper).</summary>
+    public bool LeaseLost { get; set; }
+
+    /// <summary>
+    /// The attempt's own DI scope, created at the first call: an attempt whose handler needs no services creates none.
+    /// After the attempt it is a provider that throws <see cref="ObjectDisposedException"/>, as a disposed scope's would.
+    /// </summary>
+    public IServiceProvider Services
+    {
+        get
+        {
+            lock (cts)
+            {
+                if (ReferenceEquals(scope, Ended))
+                {
+                    return DisposedServices.Instance;
+                }
+
+                scope ??= scopes.CreateAsyncScope();
+                return ((AsyncServiceScope)scope).ServiceProvider;
+            }
+        }
+    }
+
+    /// <summary>Disposes the attempt's DI scope, if the handler created one; later calls to <see cref="Services"/> throw.</summary>
+    public ValueTask EndScopeAsync()
+    {
+        object? created;
+        lock (cts)
+        {
+            created = scope;
+            scope = Ended;
+        }
+
+        return created is AsyncServiceScope live ? live.DisposeAsync() : ValueTask.CompletedTask;
+    }
 
     /// <summary>Fires the attempt's token once, remembering the first reason.</summary>
     public void Cancel(StopReason why)
@@ -79,11 +128,20 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IDisposable
 
     public void Dispose() => cts.Dispose();
 
-    void IThreadPoolWorkItem.Execute() => _ = owner.RunAsync(this);
+    void IThreadPoolWorkItem.Execute() => executor.RunDetached(this);
 
     void ILocalJob.Cancel() => Cancel(StopReason.Cancelled);
 
     internal sealed record ProgressUpdate(double Value, string? Message);
+
+    /// <summary>The services of an attempt that has finished.</summary>
+    private sealed class DisposedServices : IServiceProvider
+    {
+        public static readonly DisposedServices Instance = new();
+
+        public object GetService(Type serviceType) =>
+            throw new ObjectDisposedException(nameof(IServiceProvider), "The attempt has finished; its services are disposed.");
+    }
 }
 
 /// <summary>The engine's decision about one attempt, waiting for the completer to write it.</summary>

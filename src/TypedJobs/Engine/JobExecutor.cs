@@ -10,13 +10,12 @@ using TypedJobs.Storage;
 namespace TypedJobs.Engine;
 
 /// <summary>
-/// Runs attempts: each claimed job in its own DI scope on the thread pool, with its timeout, its log scope and its
+/// Runs attempts: each claimed job on the thread pool (in its own DI scope when the handler asks for services), with its timeout, its log scope and its
 /// trace, and turns how it ended into the engine's decision (<see cref="JobTransitions"/>). An attempt finishes exactly
 /// once: when its handler returns, or — for a handler that ignores its cancellation — when the engine gives it up after
 /// <see cref="WorkerOptions.AbandonGrace"/> (a timed-out job is then failed as timed out; at shutdown it is released).
 /// </summary>
 internal sealed class JobExecutor(
-    JobWorker owner,
     StorageSet storage,
     TaskRegistry registry,
     TypedJobsOptions options,
@@ -47,7 +46,7 @@ internal sealed class JobExecutor(
     /// <summary>Starts a claimed job; <paramref name="claimSentAt"/> is when the claim was sent (its lease is proven from then).</summary>
     public void Start(JobRecord job, long claimSentAt)
     {
-        var execution = new Execution(owner, job);
+        var execution = new Execution(this, scopes, job);
         slots.Take(job);
         lock (running)
         {
@@ -66,7 +65,7 @@ internal sealed class JobExecutor(
     /// </summary>
     public async Task<(Outcome? Outcome, bool Cancelled)> RunInlineAsync(JobRecord job, long claimSentAt)
     {
-        var execution = new Execution(owner, job);
+        var execution = new Execution(this, scopes, job);
         slots.Take(job);
         lock (running)
         {
@@ -79,7 +78,18 @@ internal sealed class JobExecutor(
         return (outcome, execution.Reason == StopReason.Cancelled);
     }
 
-    public async Task<Outcome?> RunAsync(Execution execution)
+    /// <summary>Runs an attempt started on the thread pool; nothing waits for it (its outcome goes to the writer).</summary>
+    public void RunDetached(Execution execution)
+    {
+        var run = RunAsync(execution);
+        if (!run.IsCompleted)
+        {
+            // Never faults (RunAsync catches everything); a handler that finished synchronously allocated no task at all.
+            _ = run.AsTask();
+        }
+    }
+
+    public async ValueTask<Outcome?> RunAsync(Execution execution)
     {
         Outcome? outcome = null;
         try
@@ -148,7 +158,7 @@ internal sealed class JobExecutor(
         return true;
     }
 
-    private async Task<Outcome> AttemptAsync(Execution execution)
+    private async ValueTask<Outcome> AttemptAsync(Execution execution)
     {
         var job = execution.Job;
         var tags = TypedJobsMetrics.Tags(job.TaskName, job.Queue);
@@ -199,19 +209,24 @@ internal sealed class JobExecutor(
                     }, (this, execution), timeout, Timeout.InfiniteTimeSpan);
                 }
 
-                var scope = scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
+                // The context gets its services from the attempt, which creates the DI scope only if the handler asks.
+                var context = new JobContext(job, workerId, execution, execution.Token);
+                byte[]? result;
+                try
                 {
-                    var context = new JobContext(job.Id, job.TaskName, job.Queue, job.Priority, job.Attempt, job.MaxRetries, job.CreatedAt,
-                        workerId, scope.ServiceProvider, execution.Token, execution.SetProgress);
-                    var result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
-                    var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
-                    outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task)
-                    {
-                        Result = storage.ResultsWithJobs || storage.Results is null ? null : result,
-                        ResultTtl = ttl,
-                    };
+                    result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
                 }
+                finally
+                {
+                    await execution.EndScopeAsync().ConfigureAwait(false);
+                }
+
+                var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
+                outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task)
+                {
+                    Result = storage.ResultsWithJobs || storage.Results is null ? null : result,
+                    ResultTtl = ttl,
+                };
             }
         }
         catch (Exception ex)

@@ -6,7 +6,7 @@ namespace TypedJobs.Engine;
 
 /// <summary>
 /// Claims work for one worker: up to its free slots in one store call, and sleeps on the store's wake-up signal (or
-/// a freed slot) with the poll as fallback, never on a busy loop.
+/// a freed slot) with the poll as fallback, never on a busy loop. A sleep allocates nothing (see <see cref="ProducerWaker"/>).
 /// </summary>
 internal sealed class JobProducer(
     IJobStore store,
@@ -22,23 +22,33 @@ internal sealed class JobProducer(
 
     public async Task RunAsync(CancellationToken stopping)
     {
+        var waker = slots.Freed;
+        using var timer = time.CreateTimer(static s => ((ProducerWaker)s!).Wake(), waker, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var onStop = stopping.Register(static s => ((ProducerWaker)s!).Wake(), waker);
         Task? wake = null;
         while (!stopping.IsCancellationRequested)
         {
-            // Subscribe to "a slot was freed" before reading the counts, so a release in between is not missed.
-            var slotWait = slots.Freed.WaitAsync(CancellationToken.None).AsTask();
+            // Arm before reading the counts, so a slot freed in between is not missed.
+            waker.Arm();
+            waker.ListeningForSlots = true;
             var (claims, total, taskLimits, constrained) = slots.Capacity();
             if (total == 0)
             {
                 // Every slot is busy (or every queue at its cap, or outcomes wait to be written). A freed slot wakes the
                 // producer once enough are free for a batched claim; the poll bounds how long one free slot can sit idle.
-                await SleepAsync(worker.PollInterval, slotWait, null, stopping).ConfigureAwait(false);
+                await SleepAsync(waker, timer, worker.PollInterval, stopping).ConfigureAwait(false);
                 continue;
             }
 
             if (wake is null || wake.IsCompleted)
             {
                 wake = store.JobsWaitAsync(waitParams, stopping).AsTask();
+                if (!wake.IsCompleted)
+                {
+                    // Allocated once per store signal, not per sleep.
+                    _ = wake.ContinueWith(static (_, s) => ((ProducerWaker)s!).Wake(), waker, CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
             }
 
             JobsClaimResult result;
@@ -61,7 +71,9 @@ internal sealed class JobProducer(
             catch (Exception ex)
             {
                 Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsClaimAsync));
-                await SleepAsync(worker.PollInterval, null, null, stopping).ConfigureAwait(false);
+                waker.ListeningForSlots = false;
+                waker.Arm();
+                await SleepAsync(waker, timer, worker.PollInterval, stopping).ConfigureAwait(false);
                 continue;
             }
 
@@ -82,16 +94,31 @@ internal sealed class JobProducer(
                 delay = untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1);
             }
 
-            // When a queue or task cap held the claim back, a freed slot may unblock a waiting job: wake on it as well.
-            await SleepAsync(delay, constrained ? slotWait : null, wake, stopping).ConfigureAwait(false);
+            // The store's wake-up signal ends the sleep (a wake that came during the claim ended it already). When a queue
+            // or task cap held the claim back, a freed slot may unblock a waiting job: listen for slots as well.
+            waker.ListeningForSlots = constrained;
+            if (wake.IsCompleted)
+            {
+                continue;
+            }
+
+            await SleepAsync(waker, timer, delay, stopping).ConfigureAwait(false);
         }
     }
 
-    private async Task SleepAsync(TimeSpan delay, Task? slotFreed, Task? wake, CancellationToken stopping)
+    /// <summary>
+    /// Sleeps until the waker (armed by the caller) is woken or <paramref name="delay"/> passes. A stop requested before
+    /// the waker was armed is seen here; one requested after it wakes it.
+    /// </summary>
+    private static ValueTask SleepAsync(ProducerWaker waker, ITimer timer, TimeSpan delay, CancellationToken stopping)
     {
-        using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var timer = Task.Delay(delay, time, sleep.Token);
-        await Task.WhenAny(new[] { timer, slotFreed, wake }.OfType<Task>()).ConfigureAwait(false);
-        await sleep.CancelAsync().ConfigureAwait(false);
+        if (stopping.IsCancellationRequested)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // A timer still running from an earlier sleep is moved, not added: a late tick only wakes the producer early.
+        timer.Change(delay, Timeout.InfiniteTimeSpan);
+        return waker.WaitAsync();
     }
 }

@@ -68,7 +68,7 @@ internal sealed class JobWorker : BackgroundService
         slots = new WorkerSlots(worker, queueNames, capped);
         leases = new LeaseKeeper(storage.Jobs, worker, WorkerId, time, logger);
         writer = new OutcomeWriter(storage, slots, leases, worker, hub, metrics, time, WorkerId, logger);
-        executor = new JobExecutor(this, storage, registry, options, worker, slots, leases, writer, hub, localJobs, metrics, time, scopes, WorkerId, logger);
+        executor = new JobExecutor(storage, registry, options, worker, slots, leases, writer, hub, localJobs, metrics, time, scopes, WorkerId, logger);
         producer = new JobProducer(storage.Jobs, worker, slots, executor, time, WorkerId, queueNames, logger);
     }
 
@@ -76,8 +76,6 @@ internal sealed class JobWorker : BackgroundService
 
     /// <summary>The lease keeper (for tests that force a heartbeat or count held leases).</summary>
     internal LeaseKeeper Leases => leases;
-
-    internal Task RunAsync(Execution execution) => executor.RunAsync(execution);
 
     /// <summary>
     /// One step of a worker whose loops do not run (<see cref="TypedJobsOptions.ManualExecution"/>, the testing kit):

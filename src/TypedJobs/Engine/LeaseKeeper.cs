@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TypedJobs.Diagnostics;
 using TypedJobs.Storage;
@@ -20,21 +19,59 @@ internal sealed class LeaseKeeper(
     ILogger logger)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
-    private readonly ConcurrentDictionary<Guid, Tracked> leases = new();
+    // The held leases by token, under a lock (a plain dictionary allocates nothing per lease; a concurrent one a node).
+    // What the keeper knows about a lease (proven until, lost) lives on the attempt itself.
+    private readonly Dictionary<Guid, Execution> leases = [];
     private int extending;
 
     /// <summary>How many leases are held (for tests).</summary>
-    internal int Count => leases.Count;
+    internal int Count
+    {
+        get
+        {
+            lock (leases)
+            {
+                return leases.Count;
+            }
+        }
+    }
 
     /// <summary>Starts keeping the lease of a claim; it is proven from the claim (the store just set it).</summary>
-    public void Track(Execution execution, long claimSentAt) =>
-        leases[execution.Lease.LeaseToken] = new Tracked(execution, claimSentAt + ToTimestamp(worker.LeaseDuration));
+    public void Track(Execution execution, long claimSentAt)
+    {
+        var provenUntil = claimSentAt + ToTimestamp(worker.LeaseDuration);
+        lock (leases)
+        {
+            execution.ProvenUntil = provenUntil;
+            leases[execution.Lease.LeaseToken] = execution;
+        }
+    }
 
     /// <summary>Stops keeping a lease (its outcome was written or refused, or the attempt was discarded).</summary>
-    public void Forget(JobLease lease) => leases.TryRemove(lease.LeaseToken, out _);
+    public void Forget(JobLease lease)
+    {
+        lock (leases)
+        {
+            leases.Remove(lease.LeaseToken);
+        }
+    }
 
     /// <summary>Whether the lease is still held here and not known to be lost.</summary>
-    public bool Holds(JobLease lease) => leases.TryGetValue(lease.LeaseToken, out var tracked) && !tracked.Lost;
+    public bool Holds(JobLease lease)
+    {
+        lock (leases)
+        {
+            return leases.TryGetValue(lease.LeaseToken, out var tracked) && !tracked.LeaseLost;
+        }
+    }
+
+    private Execution[] Held()
+    {
+        lock (leases)
+        {
+            return [.. leases.Values];
+        }
+    }
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -75,7 +112,7 @@ internal sealed class LeaseKeeper(
     {
         try
         {
-            var held = leases.Values.Where(static t => !t.Lost).ToArray();
+            var held = Held().Where(static e => !e.LeaseLost).ToArray();
             if (held.Length == 0)
             {
                 return;
@@ -86,17 +123,27 @@ internal sealed class LeaseKeeper(
                 new LeasesExtendParams(workerId, held.Select(static t => t.Lease).ToArray(), worker.LeaseDuration), cancellationToken).ConfigureAwait(false);
             var lost = result.Lost.Select(static l => l.LeaseToken).ToHashSet();
             var provenUntil = sentAt + ToTimestamp(worker.LeaseDuration);
-            foreach (var tracked in held)
+            lock (leases)
             {
-                if (lost.Contains(tracked.Lease.LeaseToken))
+                foreach (var execution in held)
+                {
+                    if (lost.Contains(execution.Lease.LeaseToken))
+                    {
+                        execution.LeaseLost = true;
+                    }
+                    else
+                    {
+                        execution.ProvenUntil = Math.Max(execution.ProvenUntil, provenUntil);
+                    }
+                }
+            }
+
+            foreach (var execution in held)
+            {
+                if (execution.LeaseLost)
                 {
                     // Rescued, cancelled, deleted or finished elsewhere: stop the run; an outcome would be refused anyway.
-                    tracked.Lost = true;
-                    tracked.Execution.Cancel(StopReason.LeaseLost);
-                }
-                else
-                {
-                    tracked.ProvenUntil = Math.Max(tracked.ProvenUntil, provenUntil);
+                    execution.Cancel(StopReason.LeaseLost);
                 }
             }
         }
@@ -114,13 +161,13 @@ internal sealed class LeaseKeeper(
     {
         var now = time.GetTimestamp();
         var margin = ToTimestamp(worker.LeaseSafetyMargin);
-        foreach (var tracked in leases.Values)
+        foreach (var execution in Held())
         {
-            if (!tracked.Execution.IsFinished && now >= tracked.ProvenUntil - margin)
+            if (!execution.IsFinished && now >= execution.ProvenUntil - margin)
             {
                 // Whether or not the store still has it, this worker cannot prove the lease any more: stop before someone
                 // else may run the job. (An outcome already decided stays queued: the fence makes a late write safe.)
-                tracked.Execution.Cancel(StopReason.LeaseLost);
+                execution.Cancel(StopReason.LeaseLost);
             }
         }
     }
@@ -128,11 +175,11 @@ internal sealed class LeaseKeeper(
     private async Task WriteProgressAsync(CancellationToken cancellationToken)
     {
         List<JobProgress>? updates = null;
-        foreach (var tracked in leases.Values)
+        foreach (var execution in Held())
         {
-            if (!tracked.Lost && !tracked.Execution.IsFinished && tracked.Execution.TakeProgress() is { } progress)
+            if (!execution.LeaseLost && !execution.IsFinished && execution.TakeProgress() is { } progress)
             {
-                (updates ??= []).Add(new JobProgress(tracked.Lease, progress.Value, progress.Message));
+                (updates ??= []).Add(new JobProgress(execution.Lease, progress.Value, progress.Message));
             }
         }
 
@@ -143,16 +190,4 @@ internal sealed class LeaseKeeper(
     }
 
     private long ToTimestamp(TimeSpan duration) => (long)(duration.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-
-    private sealed class Tracked(Execution execution, long provenUntil)
-    {
-        public Execution Execution { get; } = execution;
-
-        public JobLease Lease => Execution.Lease;
-
-        /// <summary>A <see cref="TimeProvider.GetTimestamp"/> reading until which the lease is proven.</summary>
-        public long ProvenUntil { get; set; } = provenUntil;
-
-        public bool Lost { get; set; }
-    }
 }

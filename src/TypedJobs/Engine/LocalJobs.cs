@@ -1,26 +1,45 @@
-using System.Collections.Concurrent;
-
 namespace TypedJobs.Engine;
 
 /// <summary>Jobs running in this process, so a cancel or delete from this process reaches them at once.</summary>
 internal sealed class LocalJobs
 {
-    private readonly ConcurrentDictionary<JobId, ILocalJob> running = new();
+    // A plain dictionary under a lock: adding and removing a job allocates nothing (a concurrent dictionary allocates a
+    // node per add), and the lock is held for a hash lookup only.
+    private readonly Dictionary<JobId, ILocalJob> running = [];
 
-    public void Add(JobId id, ILocalJob job) => running[id] = job;
+    public void Add(JobId id, ILocalJob job)
+    {
+        lock (running)
+        {
+            running[id] = job;
+        }
+    }
 
     /// <summary>Removes <paramref name="job"/> only: a later run of the same job id in this process stays registered.</summary>
-    public void Remove(JobId id, ILocalJob job) => running.TryRemove(KeyValuePair.Create(id, job));
+    public void Remove(JobId id, ILocalJob job)
+    {
+        lock (running)
+        {
+            if (running.TryGetValue(id, out var current) && ReferenceEquals(current, job))
+            {
+                running.Remove(id);
+            }
+        }
+    }
 
     public bool Cancel(JobId id)
     {
-        if (running.TryGetValue(id, out var job))
+        ILocalJob? job;
+        lock (running)
         {
-            job.Cancel();
-            return true;
+            if (!running.TryGetValue(id, out job))
+            {
+                return false;
+            }
         }
 
-        return false;
+        job.Cancel();
+        return true;
     }
 }
 

@@ -27,6 +27,11 @@ internal sealed class OutcomeWriter(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource giveUp = new();
+
+    // Buffers of the one batch being written (the loop, or a manual flush when the loop does not run), reused.
+    private readonly List<Outcome> pending = [];
+    private readonly List<Outcome> dropped = [];
+    private readonly List<JobCompletion> completions = [];
     private int released;
 
     /// <summary>How many attempts were returned to their queues at shutdown.</summary>
@@ -119,7 +124,22 @@ internal sealed class OutcomeWriter(
         for (var attempt = 1; ; attempt++)
         {
             // Outcomes whose lease the store already reported lost would be refused: drop them instead of retrying them.
-            var pending = batch.Where(o => leases.Holds(o.Lease)).ToList();
+            pending.Clear();
+            dropped.Clear();
+            completions.Clear();
+            foreach (var o in batch)
+            {
+                if (leases.Holds(o.Lease))
+                {
+                    pending.Add(o);
+                    completions.Add(o.Completion);
+                }
+                else
+                {
+                    dropped.Add(o);
+                }
+            }
+
             if (pending.Count == 0)
             {
                 foreach (var o in batch)
@@ -138,10 +158,10 @@ internal sealed class OutcomeWriter(
                     results = null;
                 }
 
-                var written = await storage.Jobs.JobsCompleteAsync(new JobsCompleteParams(pending.Select(static o => o.Completion).ToArray()),
-                    CancellationToken.None).ConfigureAwait(false);
+                // The completions list is reused from batch to batch: a store reads its parameters during the call only.
+                var written = await storage.Jobs.JobsCompleteAsync(new JobsCompleteParams(completions), CancellationToken.None).ConfigureAwait(false);
                 Finish(pending, written);
-                foreach (var o in batch.Except(pending))
+                foreach (var o in dropped)
                 {
                     leases.Forget(o.Lease);
                     Log.LeaseLost(logger, o.Job.Id);
@@ -238,28 +258,30 @@ internal sealed class OutcomeWriter(
             }
         }
 
+        // Events first, then metrics and logs: a log line (an exception's text to a console) takes long enough for a
+        // job retried at once to start again before its Retried event would otherwise be out.
         if (o.Failed)
         {
-            metrics.Failed.Add(1, tags);
             Publish(JobEventKind.Failed);
+            metrics.Failed.Add(1, tags);
         }
 
         switch (o.Kind)
         {
             case AttemptOutcome.Succeeded:
+                Publish(JobEventKind.Succeeded);
                 metrics.Succeeded.Add(1, tags);
                 Log.JobSucceeded(logger, job.Id, job.TaskName, o.Duration);
-                Publish(JobEventKind.Succeeded);
                 break;
             case AttemptOutcome.Retry:
+                Publish(JobEventKind.Retried);
                 metrics.Retried.Add(1, tags);
                 Log.JobRetrying(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Delay);
-                Publish(JobEventKind.Retried);
                 break;
             case AttemptOutcome.Dead:
+                Publish(JobEventKind.Dead);
                 metrics.Dead.Add(1, tags);
                 Log.JobDead(logger, o.Exception, job.Id, job.TaskName, job.Attempt, o.Exception?.Message ?? o.Error ?? "");
-                Publish(JobEventKind.Dead);
                 break;
             case AttemptOutcome.Snooze:
                 Publish(JobEventKind.Snoozed);

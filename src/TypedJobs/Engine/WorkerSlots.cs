@@ -16,8 +16,8 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     private int pendingOutcomes;
     private TaskCompletionSource? drained;
 
-    /// <summary>Set when a slot frees (or an outcome is written) in a way that may let the producer claim more.</summary>
-    public AsyncSignal Freed { get; } = new();
+    /// <summary>Woken when a slot frees (or an outcome is written) in a way that may let the producer claim more.</summary>
+    public ProducerWaker Freed { get; } = new();
 
     public int Running
     {
@@ -114,7 +114,7 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
         // capped queue or task wakes it at once: its slot may be the one a waiting job of that cap needs.
         if (free >= refillThreshold || empty || worker.QueueConcurrency.ContainsKey(job.Queue) || cappedTasks.ContainsKey(job.TaskName))
         {
-            Freed.Set();
+            Freed.SlotFreed();
         }
     }
 
@@ -123,7 +123,7 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     public void OutcomeWritten(int count)
     {
         Interlocked.Add(ref pendingOutcomes, -count);
-        Freed.Set();
+        Freed.SlotFreed();
     }
 
     /// <summary>Completes when no attempt runs (for shutdown).</summary>
