@@ -58,6 +58,7 @@ public class ConfigurationTests
             ("TypedJobs:Worker:Concurrency", "3"),
             ("TypedJobs:Worker:QueueConcurrency:reports", "1"),
             ("TypedJobs:Worker:LeaseDuration", "00:01:00"),
+            ("TypedJobs:Worker:PrefetchWindow", "00:00:00.020"),
             ("TypedJobs:Worker:WorkerId", "configured"));
         WorkerOptions? seen = null;
         var builder = Host.CreateApplicationBuilder();
@@ -71,6 +72,7 @@ public class ConfigurationTests
         Assert.Equal(3, seen.Concurrency);
         Assert.Equal(1, seen.QueueConcurrency["reports"]);
         Assert.Equal(TimeSpan.FromMinutes(1), seen.LeaseDuration);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), seen.PrefetchWindow);
         Assert.Equal("configured", seen.WorkerId);
     }
 
@@ -83,6 +85,13 @@ public class ConfigurationTests
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
         Assert.Contains("TypedJobs:Worker:Concurrency = '-2'", ex.Message);
+
+        var prefetch = Host.CreateApplicationBuilder();
+        prefetch.Services.AddTypedJobs(o => o.UseInMemory()).AddWorker(Config(("PrefetchWindow", "-00:00:01")));
+        using var prefetchHost = prefetch.Build();
+        var prefetchError = await Assert.ThrowsAsync<InvalidOperationException>(() => prefetchHost.StartAsync());
+        Assert.Contains("TypedJobs:Worker:PrefetchWindow = '-00:00:01'", prefetchError.Message);
+        Assert.Contains("Timeout.InfiniteTimeSpan", prefetchError.Message);
     }
 
     [Fact]

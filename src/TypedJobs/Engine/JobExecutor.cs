@@ -43,20 +43,79 @@ internal sealed class JobExecutor(
         }
     }
 
-    /// <summary>Starts a claimed job; <paramref name="claimSentAt"/> is when the claim was sent (its lease is proven from then).</summary>
+    /// <summary>
+    /// Starts a claimed job, or holds it until a slot frees (prefetched); <paramref name="claimSentAt"/> is when the claim
+    /// was sent (its lease is proven from then).
+    /// </summary>
     public void Start(JobRecord job, long claimSentAt)
     {
         var execution = new Execution(this, scopes, job);
-        slots.Take(job);
+        leases.Track(execution, claimSentAt);
+        localJobs.Add(job.Id, execution);
+        if (slots.TakeOrPrefetch(execution))
+        {
+            Launch(execution);
+        }
+    }
+
+    /// <summary>
+    /// Shutdown: the prefetched jobs that never got a slot go back to their queues without using an attempt (those the
+    /// store cancelled, or whose lease is lost, are only let go).
+    /// </summary>
+    public void ReleasePrefetched()
+    {
+        foreach (var execution in slots.Stop())
+        {
+            if (!execution.TryFinish())
+            {
+                continue;
+            }
+
+            localJobs.Remove(execution.Job.Id, execution);
+            if (execution.Reason is StopReason.Cancelled or StopReason.LeaseLost)
+            {
+                leases.Forget(execution.Lease);
+            }
+            else
+            {
+                writer.Enqueue(ReleaseOutcome(execution));
+            }
+
+            execution.Dispose();
+        }
+    }
+
+    private void Launch(Execution execution)
+    {
         lock (running)
         {
             running.Add(execution);
         }
 
-        leases.Track(execution, claimSentAt);
-        localJobs.Add(job.Id, execution);
         // Queued as its own work item (no Task.Run closure, wrapper and proxy task per job).
         ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
+    }
+
+    /// <summary>
+    /// Starts the prefetched attempt that took a freed slot. One stopped while it waited (cancelled by the store, or its
+    /// lease unprovable) never runs: it is let go and the slot passes to the next.
+    /// </summary>
+    private void LaunchNext(Execution? next)
+    {
+        while (next is not null)
+        {
+            if (next.Reason == StopReason.None)
+            {
+                Launch(next);
+                return;
+            }
+
+            _ = next.TryFinish();
+            localJobs.Remove(next.Job.Id, next);
+            leases.Forget(next.Lease);
+            next.Dispose();
+            next = slots.Give(next.Job);
+        }
     }
 
     /// <summary>
@@ -154,7 +213,7 @@ internal sealed class JobExecutor(
             writer.Enqueue(outcome);
         }
 
-        slots.Give(execution.Job);
+        LaunchNext(slots.Give(execution.Job));
         return true;
     }
 

@@ -143,6 +143,7 @@ internal sealed class JobWorker : BackgroundService
         }
         finally
         {
+            executor.ReleasePrefetched();
             await DrainAsync().ConfigureAwait(false);
             // Outcomes still unwritten get a bounded time; the leases stay extended meanwhile.
             writer.Complete(worker.ShutdownTimeout + worker.AbandonGrace);

@@ -1,20 +1,37 @@
+using System.Diagnostics;
 using TypedJobs.Storage;
 
 namespace TypedJobs.Engine;
 
 /// <summary>
-/// What one worker runs: the count of running attempts in total, per queue and per capped task, and the outcomes
-/// still waiting to be written. The producer asks it how much to claim; every finished attempt gives its slot back.
+/// What one worker runs: the count of running attempts in total, per queue and per capped task, the claimed attempts
+/// waiting for a slot (prefetched), and the outcomes still waiting to be written. The producer asks it how much to
+/// claim; every finished attempt gives its slot back and takes the next prefetched attempt, if there is one.
 /// </summary>
+/// <remarks>
+/// Prefetching keeps a worker busy between claims: a worker that finishes jobs quickly claims up to
+/// <see cref="WorkerOptions.Concurrency"/> jobs ahead, so a finished attempt starts the next one without waiting for a
+/// store call, and claims come in larger batches. It holds only what this worker would start within
+/// <see cref="WorkerOptions.PrefetchWindow"/> at its recent rate, so slow jobs are never held back from another worker.
+/// With per-queue or per-task caps nothing is prefetched (a held job could be the one a cap lets run elsewhere).
+/// </remarks>
 internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> queueNames, IReadOnlyDictionary<string, int> cappedTasks)
 {
+    private static readonly long RateWindow = Stopwatch.Frequency / 50;
     private readonly object gate = new();
     private readonly Dictionary<string, int> perQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> perTask = new(StringComparer.Ordinal);
-    private readonly int refillThreshold = Math.Max(1, worker.Concurrency / 8);
+    private readonly Queue<Execution> prefetched = new();
+    private readonly bool mayPrefetch = (worker.PrefetchWindow > TimeSpan.Zero || worker.PrefetchWindow == Timeout.InfiniteTimeSpan) && worker.QueueConcurrency.Count == 0 && cappedTasks.Count == 0;
     private int running;
     private int pendingOutcomes;
+    private bool stopped;
     private TaskCompletionSource? drained;
+
+    // The recent rate of finished attempts (per second), measured over windows of at least 20 ms of real time.
+    private long rateWindowStart = Stopwatch.GetTimestamp();
+    private int finishedInWindow;
+    private double finishedPerSecond;
 
     /// <summary>Woken when a slot frees (or an outcome is written) in a way that may let the producer claim more.</summary>
     public ProducerWaker Freed { get; } = new();
@@ -30,6 +47,18 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
         }
     }
 
+    /// <summary>How many claimed attempts wait for a slot.</summary>
+    public int Prefetched
+    {
+        get
+        {
+            lock (gate)
+            {
+                return prefetched.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// The queues to claim from with the most jobs per queue, the total, per-task limits, and whether a queue or task
     /// cap held the claim back. Nothing is claimed while as many outcomes wait to be written as the worker has slots:
@@ -39,12 +68,13 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     {
         lock (gate)
         {
-            // Jobs in flight plus outcomes not yet written stay within twice the concurrency (the bound on what a worker
-            // that dies can leave to run again). Counting them together, rather than capping each at the concurrency,
-            // lets the next claim go out while the previous batch's outcomes are being written, so a durable store
-            // commits a claim and a completion batch together instead of alternating between them.
-            var free = Math.Min(worker.Concurrency - running, (2 * worker.Concurrency) - running - Volatile.Read(ref pendingOutcomes));
-            if (free <= 0)
+            // Jobs in flight (running or prefetched) plus outcomes not yet written stay within twice the concurrency (the
+            // bound on what a worker that dies can leave to run again). Counting them together, rather than capping each
+            // at the concurrency, lets the next claim go out while the previous batch's outcomes are being written, so a
+            // durable store commits a claim and a completion batch together instead of alternating between them.
+            var inFlight = running + prefetched.Count;
+            var free = Math.Min(worker.Concurrency + PrefetchTarget() - inFlight, (2 * worker.Concurrency) - inFlight - Volatile.Read(ref pendingOutcomes));
+            if (free <= 0 || stopped)
             {
                 return ([], 0, null, true);
             }
@@ -81,27 +111,58 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
         }
     }
 
+    /// <summary>
+    /// Takes a slot for a claimed attempt and returns <see langword="true"/>, or — every slot busy — keeps it until one
+    /// frees and returns <see langword="false"/>.
+    /// </summary>
+    public bool TakeOrPrefetch(Execution execution)
+    {
+        lock (gate)
+        {
+            if (running < worker.Concurrency || stopped)
+            {
+                TakeLocked(execution.Job);
+                return true;
+            }
+
+            prefetched.Enqueue(execution);
+            return false;
+        }
+    }
+
+    /// <summary>Takes a slot for an attempt that runs whatever the count (the manual step of the testing kit).</summary>
     public void Take(JobRecord job)
     {
         lock (gate)
         {
-            running++;
-            perQueue[job.Queue] = perQueue.GetValueOrDefault(job.Queue) + 1;
-            perTask[job.TaskName] = perTask.GetValueOrDefault(job.TaskName) + 1;
+            TakeLocked(job);
         }
     }
 
-    public void Give(JobRecord job)
+    /// <summary>
+    /// Gives a finished attempt's slot back and returns the next prefetched attempt, which holds the slot now (or
+    /// <see langword="null"/>).
+    /// </summary>
+    public Execution? Give(JobRecord job)
     {
         bool empty;
-        int free;
+        bool refill;
+        Execution? next = null;
         lock (gate)
         {
             perQueue[job.Queue]--;
             perTask[job.TaskName]--;
             running--;
+            finishedInWindow++;
+            if (!stopped && prefetched.TryDequeue(out next))
+            {
+                TakeLocked(next.Job);
+            }
+
             empty = running == 0;
-            free = worker.Concurrency - running;
+            var target = PrefetchTarget();
+            var threshold = target > 0 ? Math.Max(1, (worker.Concurrency + target) / 4) : Math.Max(1, worker.Concurrency / 8);
+            refill = worker.Concurrency + target - running - prefetched.Count >= threshold;
         }
 
         if (empty)
@@ -109,12 +170,26 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
             Volatile.Read(ref drained)?.TrySetResult();
         }
 
-        // Wake the producer once enough slots are free to make a claim worth a store call, so claims stay batched under
+        // Wake the producer once enough room is free to make a claim worth a store call, so claims stay batched under
         // load; below that it is woken by the next finishing job (or at once when the worker runs dry). A job of a
         // capped queue or task wakes it at once: its slot may be the one a waiting job of that cap needs.
-        if (free >= refillThreshold || empty || worker.QueueConcurrency.ContainsKey(job.Queue) || cappedTasks.ContainsKey(job.TaskName))
+        if (refill || empty || worker.QueueConcurrency.ContainsKey(job.Queue) || cappedTasks.ContainsKey(job.TaskName))
         {
             Freed.SlotFreed();
+        }
+
+        return next;
+    }
+
+    /// <summary>Stops starting prefetched attempts (shutdown) and returns them, to be given back to their queues.</summary>
+    public Execution[] Stop()
+    {
+        lock (gate)
+        {
+            stopped = true;
+            var left = prefetched.ToArray();
+            prefetched.Clear();
+            return left;
         }
     }
 
@@ -140,5 +215,37 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
         }
 
         return done.Task;
+    }
+
+    private void TakeLocked(JobRecord job)
+    {
+        running++;
+        perQueue[job.Queue] = perQueue.GetValueOrDefault(job.Queue) + 1;
+        perTask[job.TaskName] = perTask.GetValueOrDefault(job.TaskName) + 1;
+    }
+
+    /// <summary>How many jobs to hold beyond the running ones: what this worker would start within the prefetch window.</summary>
+    private int PrefetchTarget()
+    {
+        if (!mayPrefetch)
+        {
+            return 0;
+        }
+
+        if (worker.PrefetchWindow == Timeout.InfiniteTimeSpan)
+        {
+            return worker.Concurrency;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = now - rateWindowStart;
+        if (elapsed >= RateWindow)
+        {
+            finishedPerSecond = finishedInWindow * (double)Stopwatch.Frequency / elapsed;
+            finishedInWindow = 0;
+            rateWindowStart = now;
+        }
+
+        return (int)Math.Min(worker.Concurrency, finishedPerSecond * worker.PrefetchWindow.TotalSeconds);
     }
 }

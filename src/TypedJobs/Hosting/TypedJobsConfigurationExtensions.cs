@@ -75,6 +75,8 @@ public static class TypedJobsConfigurationExtensions
 
         public int? CompletionBatchSize { get; set; }
 
+        public TimeSpan? PrefetchWindow { get; set; }
+
         public string? WorkerId { get; set; }
 
         public void ApplyTo(WorkerOptions w)
@@ -98,6 +100,7 @@ public static class TypedJobsConfigurationExtensions
             w.RescueInterval = RescueInterval ?? w.RescueInterval;
             w.MaintenanceInterval = MaintenanceInterval ?? w.MaintenanceInterval;
             w.CompletionBatchSize = CompletionBatchSize ?? w.CompletionBatchSize;
+            w.PrefetchWindow = PrefetchWindow ?? w.PrefetchWindow;
             w.WorkerId = WorkerId ?? w.WorkerId;
         }
     }
