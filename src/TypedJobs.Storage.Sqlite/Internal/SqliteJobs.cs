@@ -11,13 +11,31 @@ internal static class SqliteJobs
 
     public static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 
-    /// <summary>Binds a parameter; ids and lease tokens (<see cref="Guid"/>) are bound as 16-byte BLOBs.</summary>
-    public static SqliteParameter Add(this SqliteCommand command, string name, object? value) => value switch
+    /// <summary>
+    /// Binds a parameter, reusing the command's parameter of that name if it has one (kept commands run once per job);
+    /// ids and lease tokens (<see cref="Guid"/>) are bound as 16-byte BLOBs.
+    /// </summary>
+    public static SqliteParameter Add(this SqliteCommand command, string name, object? value)
     {
-        Guid guid => command.Parameters.Add(new SqliteParameter(name, SqliteType.Blob) { Value = guid.ToByteArray() }),
-        null => command.Parameters.AddWithValue(name, DBNull.Value),
-        _ => command.Parameters.AddWithValue(name, value),
-    };
+        var bound = value switch
+        {
+            Guid guid => guid.ToByteArray(),
+            null => DBNull.Value,
+            _ => value,
+        };
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index >= 0)
+        {
+            var parameter = parameters[index];
+            parameter.Value = bound;
+            return parameter;
+        }
+
+        return value is Guid
+            ? parameters.Add(new SqliteParameter(name, SqliteType.Blob) { Value = bound })
+            : parameters.AddWithValue(name, bound);
+    }
 
     /// <summary>A JSON array of integers, for <c>json_each</c> parameters.</summary>
     public static string JsonArray(IEnumerable<long> values)

@@ -20,7 +20,11 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
     /// <summary>Whether an operation of the current group made jobs ready (wakes in-process workers after commit).</summary>
     public bool Wake { get; set; }
 
-    /// <summary>A command for <paramref name="sql"/> in the current transaction, with no parameters.</summary>
+    /// <summary>
+    /// The kept command for <paramref name="sql"/> in the current transaction. Its parameters stay from its last use and
+    /// are set again by name (<see cref="SqliteJobs.Add"/> reuses a parameter of the same name), so a statement run per
+    /// job allocates no parameter objects; every call site sets every parameter its SQL uses, on every use.
+    /// </summary>
     public SqliteCommand Command(string sql)
     {
         if (!commands.TryGetValue(sql, out var command))
@@ -31,11 +35,6 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
         }
 
         command.Transaction = Transaction;
-        if (command.Parameters.Count > 0)
-        {
-            command.Parameters.Clear();
-        }
-
         return command;
     }
 
