@@ -37,6 +37,7 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
     private readonly IServiceScopeFactory scopes;
     private int reason;
     private int finished;
+    private bool launched;
     private ProgressUpdate? progress;
 
     // The attempt's DI scope: null until the handler first asks for services, then the scope, then Ended.
@@ -64,6 +65,13 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
 
     /// <summary>A <see cref="TimeProvider.GetTimestamp"/> reading until which the lease is proven (kept by the lease keeper).</summary>
     public long ProvenUntil { get; set; }
+
+    /// <summary>Whether the attempt was started (a prefetched one waits for a slot first).</summary>
+    public bool Launched
+    {
+        get => Volatile.Read(ref launched);
+        set => Volatile.Write(ref launched, value);
+    }
 
     /// <summary>Whether the store reported the lease lost (kept by the lease keeper).</summary>
     public bool LeaseLost { get; set; }

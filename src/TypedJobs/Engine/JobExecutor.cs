@@ -32,16 +32,9 @@ internal sealed class JobExecutor(
     ILogger logger)
 {
     private const int MaxErrorLength = 4000;
-    private readonly HashSet<Execution> running = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>The attempts that have not finished.</summary>
-    public Execution[] Running()
-    {
-        lock (running)
-        {
-            return running.ToArray();
-        }
-    }
+    /// <summary>The started attempts that have not finished (every one holds a lease the lease keeper tracks).</summary>
+    public Execution[] Running() => leases.Held().Where(static e => e.Launched && !e.IsFinished).ToArray();
 
     /// <summary>
     /// Starts a claimed job, or holds it until a slot frees (prefetched); <paramref name="claimSentAt"/> is when the claim
@@ -87,10 +80,7 @@ internal sealed class JobExecutor(
 
     private void Launch(Execution execution)
     {
-        lock (running)
-        {
-            running.Add(execution);
-        }
+        execution.Launched = true;
 
         // Queued as its own work item (no Task.Run closure, wrapper and proxy task per job).
         ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
@@ -126,10 +116,7 @@ internal sealed class JobExecutor(
     {
         var execution = new Execution(this, scopes, job);
         slots.Take(job);
-        lock (running)
-        {
-            running.Add(execution);
-        }
+        execution.Launched = true;
 
         leases.Track(execution, claimSentAt);
         localJobs.Add(job.Id, execution);
@@ -194,11 +181,6 @@ internal sealed class JobExecutor(
         {
             // Given up on earlier: this late handler's outcome is discarded.
             return false;
-        }
-
-        lock (running)
-        {
-            running.Remove(execution);
         }
 
         localJobs.Remove(execution.Job.Id, execution);

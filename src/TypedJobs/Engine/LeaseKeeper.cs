@@ -65,7 +65,8 @@ internal sealed class LeaseKeeper(
         }
     }
 
-    private Execution[] Held()
+    /// <summary>The attempts whose leases are held: running, prefetched, or with an outcome waiting to be written.</summary>
+    public Execution[] Held()
     {
         lock (leases)
         {
