@@ -11,8 +11,8 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     private readonly TimeProvider time;
     private readonly Dictionary<JobId, Entry> jobs = [];
     private readonly Dictionary<string, QueueState> queues = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Due, long Seq)> scheduled = new();
-    private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Expires, long Seq)> leases = new();
+    private readonly PriorityQueue<(Entry Entry, int Version), (long DueTicks, long Seq)> scheduled = new();
+    private readonly PriorityQueue<(Entry Entry, int Version), (long ExpiresTicks, long Seq)> leases = new();
     private readonly Dictionary<(string Queue, string Key), Entry> uniqueKeys = [];
     private readonly AsyncSignal signal = new();
     // Lease tokens only fence writes inside this store, so they need to be unique here, not unpredictable: a random
@@ -20,6 +20,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     private readonly ulong leasePrefix = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray());
     private ulong leaseCounter;
     private long sequence;
+
+    // Scratch of the claim, reused under the lock so a claim allocates only what it returns.
+    private readonly Dictionary<string, int> claimLimits = new(StringComparer.Ordinal);
+    private readonly List<(Entry Entry, int Version)> claimSkipped = [];
+    private int[] claimQuotas = [];
+    private QueueState?[] claimStates = [];
 
     /// <summary>Creates an empty store on <paramref name="timeProvider"/>'s clock.</summary>
     public MemoryStorage(TimeProvider? timeProvider = null)
@@ -151,24 +157,40 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         {
             var now = time.GetUtcNow();
             PromoteDue(now);
-            var limits = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);
-            var quotas = new int[parameters.Queues.Count];
-            var states = new QueueState?[parameters.Queues.Count];
-            for (var i = 0; i < quotas.Length; i++)
+            Dictionary<string, int>? limits = null;
+            if (parameters.TaskLimits is { } taskLimits)
+            {
+                limits = claimLimits;
+                limits.Clear();
+                foreach (var (task, limit) in taskLimits)
+                {
+                    limits[task] = limit;
+                }
+            }
+
+            var count = parameters.Queues.Count;
+            if (claimQuotas.Length < count)
+            {
+                claimQuotas = new int[count];
+                claimStates = new QueueState?[count];
+            }
+
+            var quotas = claimQuotas;
+            var states = claimStates;
+            for (var i = 0; i < count; i++)
             {
                 quotas[i] = parameters.Queues[i].Max;
                 states[i] = queues.TryGetValue(parameters.Queues[i].Name, out var q) && !q.Paused ? q : null;
             }
 
-            List<(Entry, int)>? skipped = null;
             while (claimed.Count < parameters.Max)
             {
                 // Pick the best head across the queues that still have quota.
                 var best = -1;
                 Entry? bestEntry = null;
-                for (var i = 0; i < states.Length; i++)
+                for (var i = 0; i < count; i++)
                 {
-                    if (states[i] is not { } q || quotas[i] <= 0 || !TryPeekValid(q, out var head))
+                    if (states[i] is not { } q || quotas[i] <= 0 || !q.Ready.TryPeek(out var head))
                     {
                         continue;
                     }
@@ -185,12 +207,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     break;
                 }
 
-                var item = states[best]!.Ready.Dequeue();
+                states[best]!.Ready.TryDequeue(out _, out var version);
                 if (limits is not null && limits.TryGetValue(bestEntry.TaskName, out var left))
                 {
                     if (left <= 0)
                     {
-                        (skipped ??= []).Add(item);
+                        claimSkipped.Add((bestEntry, version));
                         continue;
                     }
 
@@ -209,14 +231,13 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                 claimed.Add(bestEntry.ToRecord());
             }
 
-            if (skipped is not null)
+            Array.Clear(states, 0, count);
+            foreach (var (entry, version) in claimSkipped)
             {
-                foreach (var item in skipped)
-                {
-                    queues[item.Item1.Queue].Ready.Enqueue(item, Key(item.Item1));
-                }
+                queues[entry.Queue].Ready.Enqueue(entry, version, (int)entry.Priority);
             }
 
+            claimSkipped.Clear();
             if (claimed.Count < parameters.Max && NextDue(parameters.Queues) is { } due)
             {
                 nextDueIn = due - now;
@@ -237,6 +258,8 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         var applied = new bool[parameters.Completions.Count];
         var wake = false;
+        var succeeded = 0;
+        var failed = 0;
         lock (gate)
         {
             var now = time.GetUtcNow();
@@ -282,8 +305,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     wake |= MakeWaiting(e, now);
                 }
 
-                Tally(now, c.TargetState == JobState.Succeeded ? 1 : 0, c.Failed ? 1 : 0);
+                succeeded += c.TargetState == JobState.Succeeded ? 1 : 0;
+                failed += c.Failed ? 1 : 0;
             }
+
+            // One throughput update per batch: every completion of it falls in the minute of the same clock reading.
+            Tally(now, succeeded, failed);
         }
 
         if (wake)
@@ -327,7 +354,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         lock (gate)
         {
             var now = time.GetUtcNow();
-            while (rescued.Count < parameters.Max && leases.TryPeek(out var item, out var key) && key.Expires <= now)
+            while (rescued.Count < parameters.Max && leases.TryPeek(out var item, out var key) && key.ExpiresTicks <= now.UtcTicks)
             {
                 leases.Dequeue();
                 var e = item.Entry;
@@ -388,26 +415,11 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     /// <inheritdoc />
     public ValueTask JobsWaitAsync(JobsWaitParams parameters, CancellationToken cancellationToken) => signal.WaitAsync(cancellationToken);
 
-    private static (int, DateTimeOffset, long) Key(Entry e) => (-(int)e.Priority, e.DueAt, e.Sequence);
-
-    private static int Compare(Entry a, Entry b) => Key(a).CompareTo(Key(b));
-
-    private static bool TryPeekValid(QueueState q, out Entry head)
-    {
-        while (q.Ready.TryPeek(out var item, out _))
-        {
-            if (item.Entry.State == JobState.Ready && item.Entry.Version == item.Version)
-            {
-                head = item.Entry;
-                return true;
-            }
-
-            q.Ready.Dequeue();
-        }
-
-        head = null!;
-        return false;
-    }
+    /// <summary>Claim order: priority (highest first), then due time, then insertion order.</summary>
+    private static int Compare(Entry a, Entry b) =>
+        a.Priority != b.Priority ? ((int)b.Priority).CompareTo((int)a.Priority)
+        : a.DueTicks != b.DueTicks ? a.DueTicks.CompareTo(b.DueTicks)
+        : a.Sequence.CompareTo(b.Sequence);
 
     private QueueState GetQueue(string name)
     {
@@ -437,7 +449,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     {
         e.LeaseExpiresAt = expires;
         e.LeaseVersion++;
-        leases.Enqueue((e, e.LeaseVersion), (expires, e.Sequence));
+        leases.Enqueue((e, e.LeaseVersion), (expires.UtcTicks, e.Sequence));
     }
 
     /// <summary>Makes the job wait for its due time; returns whether it is ready now.</summary>
@@ -446,12 +458,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         if (e.DueAt > now)
         {
             SetState(e, JobState.Scheduled);
-            scheduled.Enqueue((e, e.Version), (e.DueAt, e.Sequence));
+            scheduled.Enqueue((e, e.Version), (e.DueTicks, e.Sequence));
             return false;
         }
 
         SetState(e, JobState.Ready);
-        GetQueue(e.Queue).Ready.Enqueue((e, e.Version), Key(e));
+        GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
         return true;
     }
 
@@ -491,13 +503,15 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
     private void PromoteDue(DateTimeOffset now)
     {
-        while (scheduled.TryPeek(out var item, out var key) && key.Due <= now)
+        var nowTicks = now.UtcTicks;
+        while (scheduled.TryPeek(out var item, out var key) && key.DueTicks <= nowTicks)
         {
             scheduled.Dequeue();
-            if (item.Entry.State == JobState.Scheduled && item.Entry.Version == item.Version)
+            var e = item.Entry;
+            if (e.State == JobState.Scheduled && e.Version == item.Version)
             {
-                SetState(item.Entry, JobState.Ready);
-                GetQueue(item.Entry.Queue).Ready.Enqueue((item.Entry, item.Entry.Version), Key(item.Entry));
+                SetState(e, JobState.Ready);
+                GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
             }
         }
     }
@@ -523,7 +537,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                 {
                     if (string.Equals(claim.Name, item.Entry.Queue, StringComparison.Ordinal))
                     {
-                        return key.Due;
+                        return new DateTimeOffset(key.DueTicks, TimeSpan.Zero);
                     }
                 }
 
@@ -544,36 +558,181 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public long[] Counts { get; } = new long[6];
 
-        public PriorityQueue<(Entry Entry, int Version), (int, DateTimeOffset, long)> Ready { get; } = new();
+        public ReadyQueue<Entry> Ready { get; } = new();
     }
 
-    private sealed class Entry
+    /// <summary>
+    /// One job. A waiting job is the hot case (a backlog may hold millions), so the fields every job needs are kept
+    /// inline and compact (times as UTC ticks, the state in a byte), and the rest (lease, admin timestamps, progress,
+    /// unique key, error, trace context) lives in a <see cref="Details"/> object allocated when one of them is first set.
+    /// </summary>
+    private sealed class Entry : IReadyItem
     {
+        private Details? details;
+        private long createdTicks;
+        private long dueTicks;
+        private sbyte state;
+
         public required JobId Id { get; init; }
 
         public required string TaskName { get; init; }
 
         public required string Queue { get; init; }
 
+        public required byte[] Payload { get; init; }
+
         public Priority Priority { get; init; }
 
-        public JobState State { get; set; }
+        public JobState State
+        {
+            get => (JobState)state;
+            set => state = (sbyte)value;
+        }
 
         public int Version { get; set; }
 
         public int LeaseVersion { get; set; }
 
-        public required byte[] Payload { get; init; }
-
         public int Attempt { get; set; }
 
         public int MaxRetries { get; init; }
 
-        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset CreatedAt
+        {
+            get => new(createdTicks, TimeSpan.Zero);
+            init => createdTicks = value.UtcTicks;
+        }
 
-        public DateTimeOffset DueAt { get; set; }
+        public DateTimeOffset DueAt
+        {
+            get => new(dueTicks, TimeSpan.Zero);
+            set => dueTicks = value.UtcTicks;
+        }
+
+        public long DueTicks => dueTicks;
 
         public long Sequence { get; init; }
+
+        public bool UniqueUntilPruned { get; init; }
+
+        public DateTimeOffset? StartedAt
+        {
+            get => details?.StartedAt;
+            set => Set(value).StartedAt = value;
+        }
+
+        public DateTimeOffset? FinishedAt
+        {
+            get => details?.FinishedAt;
+            set => Set(value).FinishedAt = value;
+        }
+
+        public DateTimeOffset? LeaseExpiresAt
+        {
+            get => details?.LeaseExpiresAt;
+            set => Set(value).LeaseExpiresAt = value;
+        }
+
+        public Guid? LeaseToken
+        {
+            get => details?.LeaseToken;
+            set => Set(value).LeaseToken = value;
+        }
+
+        public Guid? SucceededLeaseToken
+        {
+            get => details?.SucceededLeaseToken;
+            set => Set(value).SucceededLeaseToken = value;
+        }
+
+        public string? WorkerId
+        {
+            get => details?.WorkerId;
+            set => Set(value).WorkerId = value;
+        }
+
+        public string? UniqueKey
+        {
+            get => details?.UniqueKey;
+            set => Set(value).UniqueKey = value;
+        }
+
+        public string? LastError
+        {
+            get => details?.LastError;
+            set => Set(value).LastError = value;
+        }
+
+        public DateTimeOffset? UnknownTaskSince
+        {
+            get => details?.UnknownTaskSince;
+            set => Set(value).UnknownTaskSince = value;
+        }
+
+        public double? Progress
+        {
+            get => details?.Progress;
+            set => Set(value).Progress = value;
+        }
+
+        public string? ProgressMessage
+        {
+            get => details?.ProgressMessage;
+            set => Set(value).ProgressMessage = value;
+        }
+
+        public string? TraceParent
+        {
+            get => details?.TraceParent;
+            init => Set(value).TraceParent = value;
+        }
+
+        public string? TraceState
+        {
+            get => details?.TraceState;
+            init => Set(value).TraceState = value;
+        }
+
+        public JobRef Ref => new(Id, Queue);
+
+        public bool IsCurrent(int version) => State == JobState.Ready && Version == version;
+
+        public JobRecord ToRecord() => new()
+        {
+            Id = Id,
+            TaskName = TaskName,
+            Queue = Queue,
+            Priority = Priority,
+            State = State,
+            Payload = Payload,
+            Attempt = Attempt,
+            MaxRetries = MaxRetries,
+            CreatedAt = CreatedAt,
+            DueAt = DueAt,
+            StartedAt = details?.StartedAt,
+            FinishedAt = details?.FinishedAt,
+            LeaseExpiresAt = details?.LeaseExpiresAt,
+            LeaseToken = details?.LeaseToken,
+            SucceededLeaseToken = details?.SucceededLeaseToken,
+            WorkerId = details?.WorkerId,
+            UniqueKey = details?.UniqueKey,
+            LastError = details?.LastError,
+            UnknownTaskSince = details?.UnknownTaskSince,
+            Progress = details?.Progress,
+            ProgressMessage = details?.ProgressMessage,
+            TraceParent = details?.TraceParent,
+            TraceState = details?.TraceState,
+        };
+
+        // The details to write a field into: a value to store allocates them; clearing a field they never held needs
+        // none (a scratch object absorbs the write).
+        private Details Set<TValue>(TValue value) => details ?? (value is null ? Details.Discard : details = new Details());
+    }
+
+    private sealed class Details
+    {
+        /// <summary>Absorbs the writes of null into entries that have no details: only ever holds nulls, never read.</summary>
+        public static readonly Details Discard = new();
 
         public DateTimeOffset? StartedAt { get; set; }
 
@@ -589,8 +748,6 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public string? UniqueKey { get; set; }
 
-        public bool UniqueUntilPruned { get; init; }
-
         public string? LastError { get; set; }
 
         public DateTimeOffset? UnknownTaskSince { get; set; }
@@ -599,37 +756,8 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public string? ProgressMessage { get; set; }
 
-        public string? TraceParent { get; init; }
+        public string? TraceParent { get; set; }
 
-        public string? TraceState { get; init; }
-
-        public JobRef Ref => new(Id, Queue);
-
-        public JobRecord ToRecord() => new()
-        {
-            Id = Id,
-            TaskName = TaskName,
-            Queue = Queue,
-            Priority = Priority,
-            State = State,
-            Payload = Payload,
-            Attempt = Attempt,
-            MaxRetries = MaxRetries,
-            CreatedAt = CreatedAt,
-            DueAt = DueAt,
-            StartedAt = StartedAt,
-            FinishedAt = FinishedAt,
-            LeaseExpiresAt = LeaseExpiresAt,
-            LeaseToken = LeaseToken,
-            SucceededLeaseToken = SucceededLeaseToken,
-            WorkerId = WorkerId,
-            UniqueKey = UniqueKey,
-            LastError = LastError,
-            UnknownTaskSince = UnknownTaskSince,
-            Progress = Progress,
-            ProgressMessage = ProgressMessage,
-            TraceParent = TraceParent,
-            TraceState = TraceState,
-        };
+        public string? TraceState { get; set; }
     }
 }
