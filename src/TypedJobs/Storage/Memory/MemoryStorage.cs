@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TypedJobs.Storage.Memory;
 
 /// <summary>
@@ -562,16 +564,29 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     }
 
     /// <summary>
-    /// One job. A waiting job is the hot case (a backlog may hold millions), so the fields every job needs are kept
-    /// inline and compact (times as UTC ticks, the state in a byte), and the rest (lease, admin timestamps, progress,
-    /// unique key, error, trace context) lives in a <see cref="Details"/> object allocated when one of them is first set.
+    /// One job. A waiting job is the hot case (a backlog may hold millions), so it is kept compact: times as UTC ticks
+    /// with presence flags, the state in a byte, one token field for the current lease (Running) or the succeeded
+    /// attempt's lease (Succeeded), which never coexist. What a job that simply runs and succeeds never sets (progress,
+    /// unique key, error, unknown-task mark, trace context) lives in a <see cref="Details"/> object allocated on the
+    /// first write of a value, so claiming and finishing such a job allocates nothing that outlives the call.
     /// </summary>
     private sealed class Entry : IReadyItem
     {
+        private const byte HasLeaseToken = 1;
+        private const byte HasSucceededToken = 2;
+        private const byte HasStarted = 4;
+        private const byte HasFinished = 8;
+        private const byte HasLeaseExpiry = 16;
+
         private Details? details;
+        private Guid token;
         private long createdTicks;
         private long dueTicks;
+        private long startedTicks;
+        private long finishedTicks;
+        private long leaseExpiresTicks;
         private sbyte state;
+        private byte present;
 
         public required JobId Id { get; init; }
 
@@ -617,39 +632,35 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public DateTimeOffset? StartedAt
         {
-            get => details?.StartedAt;
-            set => Set(value).StartedAt = value;
+            get => Time(HasStarted, startedTicks);
+            set => startedTicks = SetTime(HasStarted, value);
         }
 
         public DateTimeOffset? FinishedAt
         {
-            get => details?.FinishedAt;
-            set => Set(value).FinishedAt = value;
+            get => Time(HasFinished, finishedTicks);
+            set => finishedTicks = SetTime(HasFinished, value);
         }
 
         public DateTimeOffset? LeaseExpiresAt
         {
-            get => details?.LeaseExpiresAt;
-            set => Set(value).LeaseExpiresAt = value;
+            get => Time(HasLeaseExpiry, leaseExpiresTicks);
+            set => leaseExpiresTicks = SetTime(HasLeaseExpiry, value);
         }
 
         public Guid? LeaseToken
         {
-            get => details?.LeaseToken;
-            set => Set(value).LeaseToken = value;
+            get => (present & HasLeaseToken) != 0 ? token : null;
+            set => SetToken(HasLeaseToken, HasSucceededToken, value);
         }
 
         public Guid? SucceededLeaseToken
         {
-            get => details?.SucceededLeaseToken;
-            set => Set(value).SucceededLeaseToken = value;
+            get => (present & HasSucceededToken) != 0 ? token : null;
+            set => SetToken(HasSucceededToken, HasLeaseToken, value);
         }
 
-        public string? WorkerId
-        {
-            get => details?.WorkerId;
-            set => Set(value).WorkerId = value;
-        }
+        public string? WorkerId { get; set; }
 
         public string? UniqueKey
         {
@@ -709,12 +720,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             MaxRetries = MaxRetries,
             CreatedAt = CreatedAt,
             DueAt = DueAt,
-            StartedAt = details?.StartedAt,
-            FinishedAt = details?.FinishedAt,
-            LeaseExpiresAt = details?.LeaseExpiresAt,
-            LeaseToken = details?.LeaseToken,
-            SucceededLeaseToken = details?.SucceededLeaseToken,
-            WorkerId = details?.WorkerId,
+            StartedAt = StartedAt,
+            FinishedAt = FinishedAt,
+            LeaseExpiresAt = LeaseExpiresAt,
+            LeaseToken = LeaseToken,
+            SucceededLeaseToken = SucceededLeaseToken,
+            WorkerId = WorkerId,
             UniqueKey = details?.UniqueKey,
             LastError = details?.LastError,
             UnknownTaskSince = details?.UnknownTaskSince,
@@ -727,24 +738,41 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         // The details to write a field into: a value to store allocates them; clearing a field they never held needs
         // none (a scratch object absorbs the write).
         private Details Set<TValue>(TValue value) => details ?? (value is null ? Details.Discard : details = new Details());
+
+        private DateTimeOffset? Time(byte flag, long ticks) => (present & flag) != 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+        private long SetTime(byte flag, DateTimeOffset? value)
+        {
+            if (value is { } v)
+            {
+                present |= flag;
+                return v.UtcTicks;
+            }
+
+            present &= (byte)~flag;
+            return 0;
+        }
+
+        private void SetToken(byte flag, byte other, Guid? value)
+        {
+            if (value is { } v)
+            {
+                // The lease token (Running) and the succeeded attempt's token (Succeeded) never coexist.
+                Debug.Assert((present & other) == 0, "A job holds either a lease token or a succeeded attempt's token.");
+                token = v;
+                present |= flag;
+            }
+            else
+            {
+                present &= (byte)~flag;
+            }
+        }
     }
 
     private sealed class Details
     {
         /// <summary>Absorbs the writes of null into entries that have no details: only ever holds nulls, never read.</summary>
         public static readonly Details Discard = new();
-
-        public DateTimeOffset? StartedAt { get; set; }
-
-        public DateTimeOffset? FinishedAt { get; set; }
-
-        public DateTimeOffset? LeaseExpiresAt { get; set; }
-
-        public Guid? LeaseToken { get; set; }
-
-        public Guid? SucceededLeaseToken { get; set; }
-
-        public string? WorkerId { get; set; }
 
         public string? UniqueKey { get; set; }
 
