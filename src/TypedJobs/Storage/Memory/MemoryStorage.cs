@@ -153,7 +153,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     public ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var claimed = new List<JobRecord>(Math.Min(parameters.Max, 64));
+        List<JobRecord> claimed;
         TimeSpan? nextDueIn = null;
         lock (gate)
         {
@@ -179,11 +179,16 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
             var quotas = claimQuotas;
             var states = claimStates;
+            long ready = 0;
             for (var i = 0; i < count; i++)
             {
                 quotas[i] = parameters.Queues[i].Max;
                 states[i] = queues.TryGetValue(parameters.Queues[i].Name, out var q) && !q.Paused ? q : null;
+                ready += states[i]?.Counts[(int)JobState.Ready] ?? 0;
             }
+
+            // Sized to what can be claimed, so the list never grows and an empty claim allocates no array.
+            claimed = new List<JobRecord>((int)Math.Clamp(ready, 0, Math.Max(parameters.Max, 0)));
 
             while (claimed.Count < parameters.Max)
             {
