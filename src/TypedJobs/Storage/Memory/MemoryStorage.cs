@@ -12,6 +12,10 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     private readonly object gate = new();
     private readonly TimeProvider time;
     private readonly Dictionary<JobId, Entry> jobs = [];
+    // Every job in insertion order (sequence ascending), so a listing page reads back from its cursor instead of sorting
+    // the whole store; removed jobs are skipped and compacted away once they are half the list.
+    private readonly List<Entry> bySequence = [];
+    private int removedInOrder;
     private readonly Dictionary<string, QueueState> queues = new(StringComparer.Ordinal);
     private readonly PriorityQueue<(Entry Entry, int Version), (long DueTicks, long Seq)> scheduled = new();
     private readonly PriorityQueue<(Entry Entry, int Version), (long ExpiresTicks, long Seq)> leases = new();
@@ -131,6 +135,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     State = (JobState)(-1),
                 };
                 jobs.Add(entry.Id, entry);
+                bySequence.Add(entry);
                 if (entry.UniqueKey is not null)
                 {
                     uniqueKeys.Add((entry.Queue, entry.UniqueKey), entry);
@@ -505,6 +510,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         if (e.UniqueKey is { } key)
         {
             ReleaseKey(e, key);
+        }
+
+        if (++removedInOrder > 1024 && removedInOrder > bySequence.Count / 2)
+        {
+            bySequence.RemoveAll(static x => (int)x.State < 0);
+            removedInOrder = 0;
         }
     }
 
