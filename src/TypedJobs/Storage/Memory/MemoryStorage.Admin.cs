@@ -58,11 +58,16 @@ public sealed partial class MemoryStorage
         lock (gate)
         {
             PromoteDue(time.GetUtcNow());
-            var page = jobs.Values
-                .Where(e => e.Sequence < before && Matches(e, parameters.Filter))
-                .OrderByDescending(e => e.Sequence)
-                .Take(limit + 1)
-                .ToList();
+            // Newest first from the cursor: the last job inserted before it, then back in insertion order.
+            var page = new List<Entry>(Math.Min(limit + 1, 64));
+            for (var i = FirstAtOrAfter(before) - 1; i >= 0 && page.Count <= limit; i--)
+            {
+                var e = bySequence[i];
+                if ((int)e.State >= 0 && Matches(e, parameters.Filter))
+                {
+                    page.Add(e);
+                }
+            }
             var more = page.Count > limit;
             if (more)
             {
@@ -584,6 +589,26 @@ public sealed partial class MemoryStorage
             var next = active.Where(s => s.NextRunAt > now).Min(s => s.NextRunAt);
             return ValueTask.FromResult(new SchedulesDueResult(due, now, next));
         }
+    }
+
+    /// <summary>The index in <see cref="bySequence"/> of the first job inserted at or after <paramref name="sequence"/>.</summary>
+    private int FirstAtOrAfter(long sequence)
+    {
+        int lo = 0, hi = bySequence.Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (bySequence[mid].Sequence < sequence)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
     }
 
     private bool TryFind(JobRef job, out Entry entry)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TypedJobs.Storage.Memory;
 
 /// <summary>
@@ -10,9 +12,13 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     private readonly object gate = new();
     private readonly TimeProvider time;
     private readonly Dictionary<JobId, Entry> jobs = [];
+    // Every job in insertion order (sequence ascending), so a listing page reads back from its cursor instead of sorting
+    // the whole store; removed jobs are skipped and compacted away once they are half the list.
+    private readonly List<Entry> bySequence = [];
+    private int removedInOrder;
     private readonly Dictionary<string, QueueState> queues = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Due, long Seq)> scheduled = new();
-    private readonly PriorityQueue<(Entry Entry, int Version), (DateTimeOffset Expires, long Seq)> leases = new();
+    private readonly PriorityQueue<(Entry Entry, int Version), (long DueTicks, long Seq)> scheduled = new();
+    private readonly PriorityQueue<(Entry Entry, int Version), (long ExpiresTicks, long Seq)> leases = new();
     private readonly Dictionary<(string Queue, string Key), Entry> uniqueKeys = [];
     private readonly AsyncSignal signal = new();
     // Lease tokens only fence writes inside this store, so they need to be unique here, not unpredictable: a random
@@ -20,6 +26,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     private readonly ulong leasePrefix = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray());
     private ulong leaseCounter;
     private long sequence;
+
+    // Scratch of the claim, reused under the lock so a claim allocates only what it returns.
+    private readonly Dictionary<string, int> claimLimits = new(StringComparer.Ordinal);
+    private readonly List<(Entry Entry, int Version)> claimSkipped = [];
+    private int[] claimQuotas = [];
+    private QueueState?[] claimStates = [];
 
     /// <summary>Creates an empty store on <paramref name="timeProvider"/>'s clock.</summary>
     public MemoryStorage(TimeProvider? timeProvider = null)
@@ -123,6 +135,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     State = (JobState)(-1),
                 };
                 jobs.Add(entry.Id, entry);
+                bySequence.Add(entry);
                 if (entry.UniqueKey is not null)
                 {
                     uniqueKeys.Add((entry.Queue, entry.UniqueKey), entry);
@@ -145,30 +158,51 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     public ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var claimed = new List<JobRecord>(Math.Min(parameters.Max, 64));
+        List<JobRecord> claimed;
         TimeSpan? nextDueIn = null;
         lock (gate)
         {
             var now = time.GetUtcNow();
             PromoteDue(now);
-            var limits = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);
-            var quotas = new int[parameters.Queues.Count];
-            var states = new QueueState?[parameters.Queues.Count];
-            for (var i = 0; i < quotas.Length; i++)
+            Dictionary<string, int>? limits = null;
+            if (parameters.TaskLimits is { } taskLimits)
+            {
+                limits = claimLimits;
+                limits.Clear();
+                foreach (var (task, limit) in taskLimits)
+                {
+                    limits[task] = limit;
+                }
+            }
+
+            var count = parameters.Queues.Count;
+            if (claimQuotas.Length < count)
+            {
+                claimQuotas = new int[count];
+                claimStates = new QueueState?[count];
+            }
+
+            var quotas = claimQuotas;
+            var states = claimStates;
+            long ready = 0;
+            for (var i = 0; i < count; i++)
             {
                 quotas[i] = parameters.Queues[i].Max;
                 states[i] = queues.TryGetValue(parameters.Queues[i].Name, out var q) && !q.Paused ? q : null;
+                ready += states[i]?.Counts[(int)JobState.Ready] ?? 0;
             }
 
-            List<(Entry, int)>? skipped = null;
+            // Sized to what can be claimed, so the list never grows and an empty claim allocates no array.
+            claimed = new List<JobRecord>((int)Math.Clamp(ready, 0, Math.Max(parameters.Max, 0)));
+
             while (claimed.Count < parameters.Max)
             {
                 // Pick the best head across the queues that still have quota.
                 var best = -1;
                 Entry? bestEntry = null;
-                for (var i = 0; i < states.Length; i++)
+                for (var i = 0; i < count; i++)
                 {
-                    if (states[i] is not { } q || quotas[i] <= 0 || !TryPeekValid(q, out var head))
+                    if (states[i] is not { } q || quotas[i] <= 0 || !q.Ready.TryPeek(out var head))
                     {
                         continue;
                     }
@@ -185,12 +219,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     break;
                 }
 
-                var item = states[best]!.Ready.Dequeue();
+                states[best]!.Ready.TryDequeue(out _, out var version);
                 if (limits is not null && limits.TryGetValue(bestEntry.TaskName, out var left))
                 {
                     if (left <= 0)
                     {
-                        (skipped ??= []).Add(item);
+                        claimSkipped.Add((bestEntry, version));
                         continue;
                     }
 
@@ -209,14 +243,13 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                 claimed.Add(bestEntry.ToRecord());
             }
 
-            if (skipped is not null)
+            Array.Clear(states, 0, count);
+            foreach (var (entry, version) in claimSkipped)
             {
-                foreach (var item in skipped)
-                {
-                    queues[item.Item1.Queue].Ready.Enqueue(item, Key(item.Item1));
-                }
+                queues[entry.Queue].Ready.Enqueue(entry, version, (int)entry.Priority);
             }
 
+            claimSkipped.Clear();
             if (claimed.Count < parameters.Max && NextDue(parameters.Queues) is { } due)
             {
                 nextDueIn = due - now;
@@ -237,6 +270,8 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         var applied = new bool[parameters.Completions.Count];
         var wake = false;
+        var succeeded = 0;
+        var failed = 0;
         lock (gate)
         {
             var now = time.GetUtcNow();
@@ -282,8 +317,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     wake |= MakeWaiting(e, now);
                 }
 
-                Tally(now, c.TargetState == JobState.Succeeded ? 1 : 0, c.Failed ? 1 : 0);
+                succeeded += c.TargetState == JobState.Succeeded ? 1 : 0;
+                failed += c.Failed ? 1 : 0;
             }
+
+            // One throughput update per batch: every completion of it falls in the minute of the same clock reading.
+            Tally(now, succeeded, failed);
         }
 
         if (wake)
@@ -327,7 +366,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         lock (gate)
         {
             var now = time.GetUtcNow();
-            while (rescued.Count < parameters.Max && leases.TryPeek(out var item, out var key) && key.Expires <= now)
+            while (rescued.Count < parameters.Max && leases.TryPeek(out var item, out var key) && key.ExpiresTicks <= now.UtcTicks)
             {
                 leases.Dequeue();
                 var e = item.Entry;
@@ -388,26 +427,11 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     /// <inheritdoc />
     public ValueTask JobsWaitAsync(JobsWaitParams parameters, CancellationToken cancellationToken) => signal.WaitAsync(cancellationToken);
 
-    private static (int, DateTimeOffset, long) Key(Entry e) => (-(int)e.Priority, e.DueAt, e.Sequence);
-
-    private static int Compare(Entry a, Entry b) => Key(a).CompareTo(Key(b));
-
-    private static bool TryPeekValid(QueueState q, out Entry head)
-    {
-        while (q.Ready.TryPeek(out var item, out _))
-        {
-            if (item.Entry.State == JobState.Ready && item.Entry.Version == item.Version)
-            {
-                head = item.Entry;
-                return true;
-            }
-
-            q.Ready.Dequeue();
-        }
-
-        head = null!;
-        return false;
-    }
+    /// <summary>Claim order: priority (highest first), then due time, then insertion order.</summary>
+    private static int Compare(Entry a, Entry b) =>
+        a.Priority != b.Priority ? ((int)b.Priority).CompareTo((int)a.Priority)
+        : a.DueTicks != b.DueTicks ? a.DueTicks.CompareTo(b.DueTicks)
+        : a.Sequence.CompareTo(b.Sequence);
 
     private QueueState GetQueue(string name)
     {
@@ -437,7 +461,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     {
         e.LeaseExpiresAt = expires;
         e.LeaseVersion++;
-        leases.Enqueue((e, e.LeaseVersion), (expires, e.Sequence));
+        leases.Enqueue((e, e.LeaseVersion), (expires.UtcTicks, e.Sequence));
     }
 
     /// <summary>Makes the job wait for its due time; returns whether it is ready now.</summary>
@@ -446,12 +470,12 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         if (e.DueAt > now)
         {
             SetState(e, JobState.Scheduled);
-            scheduled.Enqueue((e, e.Version), (e.DueAt, e.Sequence));
+            scheduled.Enqueue((e, e.Version), (e.DueTicks, e.Sequence));
             return false;
         }
 
         SetState(e, JobState.Ready);
-        GetQueue(e.Queue).Ready.Enqueue((e, e.Version), Key(e));
+        GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
         return true;
     }
 
@@ -487,17 +511,25 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         {
             ReleaseKey(e, key);
         }
+
+        if (++removedInOrder > 1024 && removedInOrder > bySequence.Count / 2)
+        {
+            bySequence.RemoveAll(static x => (int)x.State < 0);
+            removedInOrder = 0;
+        }
     }
 
     private void PromoteDue(DateTimeOffset now)
     {
-        while (scheduled.TryPeek(out var item, out var key) && key.Due <= now)
+        var nowTicks = now.UtcTicks;
+        while (scheduled.TryPeek(out var item, out var key) && key.DueTicks <= nowTicks)
         {
             scheduled.Dequeue();
-            if (item.Entry.State == JobState.Scheduled && item.Entry.Version == item.Version)
+            var e = item.Entry;
+            if (e.State == JobState.Scheduled && e.Version == item.Version)
             {
-                SetState(item.Entry, JobState.Ready);
-                GetQueue(item.Entry.Queue).Ready.Enqueue((item.Entry, item.Entry.Version), Key(item.Entry));
+                SetState(e, JobState.Ready);
+                GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
             }
         }
     }
@@ -523,7 +555,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                 {
                     if (string.Equals(claim.Name, item.Entry.Queue, StringComparison.Ordinal))
                     {
-                        return key.Due;
+                        return new DateTimeOffset(key.DueTicks, TimeSpan.Zero);
                     }
                 }
 
@@ -544,66 +576,153 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public long[] Counts { get; } = new long[6];
 
-        public PriorityQueue<(Entry Entry, int Version), (int, DateTimeOffset, long)> Ready { get; } = new();
+        public ReadyQueue<Entry> Ready { get; } = new();
     }
 
-    private sealed class Entry
+    /// <summary>
+    /// One job. A waiting job is the hot case (a backlog may hold millions), so it is kept compact: times as UTC ticks
+    /// with presence flags, the state in a byte, one token field for the current lease (Running) or the succeeded
+    /// attempt's lease (Succeeded), which never coexist. What a job that simply runs and succeeds never sets (progress,
+    /// unique key, error, unknown-task mark, trace context) lives in a <see cref="Details"/> object allocated on the
+    /// first write of a value, so claiming and finishing such a job allocates nothing that outlives the call.
+    /// </summary>
+    private sealed class Entry : IReadyItem
     {
+        private const byte HasLeaseToken = 1;
+        private const byte HasSucceededToken = 2;
+        private const byte HasStarted = 4;
+        private const byte HasFinished = 8;
+        private const byte HasLeaseExpiry = 16;
+
+        private Details? details;
+        private Guid token;
+        private long createdTicks;
+        private long dueTicks;
+        private long startedTicks;
+        private long finishedTicks;
+        private long leaseExpiresTicks;
+        private sbyte state;
+        private byte present;
+
         public required JobId Id { get; init; }
 
         public required string TaskName { get; init; }
 
         public required string Queue { get; init; }
 
+        public required byte[] Payload { get; init; }
+
         public Priority Priority { get; init; }
 
-        public JobState State { get; set; }
+        public JobState State
+        {
+            get => (JobState)state;
+            set => state = (sbyte)value;
+        }
 
         public int Version { get; set; }
 
         public int LeaseVersion { get; set; }
 
-        public required byte[] Payload { get; init; }
-
         public int Attempt { get; set; }
 
         public int MaxRetries { get; init; }
 
-        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset CreatedAt
+        {
+            get => new(createdTicks, TimeSpan.Zero);
+            init => createdTicks = value.UtcTicks;
+        }
 
-        public DateTimeOffset DueAt { get; set; }
+        public DateTimeOffset DueAt
+        {
+            get => new(dueTicks, TimeSpan.Zero);
+            set => dueTicks = value.UtcTicks;
+        }
+
+        public long DueTicks => dueTicks;
 
         public long Sequence { get; init; }
 
-        public DateTimeOffset? StartedAt { get; set; }
+        public bool UniqueUntilPruned { get; init; }
 
-        public DateTimeOffset? FinishedAt { get; set; }
+        public DateTimeOffset? StartedAt
+        {
+            get => Time(HasStarted, startedTicks);
+            set => startedTicks = SetTime(HasStarted, value);
+        }
 
-        public DateTimeOffset? LeaseExpiresAt { get; set; }
+        public DateTimeOffset? FinishedAt
+        {
+            get => Time(HasFinished, finishedTicks);
+            set => finishedTicks = SetTime(HasFinished, value);
+        }
 
-        public Guid? LeaseToken { get; set; }
+        public DateTimeOffset? LeaseExpiresAt
+        {
+            get => Time(HasLeaseExpiry, leaseExpiresTicks);
+            set => leaseExpiresTicks = SetTime(HasLeaseExpiry, value);
+        }
 
-        public Guid? SucceededLeaseToken { get; set; }
+        public Guid? LeaseToken
+        {
+            get => (present & HasLeaseToken) != 0 ? token : null;
+            set => SetToken(HasLeaseToken, HasSucceededToken, value);
+        }
+
+        public Guid? SucceededLeaseToken
+        {
+            get => (present & HasSucceededToken) != 0 ? token : null;
+            set => SetToken(HasSucceededToken, HasLeaseToken, value);
+        }
 
         public string? WorkerId { get; set; }
 
-        public string? UniqueKey { get; set; }
+        public string? UniqueKey
+        {
+            get => details?.UniqueKey;
+            set => Set(value).UniqueKey = value;
+        }
 
-        public bool UniqueUntilPruned { get; init; }
+        public string? LastError
+        {
+            get => details?.LastError;
+            set => Set(value).LastError = value;
+        }
 
-        public string? LastError { get; set; }
+        public DateTimeOffset? UnknownTaskSince
+        {
+            get => details?.UnknownTaskSince;
+            set => Set(value).UnknownTaskSince = value;
+        }
 
-        public DateTimeOffset? UnknownTaskSince { get; set; }
+        public double? Progress
+        {
+            get => details?.Progress;
+            set => Set(value).Progress = value;
+        }
 
-        public double? Progress { get; set; }
+        public string? ProgressMessage
+        {
+            get => details?.ProgressMessage;
+            set => Set(value).ProgressMessage = value;
+        }
 
-        public string? ProgressMessage { get; set; }
+        public string? TraceParent
+        {
+            get => details?.TraceParent;
+            init => Set(value).TraceParent = value;
+        }
 
-        public string? TraceParent { get; init; }
-
-        public string? TraceState { get; init; }
+        public string? TraceState
+        {
+            get => details?.TraceState;
+            init => Set(value).TraceState = value;
+        }
 
         public JobRef Ref => new(Id, Queue);
+
+        public bool IsCurrent(int version) => State == JobState.Ready && Version == version;
 
         public JobRecord ToRecord() => new()
         {
@@ -623,13 +742,66 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             LeaseToken = LeaseToken,
             SucceededLeaseToken = SucceededLeaseToken,
             WorkerId = WorkerId,
-            UniqueKey = UniqueKey,
-            LastError = LastError,
-            UnknownTaskSince = UnknownTaskSince,
-            Progress = Progress,
-            ProgressMessage = ProgressMessage,
-            TraceParent = TraceParent,
-            TraceState = TraceState,
+            UniqueKey = details?.UniqueKey,
+            LastError = details?.LastError,
+            UnknownTaskSince = details?.UnknownTaskSince,
+            Progress = details?.Progress,
+            ProgressMessage = details?.ProgressMessage,
+            TraceParent = details?.TraceParent,
+            TraceState = details?.TraceState,
         };
+
+        // The details to write a field into: a value to store allocates them; clearing a field they never held needs
+        // none (a scratch object absorbs the write).
+        private Details Set<TValue>(TValue value) => details ?? (value is null ? Details.Discard : details = new Details());
+
+        private DateTimeOffset? Time(byte flag, long ticks) => (present & flag) != 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+        private long SetTime(byte flag, DateTimeOffset? value)
+        {
+            if (value is { } v)
+            {
+                present |= flag;
+                return v.UtcTicks;
+            }
+
+            present &= (byte)~flag;
+            return 0;
+        }
+
+        private void SetToken(byte flag, byte other, Guid? value)
+        {
+            if (value is { } v)
+            {
+                // The lease token (Running) and the succeeded attempt's token (Succeeded) never coexist.
+                Debug.Assert((present & other) == 0, "A job holds either a lease token or a succeeded attempt's token.");
+                token = v;
+                present |= flag;
+            }
+            else
+            {
+                present &= (byte)~flag;
+            }
+        }
+    }
+
+    private sealed class Details
+    {
+        /// <summary>Absorbs the writes of null into entries that have no details: only ever holds nulls, never read.</summary>
+        public static readonly Details Discard = new();
+
+        public string? UniqueKey { get; set; }
+
+        public string? LastError { get; set; }
+
+        public DateTimeOffset? UnknownTaskSince { get; set; }
+
+        public double? Progress { get; set; }
+
+        public string? ProgressMessage { get; set; }
+
+        public string? TraceParent { get; set; }
+
+        public string? TraceState { get; set; }
     }
 }
