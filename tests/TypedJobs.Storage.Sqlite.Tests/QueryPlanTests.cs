@@ -49,6 +49,25 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.Contains(plan, step => step.StartsWith($"SEARCH {table} USING", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Unique_key_lookup_uses_the_index_of_jobs_that_hold_a_key_and_jobs_without_one_have_no_entry()
+    {
+        var path = Path.Combine(directory.Path, "jobs.db");
+        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
+        await store.InitializeAsync(Ct);
+        const string index = SqliteStorageOptions.DefaultTablePrefix + "jobs_held_unique_key";
+
+        var plan = Plan(path, store.Sql.SelectIdByQueueUniqueKey);
+
+        Assert.Contains(plan, step => step.Contains($"USING INDEX {index}", StringComparison.Ordinal));
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = @name";
+        command.Parameters.AddWithValue("@name", index);
+        Assert.EndsWith("WHERE unique_key IS NOT NULL", (string)command.ExecuteScalar()!, StringComparison.Ordinal);
+    }
+
     private static List<string> Plan(string path, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");

@@ -9,7 +9,7 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 internal sealed class SqliteSql
 {
     /// <summary>The newest schema version this code knows.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     /// <summary>The oldest schema version this code works with (older ones are migrated first).</summary>
     public const int MinimumReader = 2;
@@ -151,6 +151,14 @@ internal sealed class SqliteSql
             [
                 $"DROP INDEX {p}jobs_unique_key",
                 $"UPDATE {p}schema SET value = 2 WHERE name = 'minimum_reader'",
+            ]),
+            // Expand: the same uniqueness, indexed only for jobs that hold a key. Most jobs have none, and every insert and
+            // every finish paid for an index entry of (queue, NULL). Lookups by key (unique_key = @key) imply the
+            // index's condition, so they use it; INSERT … ON CONFLICT DO NOTHING honours partial unique indexes.
+            new Migration(4, "unique-key index only over jobs that hold a key", false,
+            [
+                $"CREATE UNIQUE INDEX {p}jobs_held_unique_key ON {p}jobs (queue, unique_key) WHERE unique_key IS NOT NULL",
+                $"DROP INDEX {p}jobs_queue_unique_key",
             ]),
         ];
 
