@@ -25,6 +25,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     // prefix drawn once and a counter (Guid.NewGuid per claim costs a system call for random bytes).
     private readonly ulong leasePrefix = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray());
     private ulong leaseCounter;
+    private int leasesSinceCompaction;
     private long sequence;
 
     // Scratch of the claim, reused under the lock so a claim allocates only what it returns.
@@ -44,6 +45,18 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
     /// <inheritdoc />
     public TimeSpan HotPathTimeout => TimeSpan.Zero;
+
+    /// <summary>How many entries the lease heap holds, stale ones included (for tests).</summary>
+    internal int LeaseEntries
+    {
+        get
+        {
+            lock (gate)
+            {
+                return leases.Count;
+            }
+        }
+    }
 
     /// <summary>How many jobs the store holds in any state.</summary>
     public int Count
@@ -462,6 +475,42 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         e.LeaseExpiresAt = expires;
         e.LeaseVersion++;
         leases.Enqueue((e, e.LeaseVersion), (expires.UtcTicks, e.Sequence));
+        if (++leasesSinceCompaction >= 4096)
+        {
+            CompactLeases();
+        }
+    }
+
+    /// <summary>
+    /// Drops the lease heap's stale entries (jobs finished, released or extended since) once they outnumber the live
+    /// ones: otherwise every claim and every extension leaves an entry until its lease would have expired, so the heap
+    /// (and its growth) is the throughput times the lease duration rather than the jobs running.
+    /// </summary>
+    private void CompactLeases()
+    {
+        leasesSinceCompaction = 0;
+        long running = 0;
+        foreach (var queue in queues.Values)
+        {
+            running += queue.Counts[(int)JobState.Running];
+        }
+
+        if (leases.Count <= (2 * running) + 4096)
+        {
+            return;
+        }
+
+        var live = new List<((Entry Entry, int Version), (long ExpiresTicks, long Seq))>((int)Math.Min(running, int.MaxValue));
+        foreach (var (item, key) in leases.UnorderedItems)
+        {
+            if (item.Entry.State == JobState.Running && item.Entry.LeaseVersion == item.Version)
+            {
+                live.Add((item, key));
+            }
+        }
+
+        leases.Clear();
+        leases.EnqueueRange(live);
     }
 
     /// <summary>Makes the job wait for its due time; returns whether it is ready now.</summary>
