@@ -57,7 +57,7 @@ using (new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = wo
 
 var elapsed = Stopwatch.GetElapsedTime(Noop.First, Noop.Last).TotalSeconds;
 var process = Noop.Done <= 1 ? 0 : Noop.Done / elapsed;
-Console.WriteLine(FormattableString.Invariant($$"""{"peer":"Hangfire.PostgreSql 1.21 (workers {{workers}})","enqueue":{{enqueue:0}},"process":{{process:0}}}"""));
+Console.WriteLine(FormattableString.Invariant($$"""{"peer":"Hangfire 1.8.25 PostgreSql 1.21 (workers {{workers}}, queue poll 50 ms)","enqueue":{{enqueue:0}},"process":{{process:0}}}"""));
 
 public static class Noop
 {
