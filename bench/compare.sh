@@ -50,6 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 step() { echo "== [$(( $(date +%s) - started )) s] $*" >&2; }
 
 step "building the bench (TypedJobs.Bench and TypedJobs.Bench.Hangfire) and installing the npm peers"
@@ -72,15 +73,16 @@ stop_postgres >&2
 step "Redis (eng/servers/redis.sh, appendfsync everysec) beside BullMQ and Hangfire.Redis.StackExchange"
 start_redis >&2
 redis_peers "${TYPEDJOBS_TEST_REDIS%:*}" "${TYPEDJOBS_TEST_REDIS#*:}" "$redis_jobs" "$redis_concurrency" "$redis_samples" "$redis_hangfire_jobs" "$rows" >&2
-stop_redis >&2
+stop_redis 2>/dev/null >&2
 step "done"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 ram=$(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1024 / 1024 }' /proc/meminfo)
-python3 - "$rows" "$work/report.md" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc) cores, $cpu, $ram RAM" "$command" <<'PY'
+python3 - "$rows" "$work/report.md" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc) cores, $cpu, $ram RAM" "$command" "$load_before" "$load_after" <<'PY'
 import json, sys
 
-rows_file, report_file, when, machine, command = sys.argv[1:6]
+rows_file, report_file, when, machine, command, load_before, load_after = sys.argv[1:8]
 rows = [json.loads(line) for line in open(rows_file) if line.strip()]
 stores = {
     "memory": "memory",
@@ -103,7 +105,8 @@ def micros(v):
 def ratio(a, b): return "n/a" if not a or not b else f"{a / b:.2f}×"
 
 out = []
-out.append(f"Measured {when} on {machine} (shared with other work: compare within a row, not across runs), with `{command}`.")
+out.append(f"Measured {when} on {machine}, with `{command}`. The machine is shared: load average (1, 5, 15 min) "
+           f"{load_before} at the start and {load_after} at the end, so compare within a row, not across runs.")
 out.append("")
 out.append("TypedJobs rows:")
 out.append("")
