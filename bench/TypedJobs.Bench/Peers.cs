@@ -241,15 +241,23 @@ internal sealed class HangfireMemoryPeer : Peer
 
     private static async Task<Row> RunAsync(PeerRun run, int workers, TimeSpan? schedulePoll)
     {
-        // Hangfire's client and workers block threads: enough of them up front so the pool does not ramp up mid-drain.
+        // Hangfire's client and workers block threads: enough of them up front so the pool does not ramp up mid-drain;
+        // put back afterwards, so the TypedJobs rows that follow in this process run with the pool as they found it.
         ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
         ThreadPool.SetMinThreads(Math.Max(minWorkers, Math.Max(64, workers * 2)), minIo);
-        if (run.Warmup > 0)
+        try
         {
-            await ThroughputAsync(run.Warmup, run.MaxProcessTime, workers, schedulePoll, latencySamples: 0);
-        }
+            if (run.Warmup > 0)
+            {
+                await ThroughputAsync(run.Warmup, run.MaxProcessTime, workers, schedulePoll, latencySamples: 0);
+            }
 
-        return await ThroughputAsync(run.Jobs, run.MaxProcessTime, workers, schedulePoll, run.LatencySamples);
+            return await ThroughputAsync(run.Jobs, run.MaxProcessTime, workers, schedulePoll, run.LatencySamples);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+        }
     }
 
     private static async Task<Row> ThroughputAsync(int jobs, TimeSpan max, int workers, TimeSpan? schedulePoll, int latencySamples)
