@@ -19,7 +19,7 @@ internal static class HangfirePeer
     private static TaskCompletionSource finished = new();
     private static TaskCompletionSource<double>? latency;
 
-    public static async Task RunAsync(string endpoint, int jobs, int concurrency, int samples)
+    public static async Task<Row> RunAsync(string endpoint, int jobs, int concurrency, int samples)
     {
         var storage = new HangfireStorage(endpoint, new HangfireStorageOptions
         {
@@ -60,6 +60,7 @@ internal static class HangfirePeer
             var p50 = measured.Count == 0 ? double.NaN : measured[measured.Count / 2];
             var p99 = measured.Count == 0 ? double.NaN : measured[(int)(measured.Count * 0.99)];
             Console.WriteLine($"| {"hangfire-redis",-18} | {concurrency,11} | {enqueueRate,14:N0} | {processRate,14:N0} | {"",10} | {"",10} | {p50 / 1000,10:0.00} ms | {p99 / 1000,10:0.00} ms |");
+            return new Row(enqueueRate, processRate, Row.None, double.NaN, Row.Micros(p50), Row.Micros(p99));
         }
     }
 

@@ -24,6 +24,11 @@ using TypedJobs.Registration;
 //   (GC.GetTotalMemory(true) before and after filling ÷ N). Same queue and task, lower priority: the worker cannot
 //   filter the backlog out by queue or task name, it must order past it.
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
+//   Peers in the same run (--peers quartz,hangfire-memory,hangfire-sqlite): after each TypedJobs row, the peers of that
+//   store kind (quartz and hangfire-memory beside memory, hangfire-sqlite beside sqlite) run the same no-op work, with
+//   --peer-jobs N jobs (default --jobs) or, for Hangfire on SQLite, --slow-peer-jobs N (default 2000); a ratio table
+//   follows. --json FILE appends every row as a JSON line (store, concurrency, system, label, enqueue, process, cpuUs,
+//   bytes, p50Us, p99Us) for bench/compare.sh.
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
 // processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
 // (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
@@ -37,7 +42,8 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
     var peer = BenchOptions.Parse(rest);
     foreach (var c in peer.Concurrency)
     {
-        await HangfirePeer.RunAsync(endpoint, peer.Jobs, c, peer.LatencySamples);
+        var row = await HangfirePeer.RunAsync(endpoint, peer.Jobs, c, peer.LatencySamples);
+        Results.Write(peer.Json, "redis", c, "hangfire-redis", $"Hangfire 1.8.25 Redis.StackExchange 1.12 (workers {c}, fetch timeout 1 s)", row);
     }
 
     return;
@@ -55,14 +61,35 @@ Console.WriteLine();
 Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"bytes/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
 Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
 var rows = new Dictionary<(string Store, int Concurrency), Row>();
+var ratios = new List<string>();
 foreach (var store in options.Stores)
 {
     foreach (var concurrency in options.Concurrency)
     {
         var row = await Runner.RunAsync(store, concurrency, options);
         rows[(store.Name, concurrency)] = row;
-        Console.WriteLine($"| {store.Name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {row.CpuPerJob.TotalMicroseconds,10:N1} | {row.BytesPerJob,10:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+        PrintRow(store.Name, concurrency, row);
+        Results.Write(options.Json, store.Kind, concurrency, "TypedJobs", store.Name, row);
+        // Peers beside this row, in the same process run: the same no-op work and columns.
+        foreach (var peer in options.Peers.Where(p => p.Kind == store.Kind))
+        {
+            foreach (var (label, run) in peer.Variants(concurrency, options))
+            {
+                var peerRow = await run(concurrency, new PeerRun(options.PeerJobs, Math.Min(options.WarmupJobs, options.PeerJobs), options.LatencySamples, options.MaxProcessTime));
+                PrintRow(label, concurrency, peerRow);
+                Results.Write(options.Json, store.Kind, concurrency, peer.Option, label, peerRow);
+                ratios.Add($"| {store.Kind} | {concurrency} | {label} | {Ratio(row.ProcessPerSecond, peerRow.ProcessPerSecond)} | {(peerRow.LatencyP50 == Row.None ? "n/a" : Ratio(peerRow.LatencyP50.TotalMicroseconds, row.LatencyP50.TotalMicroseconds))} |");
+            }
+        }
     }
+}
+
+if (ratios.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("| store | concurrency | peer | process rate TypedJobs ÷ peer | add→start p50 peer ÷ TypedJobs |");
+    Console.WriteLine("|---|---:|---|---:|---:|");
+    ratios.ForEach(Console.WriteLine);
 }
 
 if (options.Stores.Any(s => s.Name == "postgres") && options.Stores.Any(s => s.Name == "mysql"))
@@ -75,13 +102,30 @@ if (options.Stores.Any(s => s.Name == "postgres") && options.Stores.Any(s => s.N
     }
 }
 
-static string Format(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMicroseconds:0} µs";
+static void PrintRow(string name, int concurrency, Row row) =>
+    Console.WriteLine($"| {name,-18} | {concurrency,11} | {row.EnqueuePerSecond,14:N0} | {row.ProcessPerSecond,14:N0} | {(row.CpuPerJob == Row.None ? "n/a" : row.CpuPerJob.TotalMicroseconds.ToString("N1", System.Globalization.CultureInfo.CurrentCulture)),10} | {row.BytesPerJob,10:N0} | {Format(row.LatencyP50),13} | {Format(row.LatencyP99),13} |");
+
+static string Ratio(double a, double b) => b > 0 && a > 0 && double.IsFinite(a / b) ? $"{a / b:0.00}×" : "n/a";
+
+static string Format(TimeSpan t) => t == Row.None ? "n/a" : t.TotalMilliseconds >= 1 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMicroseconds:0} µs";
 
 namespace TypedJobs.Bench
 {
     internal sealed record BenchOptions(int Jobs, int LatencySamples, IReadOnlyList<StoreSetup> Stores, IReadOnlyList<int> Concurrency, TimeSpan MaxProcessTime,
         int WarmupJobs, int Backlog = 0, int Scheduled = 0, int BacklogJobs = 0)
     {
+        /// <summary>Frameworks measured beside the rows of their store kind (<c>--peers</c>); none by default.</summary>
+        public IReadOnlyList<Peer> Peers { get; init; } = [];
+
+        /// <summary>Jobs per round of the in-process peers (<c>--peer-jobs</c>, default <c>--jobs</c>).</summary>
+        public int PeerJobs { get; init; }
+
+        /// <summary>Jobs per round of the slow peers, Hangfire on SQLite (<c>--slow-peer-jobs</c>, default 2000).</summary>
+        public int SlowPeerJobs { get; init; } = 2000;
+
+        /// <summary>A file every row is appended to as a JSON line (<c>--json</c>), for scripts; none by default.</summary>
+        public string? Json { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var jobs = 200_000;
@@ -93,6 +137,10 @@ namespace TypedJobs.Bench
             var backlog = 0;
             var scheduled = 0;
             int? backlogJobs = null;
+            var peers = "";
+            int? peerJobs = null;
+            var slowPeerJobs = 2000;
+            string? json = null;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -106,20 +154,36 @@ namespace TypedJobs.Bench
                     case "--backlog": backlog = int.Parse(args[i + 1]); break;
                     case "--scheduled": scheduled = int.Parse(args[i + 1]); break;
                     case "--backlog-jobs": backlogJobs = int.Parse(args[i + 1]); break;
+                    case "--peers": peers = args[i + 1]; break;
+                    case "--peer-jobs": peerJobs = int.Parse(args[i + 1]); break;
+                    case "--slow-peer-jobs": slowPeerJobs = int.Parse(args[i + 1]); break;
+                    case "--json": json = args[i + 1]; break;
                     default: throw new ArgumentException(
-                        $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, --backlog-jobs");
+                        $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, " +
+                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json");
                 }
             }
 
             return new BenchOptions(jobs, samples,
                 stores.Split(',').Select(StoreSetup.Get).ToArray(),
                 concurrency.Split(',').Select(int.Parse).ToArray(),
-                TimeSpan.FromSeconds(maxSeconds), warmup ?? jobs, backlog, scheduled, backlogJobs ?? jobs);
+                TimeSpan.FromSeconds(maxSeconds), warmup ?? jobs, backlog, scheduled, backlogJobs ?? jobs)
+            {
+                Peers = Peer.Parse(peers),
+                PeerJobs = peerJobs ?? jobs,
+                SlowPeerJobs = slowPeerJobs,
+                Json = json,
+            };
         }
     }
 
-    internal sealed record StoreSetup(string Name, Action<TypedJobsOptions, string> Use)
+    /// <param name="Name">The row's label.</param>
+    /// <param name="Use">Configures the store on a fresh path.</param>
+    /// <param name="KindName">What rows of peers and result files group it under (memory, sqlite, postgres, …); the name when not given.</param>
+    internal sealed record StoreSetup(string Name, Action<TypedJobsOptions, string> Use, string? KindName = null)
     {
+        public string Kind => KindName ?? Name;
+
         public static StoreSetup Get(string name) => name switch
         {
             "memory" => new StoreSetup("memory", (o, _) => o.UseInMemory()),
@@ -127,7 +191,48 @@ namespace TypedJobs.Bench
         };
     }
 
-    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, double BytesPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99);
+    /// <summary>Rows appended to the <c>--json</c> file, one JSON object a line, for scripts such as bench/compare.sh.</summary>
+    internal static class Results
+    {
+        private static readonly Lock Gate = new();
+
+        public static void Write(string? path, string store, int concurrency, string system, string label, Row row)
+        {
+            if (path is null)
+            {
+                return;
+            }
+
+            static double? Finite(double v) => double.IsFinite(v) ? Math.Round(v, 2) : null;
+            static double? Micros(TimeSpan t) => t == Row.None ? null : Finite(t.TotalMicroseconds);
+            var line = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["store"] = store,
+                ["concurrency"] = concurrency,
+                ["system"] = system,
+                ["label"] = label,
+                ["enqueue"] = Finite(row.EnqueuePerSecond),
+                ["process"] = Finite(row.ProcessPerSecond),
+                ["cpuUs"] = Micros(row.CpuPerJob),
+                ["bytes"] = Finite(row.BytesPerJob),
+                ["p50Us"] = Micros(row.LatencyP50),
+                ["p99Us"] = Micros(row.LatencyP99),
+            });
+            lock (Gate)
+            {
+                File.AppendAllText(path, line + "\n");
+            }
+        }
+    }
+
+    internal sealed record Row(double EnqueuePerSecond, double ProcessPerSecond, TimeSpan CpuPerJob, double BytesPerJob, TimeSpan LatencyP50, TimeSpan LatencyP99)
+    {
+        /// <summary>A duration that was not measured (printed as n/a, written as null).</summary>
+        public static readonly TimeSpan None = TimeSpan.MinValue;
+
+        /// <summary>Microseconds as a duration, <see cref="None"/> when not a number.</summary>
+        public static TimeSpan Micros(double value) => double.IsFinite(value) ? TimeSpan.FromMicroseconds(value) : None;
+    }
 
     /// <summary>The payload: the enqueue timestamp, so the handler can measure add→start latency.</summary>
     internal sealed class StampSerializer : JobSerializer<long>

@@ -85,7 +85,7 @@ internal static class StoreSetups
 
         return name switch
         {
-            "sqlite" => new StoreSetup("sqlite (file)", (o, path) => o.UseSqlite(path)),
+            "sqlite" => new StoreSetup("sqlite (file)", (o, path) => o.UseSqlite(path), "sqlite"),
             "sqlite-normal" => new StoreSetup("sqlite sync=NORMAL", (o, path) => o.UseSqlite(path, s => s.Synchronous = Storage.Sqlite.SqliteSynchronous.Normal)),
             _ => null,
         };

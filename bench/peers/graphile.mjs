@@ -36,4 +36,5 @@ await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, maxMs
 const elapsed = (Date.now() - first) / 1000;
 await runner.stop();
 await utils.release();
-console.log(JSON.stringify({ peer: `graphile-worker 0.17 (concurrency ${concurrencyText})`, enqueue, process: first === 0 ? 0 : done / elapsed }));
+const label = concurrencyText === "default" ? "graphile-worker 0.17 defaults (concurrency 1, poll 2 s)" : `graphile-worker 0.17 (concurrency ${concurrencyText})`;
+console.log(JSON.stringify({ peer: label, enqueue, process: first === 0 ? 0 : done / elapsed }));

@@ -1,9 +1,11 @@
 // BullMQ measured like the TypedJobs bench rows: addBulk in batches of 1000, then a Worker with the given concurrency
 // drains the queue (timed from the first job's start), then add→start of one job at a time into an idle worker.
-//   node bench.mjs HOST PORT JOBS CONCURRENCY LATENCY_SAMPLES
+//   node bench.mjs HOST PORT JOBS CONCURRENCY LATENCY_SAMPLES [JSON_FILE]
+// With JSON_FILE the row is also appended to it as a JSON line (store, concurrency, system, label, enqueue, process, …).
+import { appendFileSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
 
-const [host, port, jobsArg, concurrencyArg, samplesArg] = process.argv.slice(2);
+const [host, port, jobsArg, concurrencyArg, samplesArg, jsonFile] = process.argv.slice(2);
 const connection = { host, port: Number(port), maxRetriesPerRequest: null };
 const jobs = Number(jobsArg);
 const concurrency = Number(concurrencyArg);
@@ -45,6 +47,13 @@ const p50 = measured[Math.floor(measured.length / 2)] / 1000;
 const p99 = measured[Math.floor(measured.length * 0.99)] / 1000;
 const pad = (v, n) => String(v).padStart(n);
 console.log(`| ${'bullmq'.padEnd(18)} | ${pad(concurrency, 11)} | ${pad(Math.round(enqueueRate).toLocaleString('en-US'), 14)} | ${pad(Math.round(processRate).toLocaleString('en-US'), 14)} | ${pad('', 10)} | ${pad('', 10)} | ${pad(p50.toFixed(2), 10)} ms | ${pad(p99.toFixed(2), 10)} ms |`);
+if (jsonFile) {
+  const finite = (v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  appendFileSync(jsonFile, JSON.stringify({
+    store: 'redis', concurrency, system: 'bullmq', label: `BullMQ 6 (concurrency ${concurrency})`,
+    enqueue: finite(enqueueRate), process: finite(processRate), cpuUs: null, bytes: null, p50Us: finite(p50 * 1000), p99Us: finite(p99 * 1000),
+  }) + '\n');
+}
 await worker.close();
 await queue.obliterate({ force: true });
 await queue.close();
