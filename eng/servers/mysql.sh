@@ -25,10 +25,15 @@ _mysql_install() {
   command -v mariadbd >/dev/null 2>&1
 }
 
+
+# shellcheck source=eng/servers/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 _mysql_free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (ports.sh says why).
+    port=$((10000 + RANDOM % ($(_ephemeral_low) - 10000)))
     if ! ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
       echo "$port"
       return 0
@@ -123,7 +128,16 @@ _mysql_server_restart() {
   local dir="$1" port
   port=$(cat "$dir/port")
   _mysql_kill "$dir"
-  _mysql_run "$dir" "$port" && echo "$port"
+  # The port may still be held for a moment (a socket of the killed server, or a client's); try again a few times.
+  for _ in 1 2 3 4 5; do
+    if _mysql_run "$dir" "$port"; then
+      echo "$port"
+      return 0
+    fi
+    _mysql_kill "$dir"
+    sleep 2
+  done
+  return 1
 }
 
 start_mysql() {

@@ -25,10 +25,15 @@ _nats_install() {
   command -v nats-server >/dev/null 2>&1
 }
 
+
+# shellcheck source=eng/servers/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 _nats_free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (ports.sh says why).
+    port=$((10000 + RANDOM % ($(_ephemeral_low) - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0

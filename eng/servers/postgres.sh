@@ -36,10 +36,15 @@ _pg_install() {
   [ -x "$TYPEDJOBS_PG_BIN/initdb" ]
 }
 
+
+# shellcheck source=eng/servers/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 _pg_free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (ports.sh says why).
+    port=$((10000 + RANDOM % ($(_ephemeral_low) - 10000)))
     if ! ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
       echo "$port"
       return 0
