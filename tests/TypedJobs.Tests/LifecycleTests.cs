@@ -90,6 +90,10 @@ public class LifecycleTests
         await Eventually.TrueAsync(() => observed.Task.IsCompleted, "the local run to be cancelled",
             tick: () => host.Time.Advance(TimeSpan.FromSeconds(1)));
         Assert.Equal(JobState.Cancelled, (await host.Client.GetJobAsync(id))!.State);
+
+        // The stopped run's outcome is dropped unwritten, and the worker lets go of the lost lease (it kept it for good).
+        var worker = host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<TypedJobs.Engine.JobWorker>().Single();
+        await Eventually.TrueAsync(() => worker.Leases.Count == 0, "the lost lease to be let go");
     }
 
     [Fact]

@@ -144,6 +144,7 @@ internal sealed class OutcomeWriter(
             {
                 foreach (var o in batch)
                 {
+                    leases.Forget(o.Lease);
                     Log.LeaseLost(logger, o.Job.Id);
                 }
 
