@@ -2,7 +2,8 @@
 //
 //   --storage URL      the store (required), opened through the storage providers; wrapped in a FaultyStorage
 //   --log PATH         each run of a job appends "<job id> <attempt> <process id>" here (required)
-//   --enqueue N        also enqueue N "record" jobs in batches of 50, appending each acknowledged id to --ack
+//   --enqueue N        also enqueue N "record" jobs in batches of 50, appending each acknowledged id to --ack (a batch
+//                      that times out is sent again)
 //   --ack PATH         where acknowledged ids go
 //   --expect N         exit once N jobs succeeded and nothing waits or runs
 //   --drain            exit once nothing waits or runs (after the own enqueues)
@@ -107,7 +108,23 @@ if (arguments.Int("--enqueue", 0) is var toEnqueue and > 0)
     for (var start = 0; start < toEnqueue; start += 50)
     {
         var payloads = Enumerable.Range(start, Math.Min(50, toEnqueue - start)).ToArray();
-        var ids = await client.EnqueueBatchAsync(resultsUrl is null ? record : recordWithResult, payloads);
+        IReadOnlyList<JobId> ids;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                ids = await client.EnqueueBatchAsync(resultsUrl is null ? record : recordWithResult, payloads);
+                break;
+            }
+            catch (Exception ex) when (attempt < 20 && ex is not (OutOfMemoryException or ArgumentException))
+            {
+                // As a careful client does: a batch that failed (a timeout on a loaded machine, a server restart) is sent again. Only
+                // acknowledged ids count; a timed-out batch that committed anyway runs as jobs nobody acknowledged.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enqueue attempt {attempt} failed, retrying: {ex.GetType().Name}: {ex.Message}"));
+                await Task.Delay(200);
+            }
+        }
+
         acks.Append(string.Join('\n', ids));
     }
 
@@ -117,30 +134,48 @@ if (arguments.Int("--enqueue", 0) is var toEnqueue and > 0)
 var expect = arguments.Int("--expect", -1);
 if (expect >= 0 || arguments.Has("--drain"))
 {
+    // A run that stops making progress says what it sees (every 30 s without a change), so a hang is diagnosable from
+    // the output alone: the counts per state, or the error the progress check keeps getting.
+    var lastStatus = "";
+    var lastChange = DateTime.UtcNow;
     while (true)
     {
-        IReadOnlyList<TypedJobs.Storage.QueueInfo> queues;
+        string status;
+        var finished = false;
         try
         {
-            queues = await admin.GetQueuesAsync();
+            var queues = await admin.GetQueuesAsync();
+            var waitingOrRunning = queues.Sum(q => q.Length + q.Counts[JobState.Running]);
+            var succeeded = queues.Sum(q => q.Counts[JobState.Succeeded]);
+            finished = waitingOrRunning == 0 && (expect < 0 || succeeded >= expect);
+            status = string.Join("; ", queues.Select(q => q.Name + ": " + string.Join(", ", q.Counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value}"))));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A server restart or a terminated connection: the engine recovers on its own, and so does this progress check.
-            await Task.Delay(200);
-            continue;
+            status = "progress check failed: " + ex.GetType().Name + ": " + ex.Message;
         }
 
-        var waitingOrRunning = queues.Sum(q => q.Length + q.Counts[JobState.Running]);
-        var succeeded = queues.Sum(q => q.Counts[JobState.Succeeded]);
-        if (waitingOrRunning == 0 && (expect < 0 || succeeded >= expect))
+        if (finished)
         {
             break;
+        }
+
+        if (status != lastStatus)
+        {
+            lastStatus = status;
+            lastChange = DateTime.UtcNow;
+        }
+        else if (DateTime.UtcNow - lastChange > TimeSpan.FromSeconds(30))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"no progress for 30 s (expecting {expect} succeeded): {status}"));
+            lastChange = DateTime.UtcNow;
         }
 
         await Task.Delay(100);
     }
 
+    Console.WriteLine("stopping");
     await host.StopAsync();
     Console.WriteLine("done");
     return 0;

@@ -65,6 +65,7 @@ public abstract class ProcessFaultTests : IDisposable
         using var a = Worker("--log", File("a.log"), "--expect", $"{jobs}", "--concurrency", "8");
         using var b = Worker("--log", File("b.log"), "--expect", $"{jobs}", "--concurrency", "8");
         await Task.WhenAll(producer.WaitReadyAsync(StartTimeout), a.WaitReadyAsync(StartTimeout), b.WaitReadyAsync(StartTimeout));
+        await producer.WaitForLineAsync("enqueued", RunTimeout);
 
         Assert.Equal(0, await a.WaitForExitAsync(RunTimeout));
         Assert.Equal(0, await b.WaitForExitAsync(RunTimeout));

@@ -9,6 +9,8 @@ public sealed class WorkerProcess : IDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<string> lines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> awaited = new(StringComparer.Ordinal);
 
     private WorkerProcess(Process process)
     {
@@ -62,6 +64,38 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the worker printed <paramref name="line"/> (e.g. "enqueued"); fails with its output if it exits first or
+    /// the timeout passes.
+    /// </summary>
+    public async Task WaitForLineAsync(string line, TimeSpan timeout)
+    {
+        Task printed;
+        lock (output)
+        {
+            if (lines.Contains(line))
+            {
+                return;
+            }
+
+            if (!awaited.TryGetValue(line, out var source))
+            {
+                awaited[line] = source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            printed = source.Task;
+        }
+
+        var exited = process.WaitForExitAsync();
+        var finished = await Task.WhenAny(printed, exited, Task.Delay(timeout, TestContext.Current.CancellationToken));
+        if (finished != printed)
+        {
+            Assert.Fail(finished == exited
+                ? $"Worker {process.Id} exited with code {process.ExitCode} before it printed '{line}'. Output:\n{Output}"
+                : $"Worker {process.Id} did not print '{line}' within {timeout}. Output:\n{Output}");
+        }
+    }
+
     /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -111,10 +145,15 @@ public sealed class WorkerProcess : IDisposable
             return;
         }
 
+        TaskCompletionSource? waiter;
         lock (output)
         {
             output.AppendLine(line);
+            lines.Add(line);
+            awaited.Remove(line, out waiter);
         }
+
+        waiter?.TrySetResult();
 
         if (line == "ready")
         {
