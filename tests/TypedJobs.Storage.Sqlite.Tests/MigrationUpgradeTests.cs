@@ -78,7 +78,7 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         Assert.Equal(2, status.CurrentVersion);
         Assert.Equal(SqliteSql.SchemaVersion, status.LatestVersion);
         // The contract step waits to be applied explicitly, and the expand step after it waits with it.
-        Assert.Equal([3, 4], status.Pending.Select(m => m.Version));
+        Assert.Equal([3, 4, 5], status.Pending.Select(m => m.Version));
         Assert.Contains("contract", status.Pending[0].Description);
         Assert.Equal(JobState.Ready, (await store.JobsGetAsync(new JobsGetParams(Ready), Ct)).Job!.State);
         Assert.Equal("welcome:ada", (await store.JobsGetAsync(new JobsGetParams(Unique), Ct)).Job!.UniqueKey);
@@ -128,8 +128,8 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
 
         var contract = await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
 
-        Assert.Equal([3, 4], contract.Applied.Select(m => m.Version));
-        Assert.Equal(4, contract.CurrentVersion);
+        Assert.Equal([3, 4, 5], contract.Applied.Select(m => m.Version));
+        Assert.Equal(5, contract.CurrentVersion);
         Assert.ThrowsAny<SqliteException>(() => Execute(Version1Insert, "k2"));
         var perQueue = new JobInsert { Id = JobId.New(), TaskName = "t", Queue = "other", Payload = "{}"u8.ToArray(), UniqueKey = "welcome:ada" };
         Assert.True(Assert.Single((await store.JobsInsertAsync(new JobsInsertParams([perQueue]), Ct)).Outcomes).Inserted);
@@ -145,7 +145,7 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         var dry = await store.MigrationsApplyAsync(new MigrationsApplyParams(DryRun: true), Ct);
         var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
 
-        Assert.Equal([2, 3, 4], dry.Applied.Select(m => m.Version));
+        Assert.Equal([2, 3, 4, 5], dry.Applied.Select(m => m.Version));
         Assert.Contains(dry.Applied[0].Statements, s => s.Contains("ADD COLUMN succeeded_token", StringComparison.Ordinal));
         Assert.Equal(1, status.CurrentVersion);
     }
@@ -154,15 +154,16 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
     public async Task Worker_RefusesASchemaThatNeedsANewerVersion_ButWorksOnANewerCompatibleOne()
     {
         await (await OpenAsync(contract: true)).DisposeAsync();
-        Execute("INSERT INTO typedjobs_migrations (version, description, applied_at) VALUES (5, 'a later expand step', 0)");
+        var later = SqliteSql.SchemaVersion + 1;
+        Execute($"INSERT INTO typedjobs_migrations (version, description, applied_at) VALUES ({later}, 'a later expand step', 0)");
         await (await OpenAsync()).DisposeAsync();
 
-        Execute("UPDATE typedjobs_schema SET value = 5 WHERE name = 'minimum_reader'");
+        Execute($"UPDATE typedjobs_schema SET value = {later} WHERE name = 'minimum_reader'");
         var refused = new SqliteStorage(new SqliteStorageOptions { ConnectionString = DatabasePath }, clock);
         stores.Add(refused);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await refused.InitializeAsync(Ct));
 
-        Assert.Contains("schema version 5", error.Message);
+        Assert.Contains($"schema version {later}", error.Message);
         Assert.Contains($"up to {SqliteSql.SchemaVersion}", error.Message);
     }
 }

@@ -68,6 +68,38 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.EndsWith("WHERE unique_key IS NOT NULL", (string)command.ExecuteScalar()!, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Next_due_time_reads_the_queue_state_index_and_no_second_due_time_index_is_kept()
+    {
+        var path = Path.Combine(directory.Path, "jobs.db");
+        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
+        await store.InitializeAsync(Ct);
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+
+        var plan = Plan(path, store.Sql.NextDueAt);
+
+        // A search on (queue, state) and a due_at range, in index order: no sort step, no scan.
+        Assert.Contains(plan, step => step.Contains($"INDEX {prefix}jobs_queue_state (queue=? AND state=? AND due_at>?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = @table ORDER BY name";
+        command.Parameters.AddWithValue("@table", prefix + "jobs");
+        var indexes = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                indexes.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(
+            [$"{prefix}jobs_claim", $"{prefix}jobs_finished", $"{prefix}jobs_held_unique_key", $"{prefix}jobs_lease", $"{prefix}jobs_queue_state"],
+            indexes.Where(static i => !i.StartsWith("sqlite_autoindex", StringComparison.Ordinal)));
+    }
+
     private static List<string> Plan(string path, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");

@@ -9,7 +9,7 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 internal sealed class SqliteSql
 {
     /// <summary>The newest schema version this code knows.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     /// <summary>The oldest schema version this code works with (older ones are migrated first).</summary>
     public const int MinimumReader = 2;
@@ -159,6 +159,13 @@ internal sealed class SqliteSql
             [
                 $"CREATE UNIQUE INDEX {p}jobs_held_unique_key ON {p}jobs (queue, unique_key) WHERE unique_key IS NOT NULL",
                 $"DROP INDEX {p}jobs_queue_unique_key",
+            ]),
+            // Expand: jobs_due (queue, due_at) of waiting jobs duplicated what jobs_queue_state (queue, state, due_at) gives
+            // the one statement that read it (the next due time of a queue), and every enqueue and every claim paid for an
+            // entry in it. No statement of any version names it, so workers of every schema version run without it.
+            new Migration(5, "no second index over the due times of waiting jobs", false,
+            [
+                $"DROP INDEX IF EXISTS {p}jobs_due",
             ]),
         ];
 
