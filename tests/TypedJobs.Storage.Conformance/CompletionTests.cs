@@ -125,6 +125,65 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Completions_InOneBatch_ApplyEachAsItsOwnCompletionWould()
+    {
+        await InsertManyAsync(7);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var jobs = await ClaimAsync(7);
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        var (done, retry, dead, cancelled, released, unknown, stale) = (jobs[0], jobs[1], jobs[2], jobs[3], jobs[4], jobs[5], jobs[6]);
+        const string error = "quote \" backslash \\ newline\n tab\t ünïcödé 😀 <&>";
+
+        var result = await Jobs.JobsCompleteAsync(new JobsCompleteParams(
+        [
+            new JobCompletion { Job = done.Ref, LeaseToken = done.LeaseToken!.Value, TargetState = JobState.Succeeded, Result = [7], ResultTtl = TimeSpan.FromMinutes(5) },
+            new JobCompletion { Job = retry.Ref, LeaseToken = retry.LeaseToken!.Value, TargetState = JobState.Ready, Delay = TimeSpan.FromSeconds(30), Error = error, Failed = true },
+            new JobCompletion { Job = dead.Ref, LeaseToken = dead.LeaseToken!.Value, TargetState = JobState.Dead, Error = "permanent", Failed = true },
+            new JobCompletion { Job = cancelled.Ref, LeaseToken = cancelled.LeaseToken!.Value, TargetState = JobState.Cancelled },
+            new JobCompletion { Job = released.Ref, LeaseToken = released.LeaseToken!.Value, TargetState = JobState.Ready, AttemptDelta = -1 },
+            new JobCompletion { Job = unknown.Ref, LeaseToken = unknown.LeaseToken!.Value, TargetState = JobState.Ready, Delay = TimeSpan.FromSeconds(5), Error = "unknown task", AttemptDelta = -1, MarkUnknownTask = true },
+            new JobCompletion { Job = stale.Ref, LeaseToken = Guid.NewGuid(), TargetState = JobState.Succeeded, Result = [1], ResultTtl = TimeSpan.FromMinutes(5) },
+        ]), Ct);
+
+        Assert.Equal([true, true, true, true, true, true, false], result.Applied);
+        var storedDone = await GetAsync(done.Id);
+        Assert.Equal((JobState.Succeeded, Now, done.LeaseToken), (storedDone.State, storedDone.FinishedAt, storedDone.SucceededLeaseToken));
+        Assert.Equal(new byte[] { 7 }, (await Results.ResultsGetAsync(new ResultsGetParams(done.Id, done.LeaseToken.Value), Ct)).Result!.Value);
+        var storedRetry = await GetAsync(retry.Id);
+        Assert.Equal((JobState.Scheduled, Now.AddSeconds(30), 1, error), (storedRetry.State, storedRetry.DueAt, storedRetry.Attempt, storedRetry.LastError));
+        Assert.Null(storedRetry.LeaseToken);
+        var storedDead = await GetAsync(dead.Id);
+        Assert.Equal((JobState.Dead, "permanent", Now), (storedDead.State, storedDead.LastError, storedDead.FinishedAt));
+        Assert.Equal(JobState.Cancelled, (await GetAsync(cancelled.Id)).State);
+        var storedReleased = await GetAsync(released.Id);
+        Assert.Equal((JobState.Ready, 0, released.DueAt), (storedReleased.State, storedReleased.Attempt, storedReleased.DueAt));
+        var storedUnknown = await GetAsync(unknown.Id);
+        Assert.Equal((JobState.Scheduled, 0, (DateTimeOffset?)Now), (storedUnknown.State, storedUnknown.Attempt, storedUnknown.UnknownTaskSince));
+        var storedStale = await GetAsync(stale.Id);
+        Assert.Equal((JobState.Running, stale.LeaseToken), (storedStale.State, storedStale.LeaseToken));
+        Assert.Null((await Results.ResultsGetAsync(new ResultsGetParams(stale.Id, stale.LeaseToken!.Value), Ct)).Result);
+    }
+
+    [Fact]
+    public async Task Completions_OfOneJobTwiceInOneBatch_ApplyOnlyTheOneThatHoldsTheLease()
+    {
+        await InsertManyAsync(2);
+        var jobs = await ClaimAsync(2);
+        var job = jobs[0];
+
+        var result = await Jobs.JobsCompleteAsync(new JobsCompleteParams(
+        [
+            new JobCompletion { Job = job.Ref, LeaseToken = Guid.NewGuid(), TargetState = JobState.Dead, Error = "stale", Failed = true },
+            new JobCompletion { Job = jobs[1].Ref, LeaseToken = jobs[1].LeaseToken!.Value, TargetState = JobState.Succeeded },
+            new JobCompletion { Job = job.Ref, LeaseToken = job.LeaseToken!.Value, TargetState = JobState.Succeeded },
+        ]), Ct);
+
+        Assert.Equal([false, true, true], result.Applied);
+        Assert.Equal(JobState.Succeeded, (await GetAsync(job.Id)).State);
+        Assert.Null((await GetAsync(job.Id)).LastError);
+    }
+
+    [Fact]
     public async Task Cancel_ReadyJob_CancelsIt()
     {
         var id = await InsertOneAsync(NewJob());

@@ -31,6 +31,7 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [InlineData(nameof(SqliteSql.ClaimJobs))]
     [InlineData(nameof(SqliteSql.NextDueAt))]
     [InlineData(nameof(SqliteSql.CompleteJob))]
+    [InlineData(nameof(SqliteSql.CompleteJobs))]
     [InlineData(nameof(SqliteSql.ExtendLease))]
     [InlineData(nameof(SqliteSql.ReportProgress))]
     [InlineData(nameof(SqliteSql.RescueJobs))]

@@ -224,6 +224,29 @@ internal sealed class SqliteSql
                 lease_expires_at = NULL
             WHERE id = @id AND state = 2 AND lease_token = @lease_token
             """;
+        // A batch of completions in one statement: the ids and lease tokens come as 16-byte slices of two BLOBs, the rest
+        // as one JSON array per completion ([state, due_at, attempt_delta, error, mark_unknown]), all indexed by the
+        // array's key. Fenced like CompleteJob; RETURNING names the jobs it applied to.
+        CompleteJobs = $"""
+            UPDATE {p}jobs
+            SET state = c.c_state,
+                finished_at = CASE WHEN c.c_state >= 3 THEN @now ELSE finished_at END,
+                due_at = COALESCE(c.c_due_at, due_at),
+                attempt = MAX(attempt + c.c_attempt_delta, 0),
+                last_error = COALESCE(c.c_error, last_error),
+                unique_key = CASE WHEN c.c_state >= 3 AND unique_until_pruned = 0 THEN NULL ELSE unique_key END,
+                succeeded_token = CASE WHEN c.c_state = 3 THEN lease_token ELSE succeeded_token END,
+                unknown_since = CASE WHEN c.c_mark_unknown = 1 THEN COALESCE(unknown_since, @now) ELSE unknown_since END,
+                lease_token = NULL,
+                lease_expires_at = NULL
+            FROM (SELECT substr(@ids, key * 16 + 1, 16) AS c_id, substr(@lease_tokens, key * 16 + 1, 16) AS c_token,
+                         json_extract(value, '$[0]') AS c_state, json_extract(value, '$[1]') AS c_due_at,
+                         json_extract(value, '$[2]') AS c_attempt_delta, json_extract(value, '$[3]') AS c_error,
+                         json_extract(value, '$[4]') AS c_mark_unknown
+                  FROM json_each(@completions)) AS c
+            WHERE {p}jobs.id = c.c_id AND {p}jobs.state = 2 AND {p}jobs.lease_token = c.c_token
+            RETURNING id
+            """;
         CountThroughput = $"""
             INSERT INTO {p}throughput (minute, succeeded, failed) VALUES (@minute, @succeeded, @failed)
             ON CONFLICT (minute) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed
@@ -420,6 +443,8 @@ internal sealed class SqliteSql
     public string NextDueAt { get; }
 
     public string CompleteJob { get; }
+
+    public string CompleteJobs { get; }
 
     public string CountThroughput { get; }
 

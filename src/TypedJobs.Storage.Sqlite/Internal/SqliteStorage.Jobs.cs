@@ -196,29 +196,18 @@ internal sealed partial class SqliteStorage
         var applied = await WriteAsync(ctx =>
         {
             var now = time.GetUtcNow();
-            var nowTicks = Ticks(now);
-            var result = new bool[parameters.Completions.Count];
+            var result = CompleteBatch(ctx, parameters.Completions, now) ?? CompleteEach(ctx, parameters.Completions, now);
             long succeeded = 0;
             long failed = 0;
             for (var i = 0; i < result.Length; i++)
             {
                 var c = parameters.Completions[i];
-                var waiting = !c.TargetState.IsFinished();
-                var update = ctx.Command(Sql.CompleteJob);
-                update.Add("@state", waiting ? SqliteSql.Waiting : (int)c.TargetState);
-                update.Add("@now", nowTicks);
-                update.Add("@due_at", waiting && c.Delay is { } delay ? Ticks(now + delay) : null);
-                update.Add("@attempt_delta", c.AttemptDelta);
-                update.Add("@error", c.Error);
-                update.Add("@mark_unknown", c.MarkUnknownTask ? 1 : 0);
-                update.Add("@id", c.Job.Id.Value);
-                update.Add("@lease_token", c.LeaseToken);
-                result[i] = update.ExecuteNonQuery() == 1;
                 if (!result[i])
                 {
                     continue;
                 }
 
+                var waiting = !c.TargetState.IsFinished();
                 // The result shares the completion's transaction: it exists if and only if the fenced completion applied.
                 if (c.Result is { } value)
                 {
@@ -239,6 +228,112 @@ internal sealed partial class SqliteStorage
             return result;
         }, cancellationToken).ConfigureAwait(false);
         return new JobsCompleteResult(applied);
+    }
+
+    /// <summary>Applies completions one statement each (one completion, or a batch that names a job twice).</summary>
+    private bool[] CompleteEach(WriteContext ctx, IReadOnlyList<JobCompletion> completions, DateTimeOffset now)
+    {
+        var nowTicks = Ticks(now);
+        var result = new bool[completions.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var c = completions[i];
+            var waiting = !c.TargetState.IsFinished();
+            var update = ctx.Command(Sql.CompleteJob);
+            update.Add("@state", waiting ? SqliteSql.Waiting : (int)c.TargetState);
+            update.Add("@now", nowTicks);
+            update.Add("@due_at", waiting && c.Delay is { } delay ? Ticks(now + delay) : null);
+            update.Add("@attempt_delta", c.AttemptDelta);
+            update.Add("@error", c.Error);
+            update.Add("@mark_unknown", c.MarkUnknownTask ? 1 : 0);
+            update.Add("@id", c.Job.Id.Value);
+            update.Add("@lease_token", c.LeaseToken);
+            result[i] = update.ExecuteNonQuery() == 1;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Applies several completions in one statement (<see cref="SqliteSql.CompleteJobs"/>): one parameter binding and one
+    /// statement for the batch instead of eight bindings and a statement per job. Returns <see langword="null"/> for a
+    /// single completion or a batch that names a job twice (which of two attempts applied is then told apart one by one).
+    /// </summary>
+    private bool[]? CompleteBatch(WriteContext ctx, IReadOnlyList<JobCompletion> completions, DateTimeOffset now)
+    {
+        var n = completions.Count;
+        if (n < 2)
+        {
+            return null;
+        }
+
+        var index = new Dictionary<Guid, int>(n);
+        var ids = new byte[n * 16];
+        var tokens = new byte[n * 16];
+        var json = new System.Buffers.ArrayBufferWriter<byte>(n * 48);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < n; i++)
+            {
+                var c = completions[i];
+                if (!index.TryAdd(c.Job.Id.Value, i))
+                {
+                    return null;
+                }
+
+                _ = c.Job.Id.Value.TryWriteBytes(ids.AsSpan(i * 16, 16));
+                _ = c.LeaseToken.TryWriteBytes(tokens.AsSpan(i * 16, 16));
+                var waiting = !c.TargetState.IsFinished();
+                writer.WriteStartArray();
+                writer.WriteNumberValue(waiting ? SqliteSql.Waiting : (int)c.TargetState);
+                if (waiting && c.Delay is { } delay)
+                {
+                    writer.WriteNumberValue(Ticks(now + delay));
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                writer.WriteNumberValue(c.AttemptDelta);
+                if (c.Error is { } error)
+                {
+                    try
+                    {
+                        writer.WriteStringValue(error);
+                    }
+                    catch (ArgumentException)
+                    {
+                        // Not valid UTF-16 (e.g. a surrogate pair cut in half): bound as a parameter, SQLite replaces it.
+                        return null;
+                    }
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                writer.WriteNumberValue(c.MarkUnknownTask ? 1 : 0);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        var update = ctx.Command(Sql.CompleteJobs);
+        update.Add("@now", Ticks(now));
+        update.Add("@ids", ids);
+        update.Add("@lease_tokens", tokens);
+        update.Add("@completions", System.Text.Encoding.UTF8.GetString(json.WrittenSpan));
+        var result = new bool[n];
+        using var reader = update.ExecuteReader();
+        while (reader.Read())
+        {
+            result[index[reader.GetGuid(0)]] = true;
+        }
+
+        return result;
     }
 
     private void CountThroughput(WriteContext ctx, DateTimeOffset now, long succeeded, long failed)
