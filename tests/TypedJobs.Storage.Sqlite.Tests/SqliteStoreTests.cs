@@ -61,6 +61,33 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         MaxRetries = 3,
     };
 
+    [Fact]
+    public async Task CompletionBatch_WithAnErrorCutInsideASurrogatePair_StillApplies()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams([Job(), Job()]), Ct);
+        var claimed = (await store.JobsClaimAsync(ClaimParams(), Ct)).Jobs;
+        // An error text truncated between the two halves of an emoji is not valid UTF-16.
+        var cut = "failed: \uD83D";
+
+        var result = await store.JobsCompleteAsync(new JobsCompleteParams(claimed.Select(j => new JobCompletion
+        {
+            Job = j.Ref,
+            LeaseToken = j.LeaseToken!.Value,
+            TargetState = JobState.Dead,
+            Error = cut,
+            Failed = true,
+        }).ToList()), Ct);
+
+        Assert.Equal([true, true], result.Applied);
+        foreach (var job in claimed)
+        {
+            var stored = (await store.JobsGetAsync(new JobsGetParams(job.Id), Ct)).Job!;
+            Assert.Equal(JobState.Dead, stored.State);
+            Assert.Equal("failed: \uFFFD", stored.LastError);
+        }
+    }
+
     private static JobsClaimParams ClaimParams(string queue = "default") => new()
     {
         WorkerId = "w",

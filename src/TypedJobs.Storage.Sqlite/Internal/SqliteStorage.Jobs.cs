@@ -299,15 +299,9 @@ internal sealed partial class SqliteStorage
                 writer.WriteNumberValue(c.AttemptDelta);
                 if (c.Error is { } error)
                 {
-                    try
-                    {
-                        writer.WriteStringValue(error);
-                    }
-                    catch (ArgumentException)
-                    {
-                        // Not valid UTF-16 (e.g. a surrogate pair cut in half): bound as a parameter, SQLite replaces it.
-                        return null;
-                    }
+                    // Text that is not valid UTF-16 (a surrogate pair cut in half) is written with U+FFFD in its place,
+                    // as SQLite does with such a string bound as a parameter.
+                    writer.WriteStringValue(error);
                 }
                 else
                 {
