@@ -3,7 +3,7 @@
 //   --storage URL      the store (required), opened through the storage providers; wrapped in a FaultyStorage
 //   --log PATH         each run of a job appends "<job id> <attempt> <process id>" here (required)
 //   --enqueue N        also enqueue N "record" jobs in batches of 50, appending each acknowledged id to --ack (a batch
-//                      that times out is sent again)
+//                      that fails is sent again)
 //   --ack PATH         where acknowledged ids go
 //   --expect N         exit once N jobs succeeded and nothing waits or runs
 //   --drain            exit once nothing waits or runs (after the own enqueues)

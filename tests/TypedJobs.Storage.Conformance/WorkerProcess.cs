@@ -8,7 +8,6 @@ public sealed class WorkerProcess : IDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
-    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<string> lines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> awaited = new(StringComparer.Ordinal);
 
@@ -54,15 +53,7 @@ public sealed class WorkerProcess : IDisposable
     }
 
     /// <summary>Waits until the worker printed "ready" (its host started).</summary>
-    public async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        var exited = process.WaitForExitAsync();
-        var finished = await Task.WhenAny(ready.Task, exited, Task.Delay(timeout, TestContext.Current.CancellationToken));
-        if (finished != ready.Task)
-        {
-            Assert.Fail($"Worker {process.Id} did not start within {timeout}. Output:\n{Output}");
-        }
-    }
+    public Task WaitReadyAsync(TimeSpan timeout) => WaitForLineAsync("ready", timeout);
 
     /// <summary>
     /// Waits until the worker printed <paramref name="line"/> (e.g. "enqueued"); fails with its output if it exits first or
@@ -88,7 +79,7 @@ public sealed class WorkerProcess : IDisposable
 
         var exited = process.WaitForExitAsync();
         var finished = await Task.WhenAny(printed, exited, Task.Delay(timeout, TestContext.Current.CancellationToken));
-        if (finished != printed)
+        if (!printed.IsCompleted)
         {
             Assert.Fail(finished == exited
                 ? $"Worker {process.Id} exited with code {process.ExitCode} before it printed '{line}'. Output:\n{Output}"
@@ -154,10 +145,5 @@ public sealed class WorkerProcess : IDisposable
         }
 
         waiter?.TrySetResult();
-
-        if (line == "ready")
-        {
-            ready.TrySetResult();
-        }
     }
 }
