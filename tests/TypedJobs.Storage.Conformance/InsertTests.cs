@@ -210,6 +210,37 @@ public abstract class InsertTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Insert_BatchWithoutKeys_SentAgainAfterALostReply_ReportsTheStoredJobsAndInsertsTheRest()
+    {
+        var sent = NewJob();
+        await InsertAsync(sent);
+        var fresh = NewJob();
+
+        var outcomes = await InsertAsync(fresh, sent with { Queue = "other", Priority = Priority.Critical });
+
+        Assert.Equal([new(fresh.Id, true), new(sent.Id, false)], outcomes);
+        var stored = await GetAsync(sent.Id);
+        Assert.Equal(("default", Priority.Normal), (stored.Queue, stored.Priority));
+        Assert.Equal(JobState.Ready, (await GetAsync(fresh.Id)).State);
+        Assert.Null(await QueueAsync("other"));
+    }
+
+    [Fact]
+    public async Task Insert_SameIdTwiceInOneBatchWithoutKeys_InsertsItOnceAndTheOthers()
+    {
+        var first = NewJob();
+        var other = NewJob();
+        var twin = NewJob(queue: "other") with { Id = first.Id };
+
+        var outcomes = await InsertAsync(first, other, twin);
+
+        Assert.Equal([new(first.Id, true), new(other.Id, true), new(first.Id, false)], outcomes);
+        Assert.Equal("default", (await GetAsync(first.Id)).Queue);
+        Assert.Equal(JobState.Ready, (await GetAsync(other.Id)).State);
+        Assert.Equal(["default"], (await QueuesAsync()).Select(q => q.Name));
+    }
+
+    [Fact]
     public async Task Insert_BatchWithAJobTheStoreCannotHold_InsertsNothing()
     {
         var good = NewJob(uniqueKey: "good");

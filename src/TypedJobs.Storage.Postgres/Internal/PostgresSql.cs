@@ -217,6 +217,16 @@ internal sealed class PostgresSql
                 WHERE n.id IS NULL AND e.id IS NULL AND e2.queue = i.queue AND e2.unique_key = i.unique_key LIMIT 1) ek ON true
             ORDER BY i.ord
             """;
+        // A batch without unique keys: inserted in input order, nothing read back. A taken id fails it whole (unique violation).
+        InsertJobsPlain = $"""
+            INSERT INTO {jobs} (id, task, queue, priority, state, payload, max_retries, created_at, due_at, trace_parent, trace_state)
+            SELECT i.id, i.task, i.queue, i.priority, 1, i.payload, i.max_retries, {now}, COALESCE(i.run_at, {now}) + {Us("i.delay_us")},
+                   i.trace_parent, i.trace_state
+            FROM unnest(@ids::uuid[], @tasks::text[], @queues::text[], @priorities::integer[], @payloads::bytea[],
+                        @max_retries::integer[], @run_ats::timestamptz[], @delays::bigint[], @trace_parents::text[], @trace_states::text[])
+                WITH ORDINALITY AS i(id, task, queue, priority, payload, max_retries, run_at, delay_us, trace_parent, trace_state, ord)
+            ORDER BY i.ord
+            """;
         // A key taken by a job that committed after the insert's snapshot: found with a fresh snapshot.
         SelectIdsByKeys = $"""
             SELECT k.ord, j.id FROM unnest(@queues::text[], @unique_keys::bytea[], @ords::bigint[]) AS k(queue, unique_key, ord)
@@ -584,6 +594,8 @@ internal sealed class PostgresSql
     public string Settings { get; }
 
     public string InsertJobs { get; }
+
+    public string InsertJobsPlain { get; }
 
     public string SelectIdsByKeys { get; }
 

@@ -96,6 +96,16 @@ internal sealed partial class PostgresStorage
         string? notifyPayload, CancellationToken cancellationToken)
     {
         var outcomes = new JobInsertOutcome[jobs.Count];
+        if (transaction is null && await TryInsertPlainAsync(connection, jobs, notifyPayload, cancellationToken).ConfigureAwait(false))
+        {
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                outcomes[i] = new JobInsertOutcome(jobs[i].Id, true);
+            }
+
+            return outcomes;
+        }
+
         var pending = Enumerable.Range(0, jobs.Count).ToList();
         for (var round = 0; pending.Count > 0; round++)
         {
@@ -115,6 +125,81 @@ internal sealed partial class PostgresStorage
         }
 
         return outcomes;
+    }
+
+    /// <summary>
+    /// The common batch — no unique keys, outside a caller's transaction — as a plain insert that reads nothing back: about
+    /// twice as fast on the server as the full statement, which looks every job up again to report its outcome. Returns
+    /// false, having changed nothing, when the batch has a unique key or an id is taken (stored already, or twice in the
+    /// batch: a batch sent again after a lost reply); the full statement then reports each job's outcome.
+    /// </summary>
+    private async Task<bool> TryInsertPlainAsync(NpgsqlConnection connection, IReadOnlyList<JobInsert> jobs, string? notifyPayload,
+        CancellationToken cancellationToken)
+    {
+        var n = jobs.Count;
+        var ids = new Guid[n];
+        var tasks = new string[n];
+        var queues = new string[n];
+        var priorities = new int[n];
+        var payloads = new byte[n][];
+        var maxRetries = new int[n];
+        var runAts = new DateTime?[n];
+        var delays = new long[n];
+        var traceParents = new string?[n];
+        var traceStates = new string?[n];
+        for (var k = 0; k < n; k++)
+        {
+            var job = jobs[k];
+            ArgumentNullException.ThrowIfNull(job);
+            if (job.UniqueKey is not null)
+            {
+                return false;
+            }
+
+            ids[k] = job.Id.Value;
+            tasks[k] = job.TaskName;
+            queues[k] = job.Queue;
+            priorities[k] = (int)job.Priority;
+            payloads[k] = job.Payload;
+            maxRetries[k] = job.MaxRetries;
+            runAts[k] = job.RunAt is { } runAt ? Utc(runAt) : null;
+            delays[k] = job.Delay is { } delay ? Micros(delay) : 0;
+            traceParents[k] = job.TraceParent;
+            traceStates[k] = job.TraceState;
+        }
+
+        await using var batch = new NpgsqlBatch(connection) { Timeout = hotTimeout };
+        var insert = BatchCommand(Sql.InsertJobsPlain);
+        insert.Add("ids", ids);
+        insert.Add("tasks", tasks);
+        insert.Add("queues", queues);
+        insert.Add("priorities", priorities);
+        insert.Add("payloads", payloads);
+        insert.Add("max_retries", maxRetries);
+        insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("run_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = runAts });
+        insert.Add("delays", delays);
+        insert.Add("trace_parents", traceParents);
+        insert.Add("trace_states", traceStates);
+        batch.BatchCommands.Add(insert);
+        if (notifyPayload is not null)
+        {
+            var notify = new NpgsqlBatchCommand(Sql.Notify);
+            notify.Add("channel", Channel);
+            notify.Add("payload", notifyPayload);
+            batch.BatchCommands.Add(notify);
+        }
+
+        await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The batch is one implicit transaction: a taken id rolls back the insert and the NOTIFY with it.
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return false;
+        }
     }
 
     private async Task<List<int>> InsertRoundAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
