@@ -310,27 +310,29 @@ internal sealed partial class PostgresStorage
 
         var names = queues.Select(q => q.Name).ToArray();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection) { Timeout = hotTimeout };
-        var claim = BatchCommand(Sql.ClaimJobs);
-        BindClaim(claim.Parameters, parameters, queues);
-        batch.BatchCommands.Add(claim);
-        var next = BatchCommand(Sql.NextDue);
-        next.Add("queues", names);
-        batch.BatchCommands.Add(next);
-        await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-
         var jobs = new List<(JobRecord Job, long Seq)>();
-        TimeSpan? nextDueIn = null;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var claim = Command(connection, Sql.ClaimJobs, hotTimeout))
         {
+            BindClaim(claim.Parameters, parameters, queues);
+            await PrepareAsync(claim, cancellationToken).ConfigureAwait(false);
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var job = ReadJob(reader, out var seq);
                 jobs.Add((job, seq));
             }
+        }
 
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0) && jobs.Count < parameters.Max)
+        // When the claim will be asked again at once, that is when it filled its maximum, the next due time is not needed
+        // (nor paid for: it is a probe per queue and priority); a short claim asks for it, in a second round trip.
+        TimeSpan? nextDueIn = null;
+        if (jobs.Count < parameters.Max)
+        {
+            await using var next = Command(connection, Sql.NextDue, hotTimeout);
+            next.Add("queues", names);
+            await PrepareAsync(next, cancellationToken).ConfigureAwait(false);
+            await using var reader = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0))
             {
                 nextDueIn = Time(reader, 0) - Time(reader, 1);
             }
