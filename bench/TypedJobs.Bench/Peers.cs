@@ -83,6 +83,7 @@ internal static class PeerCounter
         await Task.WhenAny(Finished, Task.Delay(max));
         var end = Stopwatch.GetTimestamp();
         var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+        Warmup.DrainEnded();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var processed = Done;
         var start = Volatile.Read(ref first);
@@ -134,10 +135,7 @@ internal sealed class QuartzPeer : Peer
 
     private static async Task<Row> RunAsync(PeerRun run, int? threads, int? batch, TimeSpan? misfireThreshold)
     {
-        if (run.Warmup > 0)
-        {
-            await ThroughputAsync(run.Warmup, run.MaxProcessTime, threads, batch, misfireThreshold);
-        }
+        await Warmup.UntilQuietAsync(run.Warmup, () => ThroughputAsync(run.Warmup, run.MaxProcessTime, threads, batch, misfireThreshold));
 
         var (enqueue, process, cpu, bytes) = await ThroughputAsync(run.Jobs, run.MaxProcessTime, threads, batch, misfireThreshold);
         await using var factory = Build(threads, batch, misfireThreshold);
@@ -193,6 +191,7 @@ internal sealed class QuartzPeer : Peer
         }
 
         var enqueue = jobs / sw.Elapsed.TotalSeconds;
+        Warmup.DrainStarting();
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         await scheduler.Start();
@@ -247,10 +246,7 @@ internal sealed class HangfireMemoryPeer : Peer
         ThreadPool.SetMinThreads(Math.Max(minWorkers, Math.Max(64, workers * 2)), minIo);
         try
         {
-            if (run.Warmup > 0)
-            {
-                await ThroughputAsync(run.Warmup, run.MaxProcessTime, workers, schedulePoll, latencySamples: 0);
-            }
+            await Warmup.UntilQuietAsync(run.Warmup, () => ThroughputAsync(run.Warmup, run.MaxProcessTime, workers, schedulePoll, latencySamples: 0));
 
             return await ThroughputAsync(run.Jobs, run.MaxProcessTime, workers, schedulePoll, run.LatencySamples);
         }
@@ -268,6 +264,7 @@ internal sealed class HangfireMemoryPeer : Peer
         var sw = Stopwatch.StartNew();
         Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => client.Enqueue(() => HangfireJobs.Noop()));
         var enqueue = jobs / sw.Elapsed.TotalSeconds;
+        Warmup.DrainStarting();
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var serverOptions = new BackgroundJobServerOptions { WorkerCount = workers };

@@ -30,8 +30,10 @@ using TypedJobs.Registration;
 //   follows. --json FILE appends every row as a JSON line (store, concurrency, system, label, enqueue, process, cpuUs,
 //   bytes, p50Us, p99Us) for bench/compare.sh.
 // Processing is timed from the first job's start until every job ran or S seconds passed (then the rate is what was
-// processed in that time), so host start-up is not counted. Each row first runs an untimed round of --warmup-jobs jobs
-// (default: the same as --jobs; 0 turns it off) so the figures are steady state rather than tier-0 JIT code.
+// processed in that time), so host start-up is not counted. Each row (and each in-process peer) first runs untimed rounds
+// of --warmup-jobs jobs (default: the same as --jobs; 0 turns them off) until a round's drain spends less than 3% of its
+// time in the JIT, at most 10 rounds (Warmup.cs), so the figures are a running worker's steady state rather than tier-0
+// code and the recompilation of hot methods.
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
 // far less with other load than the rate does. "bytes/job" is the managed memory allocated during the drain
 // (GC.GetTotalAllocatedBytes(true), every thread of the process, the worker host's start included) divided by the
@@ -253,11 +255,9 @@ namespace TypedJobs.Bench
             var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
             try
             {
-                if (options.WarmupJobs > 0)
-                {
-                    await ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
-                }
-
+                var warmups = 0;
+                await Warmup.UntilQuietAsync(options.WarmupJobs, () =>
+                    ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup-" + warmups++), options.MaxProcessTime));
                 var (enqueueRate, processRate, cpuPerJob, bytesPerJob, _, _) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
                     options.MaxProcessTime);
 
@@ -349,6 +349,7 @@ namespace TypedJobs.Bench
 
             var enqueueRate = total / sw.Elapsed.TotalSeconds;
 
+            Warmup.DrainStarting();
             var cpuBefore = Environment.CpuUsage.TotalTime;
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
@@ -356,6 +357,7 @@ namespace TypedJobs.Bench
             await Task.WhenAny(finished.Task, Task.Delay(maxProcessTime));
             var end = Stopwatch.GetTimestamp();
             var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+            Warmup.DrainEnded();
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var start = Volatile.Read(ref first);
             var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
@@ -417,10 +419,10 @@ namespace TypedJobs.Bench
                     var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
                     try
                     {
-                        if (options.WarmupJobs > 0)
-                        {
-                            await Runner.ThroughputAsync(store, c, Math.Min(options.WarmupJobs, options.BacklogJobs), Path.Combine(dir.FullName, "warmup"), options.MaxProcessTime);
-                        }
+                        var jobs = Math.Min(options.WarmupJobs, options.BacklogJobs);
+                        var warmups = 0;
+                        await Warmup.UntilQuietAsync(jobs, () =>
+                            Runner.ThroughputAsync(store, c, jobs, Path.Combine(dir.FullName, "warmup-" + warmups++), options.MaxProcessTime));
 
                         var empty = await Runner.ThroughputAsync(store, c, options.BacklogJobs, Path.Combine(dir.FullName, "empty"), options.MaxProcessTime);
                         var full = await Runner.ThroughputAsync(store, c, options.BacklogJobs, Path.Combine(dir.FullName, "full"), options.MaxProcessTime,
