@@ -136,59 +136,16 @@ internal sealed partial class PostgresStorage
     private async Task<bool> TryInsertPlainAsync(NpgsqlConnection connection, IReadOnlyList<JobInsert> jobs, string? notifyPayload,
         CancellationToken cancellationToken)
     {
-        var n = jobs.Count;
-        var ids = new Guid[n];
-        var tasks = new string[n];
-        var queues = new string[n];
-        var priorities = new int[n];
-        var payloads = new byte[n][];
-        var maxRetries = new int[n];
-        var runAts = new DateTime?[n];
-        var delays = new long[n];
-        var traceParents = new string?[n];
-        var traceStates = new string?[n];
-        for (var k = 0; k < n; k++)
+        foreach (var job in jobs)
         {
-            var job = jobs[k];
             ArgumentNullException.ThrowIfNull(job);
             if (job.UniqueKey is not null)
             {
                 return false;
             }
-
-            ids[k] = job.Id.Value;
-            tasks[k] = job.TaskName;
-            queues[k] = job.Queue;
-            priorities[k] = (int)job.Priority;
-            payloads[k] = job.Payload;
-            maxRetries[k] = job.MaxRetries;
-            runAts[k] = job.RunAt is { } runAt ? Utc(runAt) : null;
-            delays[k] = job.Delay is { } delay ? Micros(delay) : 0;
-            traceParents[k] = job.TraceParent;
-            traceStates[k] = job.TraceState;
         }
 
-        await using var batch = new NpgsqlBatch(connection) { Timeout = hotTimeout };
-        var insert = BatchCommand(Sql.InsertJobsPlain);
-        insert.Add("ids", ids);
-        insert.Add("tasks", tasks);
-        insert.Add("queues", queues);
-        insert.Add("priorities", priorities);
-        insert.Add("payloads", payloads);
-        insert.Add("max_retries", maxRetries);
-        insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("run_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = runAts });
-        insert.Add("delays", delays);
-        insert.Add("trace_parents", traceParents);
-        insert.Add("trace_states", traceStates);
-        batch.BatchCommands.Add(insert);
-        if (notifyPayload is not null)
-        {
-            var notify = new NpgsqlBatchCommand(Sql.Notify);
-            notify.Add("channel", Channel);
-            notify.Add("payload", notifyPayload);
-            batch.BatchCommands.Add(notify);
-        }
-
+        await using var batch = InsertBatch(connection, null, jobs, null, notifyPayload);
         await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -202,10 +159,16 @@ internal sealed partial class PostgresStorage
         }
     }
 
-    private async Task<List<int>> InsertRoundAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
-        List<int> indexes, JobInsertOutcome[] outcomes, string? notifyPayload, CancellationToken cancellationToken)
+    /// <summary>
+    /// The insert of <paramref name="jobs"/> (those at <paramref name="indexes"/>, in that order; all without them) as
+    /// one batch: the full statement (<see cref="PostgresSql.InsertJobs"/>) when <paramref name="indexes"/> is given, the
+    /// plain one (<see cref="PostgresSql.InsertJobsPlain"/>, no unique keys) otherwise; then the NOTIFY, if any.
+    /// </summary>
+    private NpgsqlBatch InsertBatch(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
+        IReadOnlyList<int>? indexes, string? notifyPayload)
     {
-        var n = indexes.Count;
+        var full = indexes is not null;
+        var n = indexes?.Count ?? jobs.Count;
         var ids = new Guid[n];
         var tasks = new string[n];
         var queues = new string[n];
@@ -214,13 +177,13 @@ internal sealed partial class PostgresStorage
         var maxRetries = new int[n];
         var runAts = new DateTime?[n];
         var delays = new long[n];
-        var keys = new byte[]?[n];
-        var untilPruned = new bool[n];
+        var keys = full ? new byte[]?[n] : null;
+        var untilPruned = full ? new bool[n] : null;
         var traceParents = new string?[n];
         var traceStates = new string?[n];
         for (var k = 0; k < n; k++)
         {
-            var job = jobs[indexes[k]];
+            var job = jobs[indexes?[k] ?? k];
             ArgumentNullException.ThrowIfNull(job);
             ids[k] = job.Id.Value;
             tasks[k] = job.TaskName;
@@ -230,14 +193,17 @@ internal sealed partial class PostgresStorage
             maxRetries[k] = job.MaxRetries;
             runAts[k] = job.RunAt is { } runAt ? Utc(runAt) : null;
             delays[k] = job.Delay is { } delay ? Micros(delay) : 0;
-            keys[k] = KeyBytes(job.UniqueKey);
-            untilPruned[k] = job.UniqueUntilPruned;
             traceParents[k] = job.TraceParent;
             traceStates[k] = job.TraceState;
+            if (full)
+            {
+                keys![k] = KeyBytes(job.UniqueKey);
+                untilPruned![k] = job.UniqueUntilPruned;
+            }
         }
 
-        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = hotTimeout };
-        var insert = BatchCommand(Sql.InsertJobs);
+        var batch = new NpgsqlBatch(connection, transaction) { Timeout = hotTimeout };
+        var insert = BatchCommand(full ? Sql.InsertJobs : Sql.InsertJobsPlain);
         insert.Add("ids", ids);
         insert.Add("tasks", tasks);
         insert.Add("queues", queues);
@@ -246,8 +212,12 @@ internal sealed partial class PostgresStorage
         insert.Add("max_retries", maxRetries);
         insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("run_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = runAts });
         insert.Add("delays", delays);
-        insert.Add("unique_keys", keys);
-        insert.Add("until_pruned", untilPruned);
+        if (full)
+        {
+            insert.Add("unique_keys", keys!);
+            insert.Add("until_pruned", untilPruned!);
+        }
+
         insert.Add("trace_parents", traceParents);
         insert.Add("trace_states", traceStates);
         batch.BatchCommands.Add(insert);
@@ -259,6 +229,13 @@ internal sealed partial class PostgresStorage
             batch.BatchCommands.Add(notify);
         }
 
+        return batch;
+    }
+
+    private async Task<List<int>> InsertRoundAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
+        List<int> indexes, JobInsertOutcome[] outcomes, string? notifyPayload, CancellationToken cancellationToken)
+    {
+        await using var batch = InsertBatch(connection, transaction, jobs, indexes, notifyPayload);
         await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
         var unresolved = new List<int>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
