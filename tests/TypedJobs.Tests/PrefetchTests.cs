@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using TypedJobs.Storage;
 using TypedJobs.Storage.Memory;
@@ -8,7 +9,8 @@ namespace TypedJobs.Tests;
 /// <summary>
 /// A busy worker holds claimed jobs ahead of its slots (<see cref="WorkerOptions.PrefetchWindow"/>): they run only when
 /// a slot frees, never beyond the concurrency, each once; shutdown returns them without using an attempt; a cancelled
-/// one never runs. <see cref="Timeout.InfiniteTimeSpan"/> makes the worker always hold <see cref="WorkerOptions.Concurrency"/>
+/// one never runs; none starts while running attempts plus unwritten outcomes reach twice the concurrency.
+/// <see cref="Timeout.InfiniteTimeSpan"/> makes the worker always hold four times <see cref="WorkerOptions.Concurrency"/>
 /// jobs ahead, so these tests do not depend on the measured rate.
 /// </summary>
 public sealed class PrefetchTests
@@ -49,13 +51,13 @@ public sealed class PrefetchTests
         });
 
         var ids = new List<JobId>();
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 12; i++)
         {
             ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
         }
 
-        // Two run; two more are claimed and held (leased, so the store shows them running); the rest wait in the queue.
-        await Eventually.TrueAsync(async () => runs.Count == 2 && await CountRunningAsync(host, ids) == 4, "two running and two held");
+        // Two run; eight more are claimed and held (leased, so the store shows them running); the rest wait in the queue.
+        await Eventually.TrueAsync(async () => runs.Count == 2 && await CountRunningAsync(host, ids) == 10, "two running and eight held");
         Assert.Equal(2, runs.Count);
 
         gate.SetResult();
@@ -64,7 +66,7 @@ public sealed class PrefetchTests
             await host.WaitForStateAsync(id, JobState.Succeeded);
         }
 
-        Assert.Equal(8, runs.Count);
+        Assert.Equal(12, runs.Count);
         Assert.All(runs.Values, n => Assert.Equal(1, n));
         Assert.True(most <= 2, $"{most} attempts ran at once with a concurrency of 2");
     }
@@ -88,12 +90,12 @@ public sealed class PrefetchTests
         }, time: time, storage: storage);
 
         var ids = new List<JobId>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 6; i++)
         {
             ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
         }
 
-        await Eventually.TrueAsync(async () => Volatile.Read(ref started) == 1 && await CountRunningAsync(host, ids) == 2, "one running and one held");
+        await Eventually.TrueAsync(async () => Volatile.Read(ref started) == 1 && await CountRunningAsync(host, ids) == 5, "one running and four held");
         await host.DisposeAsync();
 
         Assert.Equal(1, Volatile.Read(ref started));
@@ -137,6 +139,61 @@ public sealed class PrefetchTests
         await host.WaitForStateAsync(third, JobState.Succeeded);
         Assert.Equal(JobState.Cancelled, (await host.Client.GetJobAsync(held))!.State);
         Assert.Equal(["first", "third"], runs.ToArray());
+    }
+
+    [Fact]
+    public async Task HeldJobs_WaitWhileRunningPlusUnwrittenOutcomesReachTwiceTheConcurrency_ThenRunEachOnce()
+    {
+        // Completions are held back: every outcome stays unwritten until the test lets the store take them.
+        var inner = new MemoryStorage();
+        var store = new HeldCompletions(inner);
+        var runs = new ConcurrentDictionary<string, int>();
+        var task = Tasks.Create("bounded", (p, _) =>
+        {
+            runs.AddOrUpdate(p.Name, 1, static (_, n) => n + 1);
+            return ValueTask.CompletedTask;
+        });
+        var started = await TestHost.StartAsync(b => b.AddTask(task), w =>
+        {
+            w.Concurrency = 2;
+            w.PrefetchWindow = Timeout.InfiniteTimeSpan;
+        }, storage: inner, host: h => h.Services.Configure<TypedJobsOptions>(o => o.UseStorage(_ => store)));
+        await using var host = started;
+
+        var ids = new List<JobId>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
+        }
+
+        // Concurrency 2: at most 4 attempts may be run-or-unwritten at once. The jobs finish at once, so exactly 4 run and
+        // the other 6 stay held (leased) while no outcome is written.
+        await Eventually.TrueAsync(() => Task.FromResult(runs.Count == 4), "four jobs ran");
+        await Eventually.TrueAsync(async () => await CountRunningAsync(host, ids) == 10, "every job leased");
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(4, runs.Count);
+
+        store.Release();
+        foreach (var id in ids)
+        {
+            await host.WaitForStateAsync(id, JobState.Succeeded);
+        }
+
+        Assert.Equal(10, runs.Count);
+        Assert.All(runs.Values, n => Assert.Equal(1, n));
+    }
+
+    private sealed class HeldCompletions(MemoryStorage inner) : Storage.Conformance.DelegatingStorage(inner)
+    {
+        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => released.TrySetResult();
+
+        public override async ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
+        {
+            await released.Task.WaitAsync(cancellationToken);
+            return await base.JobsCompleteAsync(parameters, cancellationToken);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

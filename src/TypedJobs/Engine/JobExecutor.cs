@@ -86,6 +86,9 @@ internal sealed class JobExecutor(
         ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
     }
 
+    /// <summary>Starts a held attempt that took a slot once outcomes were written (<see cref="WorkerSlots.Promoted"/>).</summary>
+    public void LaunchPromoted(Execution execution) => LaunchNext(execution);
+
     /// <summary>
     /// Starts the prefetched attempt that took a freed slot. One stopped while it waited (cancelled by the store, or its
     /// lease unprovable) never runs: it is let go and the slot passes to the next.

@@ -69,6 +69,7 @@ internal sealed class JobWorker : BackgroundService
         leases = new LeaseKeeper(storage.Jobs, worker, WorkerId, time, logger);
         writer = new OutcomeWriter(storage, slots, leases, worker, hub, metrics, time, WorkerId, logger);
         executor = new JobExecutor(storage, registry, options, worker, slots, leases, writer, hub, localJobs, metrics, time, scopes, WorkerId, logger);
+        slots.Promoted = executor.LaunchPromoted;
         producer = new JobProducer(storage.Jobs, worker, slots, executor, time, WorkerId, queueNames, logger);
     }
 

@@ -44,15 +44,17 @@ public sealed class WorkerOptions
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// How far ahead a busy worker claims: besides its running jobs it holds up to <see cref="Concurrency"/> more, as many
-    /// as it would start within this window at its recent rate, and starts one the moment a slot frees, without a store
-    /// call in between. Jobs that take longer than the window on average are never held back from other workers.
-    /// <see cref="TimeSpan.Zero"/> turns it off; <see cref="Timeout.InfiniteTimeSpan"/> always holds
+    /// How far ahead a busy worker claims: besides its running jobs it holds up to four times <see cref="Concurrency"/>
+    /// more, as many as it would start within this window at its recent rate, and starts one the moment a slot frees,
+    /// without a store call in between. Jobs that take longer than the window on average are never held back from other
+    /// workers. <see cref="TimeSpan.Zero"/> turns it off; <see cref="Timeout.InfiniteTimeSpan"/> always holds four times
     /// <see cref="Concurrency"/> jobs ahead. Nothing is held ahead when <see cref="QueueConcurrency"/> or a task's
-    /// <c>MaxConcurrency</c> caps this worker. Held jobs count toward the bound of twice the concurrency on jobs in flight
-    /// plus unwritten outcomes, and are returned to their queues at shutdown without using an attempt. Default 5 ms.
+    /// <c>MaxConcurrency</c> caps this worker. A held job starts only while running attempts plus outcomes not yet written
+    /// stay below twice the concurrency — the most a worker killed at any moment leaves to run a second time (held jobs
+    /// never ran: they run once, after their leases expire). Held jobs are returned to their queues at shutdown without
+    /// using an attempt. Default 20 ms.
     /// </summary>
-    public TimeSpan PrefetchWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan PrefetchWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The most outcomes written in one store call. Default 500.</summary>
     public int CompletionBatchSize { get; set; } = 500;

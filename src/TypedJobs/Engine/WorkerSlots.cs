@@ -10,7 +10,7 @@ namespace TypedJobs.Engine;
 /// </summary>
 /// <remarks>
 /// Prefetching keeps a worker busy between claims: a worker that finishes jobs quickly claims up to
-/// <see cref="WorkerOptions.Concurrency"/> jobs ahead, so a finished attempt starts the next one without waiting for a
+/// <see cref="MaxPrefetchPerSlot"/> × <see cref="WorkerOptions.Concurrency"/> jobs ahead, so a finished attempt starts the next one without waiting for a
 /// store call, and claims come in larger batches. It holds only what this worker would start within
 /// <see cref="WorkerOptions.PrefetchWindow"/> at its recent rate, so slow jobs are never held back from another worker.
 /// With per-queue or per-task caps nothing is prefetched (a held job could be the one a cap lets run elsewhere).
@@ -18,6 +18,9 @@ namespace TypedJobs.Engine;
 internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> queueNames, IReadOnlyDictionary<string, int> cappedTasks)
 {
     private static readonly long RateWindow = Stopwatch.Frequency / 50;
+
+    /// <summary>The most jobs held ahead per slot (<see cref="WorkerOptions.PrefetchWindow"/>).</summary>
+    internal const int MaxPrefetchPerSlot = 4;
     private readonly object gate = new();
     private readonly Dictionary<string, int> perQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> perTask = new(StringComparer.Ordinal);
@@ -68,12 +71,15 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     {
         lock (gate)
         {
-            // Jobs in flight (running or prefetched) plus outcomes not yet written stay within twice the concurrency (the
-            // bound on what a worker that dies can leave to run again). Counting them together, rather than capping each
-            // at the concurrency, lets the next claim go out while the previous batch's outcomes are being written, so a
-            // durable store commits a claim and a completion batch together instead of alternating between them.
+            // Jobs in flight (running or held) plus outcomes not yet written stay within twice the concurrency plus the
+            // prefetch target, so a store that takes completions slowly slows claims down. Counting them together, rather
+            // than capping each, lets the next claim go out while the previous batch's outcomes are being written, so a
+            // durable store commits a claim and a completion batch together instead of alternating between them. What a
+            // killed worker can leave to run twice — running attempts plus unwritten outcomes — is bounded by twice the
+            // concurrency where attempts start (MayStartLocked).
             var inFlight = running + prefetched.Count;
-            var free = Math.Min(worker.Concurrency + PrefetchTarget() - inFlight, (2 * worker.Concurrency) - inFlight - Volatile.Read(ref pendingOutcomes));
+            var target = PrefetchTarget();
+            var free = Math.Min(worker.Concurrency + target - inFlight, (2 * worker.Concurrency) + target - inFlight - Volatile.Read(ref pendingOutcomes));
             if (free <= 0 || stopped)
             {
                 return ([], 0, null, true);
@@ -119,7 +125,7 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     {
         lock (gate)
         {
-            if (running < worker.Concurrency || stopped)
+            if (stopped || MayStartLocked())
             {
                 TakeLocked(execution.Job);
                 return true;
@@ -154,7 +160,7 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
             perTask[job.TaskName]--;
             running--;
             finishedInWindow++;
-            if (!stopped && prefetched.TryDequeue(out next))
+            if (!stopped && MayStartLocked() && prefetched.TryDequeue(out next))
             {
                 TakeLocked(next.Job);
             }
@@ -198,8 +204,38 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
     public void OutcomeWritten(int count)
     {
         Interlocked.Add(ref pendingOutcomes, -count);
+        List<Execution>? promoted = null;
+        lock (gate)
+        {
+            // Held jobs that waited for outcomes to be written (the bound on attempts a killed worker leaves to run twice).
+            while (!stopped && MayStartLocked() && prefetched.TryDequeue(out var next))
+            {
+                TakeLocked(next.Job);
+                (promoted ??= []).Add(next);
+            }
+        }
+
+        if (promoted is not null)
+        {
+            foreach (var execution in promoted)
+            {
+                Promoted?.Invoke(execution);
+            }
+        }
+
         Freed.SlotFreed();
     }
+
+    /// <summary>Starts a held attempt that took a slot when outcomes were written (set by the executor).</summary>
+    public Action<Execution>? Promoted { get; set; }
+
+    /// <summary>
+    /// Whether another attempt may start: a free slot, and running attempts plus outcomes not yet written below twice the
+    /// concurrency — what a worker killed now could leave to run a second time. Held (prefetched) jobs never ran, so they
+    /// do not count: a killed worker's held jobs run once, after their leases expire.
+    /// </summary>
+    private bool MayStartLocked() =>
+        running < worker.Concurrency && running + Volatile.Read(ref pendingOutcomes) < 2 * worker.Concurrency;
 
     /// <summary>Completes when no attempt runs (for shutdown).</summary>
     public Task DrainedAsync()
@@ -234,7 +270,7 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
 
         if (worker.PrefetchWindow == Timeout.InfiniteTimeSpan)
         {
-            return worker.Concurrency;
+            return MaxPrefetchPerSlot * worker.Concurrency;
         }
 
         var now = Stopwatch.GetTimestamp();
@@ -246,6 +282,6 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
             rateWindowStart = now;
         }
 
-        return (int)Math.Min(worker.Concurrency, finishedPerSecond * worker.PrefetchWindow.TotalSeconds);
+        return (int)Math.Min(MaxPrefetchPerSlot * worker.Concurrency, finishedPerSecond * worker.PrefetchWindow.TotalSeconds);
     }
 }
