@@ -15,6 +15,25 @@ namespace TypedJobs.Tests;
 /// </summary>
 public sealed class PrefetchTests
 {
+    private static async Task<List<JobId>> EnqueueAsync(TestHost host, Registration.JobTask<TestPayload> task, int count)
+    {
+        var ids = new List<JobId>();
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
+        }
+
+        return ids;
+    }
+
+    private static async Task AllSucceededAsync(TestHost host, IEnumerable<JobId> ids)
+    {
+        foreach (var id in ids)
+        {
+            await host.WaitForStateAsync(id, JobState.Succeeded);
+        }
+    }
+
     private static async Task<int> CountRunningAsync(TestHost host, IEnumerable<JobId> ids)
     {
         var running = 0;
@@ -50,21 +69,14 @@ public sealed class PrefetchTests
             w.PrefetchWindow = Timeout.InfiniteTimeSpan;
         });
 
-        var ids = new List<JobId>();
-        for (var i = 0; i < 12; i++)
-        {
-            ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
-        }
+        var ids = await EnqueueAsync(host, task, 12);
 
         // Two run; eight more are claimed and held (leased, so the store shows them running); the rest wait in the queue.
         await Eventually.TrueAsync(async () => runs.Count == 2 && await CountRunningAsync(host, ids) == 10, "two running and eight held");
         Assert.Equal(2, runs.Count);
 
         gate.SetResult();
-        foreach (var id in ids)
-        {
-            await host.WaitForStateAsync(id, JobState.Succeeded);
-        }
+        await AllSucceededAsync(host, ids);
 
         Assert.Equal(12, runs.Count);
         Assert.All(runs.Values, n => Assert.Equal(1, n));
@@ -89,11 +101,7 @@ public sealed class PrefetchTests
             w.ShutdownTimeout = TimeSpan.FromSeconds(5);
         }, time: time, storage: storage);
 
-        var ids = new List<JobId>();
-        for (var i = 0; i < 6; i++)
-        {
-            ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
-        }
+        var ids = await EnqueueAsync(host, task, 6);
 
         await Eventually.TrueAsync(async () => Volatile.Read(ref started) == 1 && await CountRunningAsync(host, ids) == 5, "one running and four held");
         await host.DisposeAsync();
@@ -160,11 +168,7 @@ public sealed class PrefetchTests
         }, storage: inner, host: h => h.Services.Configure<TypedJobsOptions>(o => o.UseStorage(_ => store)));
         await using var host = started;
 
-        var ids = new List<JobId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await host.Client.EnqueueAsync(task, new TestPayload($"job-{i}")));
-        }
+        var ids = await EnqueueAsync(host, task, 10);
 
         // Concurrency 2: at most 4 attempts may be run-or-unwritten at once. The jobs finish at once, so exactly 4 run and
         // the other 6 stay held (leased) while no outcome is written.
@@ -174,10 +178,7 @@ public sealed class PrefetchTests
         Assert.Equal(4, runs.Count);
 
         store.Release();
-        foreach (var id in ids)
-        {
-            await host.WaitForStateAsync(id, JobState.Succeeded);
-        }
+        await AllSucceededAsync(host, ids);
 
         Assert.Equal(10, runs.Count);
         Assert.All(runs.Values, n => Assert.Equal(1, n));
