@@ -5,10 +5,18 @@ for script in eng/servers/*.sh; do
   [ -f "$script" ] || continue
   # shellcheck source=/dev/null
   source "$script"
-  servers+=("$(basename "$script" .sh)")
+  # Helpers such as ports.sh define no start_NAME: they are not servers.
+  name=$(basename "$script" .sh)
+  if declare -F "start_$name" >/dev/null; then servers+=("$name"); fi
 done
 stop_servers() {
   for name in "${servers[@]}"; do "stop_$name" >/dev/null 2>&1 || true; done
+}
+# report_servers: what the servers logged that explains a failed test (scripts that define report_NAME).
+report_servers() {
+  for name in "${servers[@]}"; do
+    if declare -F "report_$name" >/dev/null; then "report_$name" || true; fi
+  done
 }
 trap stop_servers EXIT
 for name in "${servers[@]}"; do

@@ -10,7 +10,8 @@
 #   TYPEDJOBS_TEST_NATS_TLS     tls://typedjobs:typedjobs@127.0.0.1:PORT of the TLS server (when openssl exists)
 #   TYPEDJOBS_TEST_NATS_TLS_CA  the certificate the TLS server presents
 #   TYPEDJOBS_TEST_NATS_SCRIPT  this script, which fault tests run to start (and restart) servers of their own
-# stop_nats stops them and removes the directory; harmless when called twice.
+# report_nats prints the plain server's warnings and errors; stop_nats stops them and removes the directory, harmless
+# when called twice.
 #
 # Run directly, it manages one plain server in a given directory:
 #   nats.sh start DIR    prints the port once the server answers
@@ -149,6 +150,15 @@ start_nats() {
     fi
   fi
   echo "nats: $(nats-server --version) on 127.0.0.1:$port${tls_port:+, TLS on 127.0.0.1:$tls_port} ($dir)"
+}
+
+# report_nats prints what the plain server warned about: a stream it failed to create names its reason only there.
+report_nats() {
+  local log="${TYPEDJOBS_NATS_DIR:-/nonexistent}/plain/nats.log"
+  if grep -qE '\[(WRN|ERR)\]' "$log" 2>/dev/null; then
+    echo "nats: the server's warnings and errors:"
+    grep -E '\[(WRN|ERR)\]' "$log" | tail -n 20 | sed 's/^/nats:   /'
+  fi
 }
 
 stop_nats() {

@@ -96,6 +96,9 @@ internal sealed partial class NatsStorage : IResultStore, IEventStore, ISchedule
     private static INatsConnection Unwrap(INatsConnection connection) => connection is NatsConnection ? connection
         : throw new ArgumentException("The NATS store needs a NatsConnection (the connection type of NATS.Net).", nameof(connection));
 
+    /// <summary>How many times a bucket or stream the server failed to create (an error 500) is tried before it is reported.</summary>
+    internal const int CreateAttempts = 3;
+
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
         if (stores is not null)
@@ -120,52 +123,73 @@ internal sealed partial class NatsStorage : IResultStore, IEventStore, ISchedule
                 throw new InvalidOperationException($"The NATS store cannot connect to {Describe()}: {ex.Message}", ex);
             }
 
-            var storage = options.MemoryStorage ? NatsKVStorageType.Memory : NatsKVStorageType.File;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var results = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(ResultsBucket)
+                try
                 {
-                    Description = "TypedJobs job results, keyed by job and attempt",
-                    History = 1,
-                    MaxAge = options.ResultsMaxAge,
-                    Storage = storage,
-                    NumberOfReplicas = options.Replicas,
-                }, cancellationToken).ConfigureAwait(false);
-                var schedules = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(SchedulesBucket)
+                    stores = await CreateStoresAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (NatsJSApiException ex) when (ex.Error.Code == 500 && attempt < CreateAttempts)
                 {
-                    Description = "TypedJobs schedules",
-                    History = 1,
-                    Storage = storage,
-                    NumberOfReplicas = options.Replicas,
-                }, cancellationToken).ConfigureAwait(false);
-                var events = await js.CreateOrUpdateStreamAsync(new StreamConfig(EventsStream, [EventsSubject + ".>"])
+                    // The server failed to set up a stream's storage (an I/O error in its store directory, which a
+                    // failed create leaves clean): creating is idempotent, so it is tried again before it is reported.
+                    if (logger is not null)
+                    {
+                        Log.CreateFailedTryingAgain(logger, options.BucketPrefix, ex.Error.Description ?? $"error {ex.Error.ErrCode}", attempt, CreateAttempts);
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+                catch (NatsJSApiException ex) when (ex.Error.Code == 503)
                 {
-                    Description = "TypedJobs lifecycle events",
-                    Retention = StreamConfigRetention.Limits,
-                    Discard = StreamConfigDiscard.Old,
-                    MaxAge = options.EventsMaxAge,
-                    MaxBytes = options.EventsMaxBytes,
-                    Storage = options.MemoryStorage ? StreamConfigStorage.Memory : StreamConfigStorage.File,
-                    NumReplicas = options.Replicas,
-                }, cancellationToken).ConfigureAwait(false);
-                var resultsStream = await js.GetStreamAsync("KV_" + ResultsBucket, cancellationToken: cancellationToken).ConfigureAwait(false);
-                stores = new Stores(results, resultsStream, schedules, events);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code == 503)
-            {
-                throw new InvalidOperationException(
-                    $"The NATS server at {Describe()} has no JetStream: start nats-server with -js (or 'jetstream {{}}' in its configuration). {ex.Error.Description}", ex);
-            }
-            catch (NatsJSApiException ex)
-            {
-                throw new InvalidOperationException(
-                    $"The NATS store could not create its buckets and stream (prefix '{options.BucketPrefix}') on {Describe()}: {ex.Error.Description} (code {ex.Error.Code}, error {ex.Error.ErrCode}).", ex);
+                    throw new InvalidOperationException(
+                        $"The NATS server at {Describe()} has no JetStream: start nats-server with -js (or 'jetstream {{}}' in its configuration). {ex.Error.Description}", ex);
+                }
+                catch (NatsJSApiException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"The NATS store could not create its buckets and stream (prefix '{options.BucketPrefix}') on {Describe()}: {ex.Error.Description} (code {ex.Error.Code}, error {ex.Error.ErrCode}"
+                        + (attempt > 1 ? $", {attempt} attempts" : string.Empty) + ").", ex);
+                }
             }
         }
         finally
         {
             initializeGate.Release();
         }
+    }
+
+    private async Task<Stores> CreateStoresAsync(CancellationToken cancellationToken)
+    {
+        var storage = options.MemoryStorage ? NatsKVStorageType.Memory : NatsKVStorageType.File;
+        var results = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(ResultsBucket)
+        {
+            Description = "TypedJobs job results, keyed by job and attempt",
+            History = 1,
+            MaxAge = options.ResultsMaxAge,
+            Storage = storage,
+            NumberOfReplicas = options.Replicas,
+        }, cancellationToken).ConfigureAwait(false);
+        var schedules = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(SchedulesBucket)
+        {
+            Description = "TypedJobs schedules",
+            History = 1,
+            Storage = storage,
+            NumberOfReplicas = options.Replicas,
+        }, cancellationToken).ConfigureAwait(false);
+        var events = await js.CreateOrUpdateStreamAsync(new StreamConfig(EventsStream, [EventsSubject + ".>"])
+        {
+            Description = "TypedJobs lifecycle events",
+            Retention = StreamConfigRetention.Limits,
+            Discard = StreamConfigDiscard.Old,
+            MaxAge = options.EventsMaxAge,
+            MaxBytes = options.EventsMaxBytes,
+            Storage = options.MemoryStorage ? StreamConfigStorage.Memory : StreamConfigStorage.File,
+            NumReplicas = options.Replicas,
+        }, cancellationToken).ConfigureAwait(false);
+        var resultsStream = await js.GetStreamAsync("KV_" + ResultsBucket, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new Stores(results, resultsStream, schedules, events);
     }
 
     public ValueTask<DateTimeOffset> ClockNowAsync(CancellationToken cancellationToken) => ValueTask.FromResult(time.GetUtcNow());
@@ -278,4 +302,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning,
         "A result retention of {Ttl} is longer than the max age {MaxAge} of the NATS bucket {Bucket}: such results are kept only for the max age (set results_max_age)")]
     public static partial void ResultOutlivesBucket(ILogger logger, TimeSpan ttl, TimeSpan maxAge, string bucket);
+
+    [LoggerMessage(2, LogLevel.Warning,
+        "The NATS server failed to create a bucket or stream of prefix '{Prefix}' ({Error}); attempt {Attempt} of {Attempts}, trying again")]
+    public static partial void CreateFailedTryingAgain(ILogger logger, string prefix, string error, int attempt, int attempts);
 }
