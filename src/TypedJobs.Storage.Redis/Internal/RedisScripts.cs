@@ -253,17 +253,25 @@ internal static class RedisScripts
           for k = 1, #taken do redis.call('ZREM', qt .. ':r', taken[k]) end
         end
         local lease = now + tonumber(ARGV[4])
-        local out = {fmt(now), '-1'}
+        local nstr, lstr, worker = fmt(now), fmt(lease), ARGV[5]
+        local out = {nstr, '-1'}
         for k = 1, #taken do
           local m = taken[k]
           local id = string.sub(m, 18, 49)
           local key = qt .. ':j:' .. id
-          redis.call('HINCRBY', key, 'a', 1)
-          redis.call('HSET', key, 's', '2', 'lt', ARGV[6] .. string.format('%04x', k), 'le', fmt(lease), 'st', fmt(now), 'w', ARGV[5])
-          redis.call('HDEL', key, 'pr', 'pm')
-          redis.call('ZADD', qt .. ':w', lease, m)
-          out[#out + 1] = id
-          out[#out + 1] = job_fields(key)
+          -- The fields are read once, before the claim's writes, and returned as those writes leave them: one HSET
+          -- (attempt included) and an HDEL only when progress was recorded.
+          local f = job_fields(key)
+          if f[1] then
+            local a = fmt(tonumber(f[5]) + 1)
+            local token = ARGV[6] .. string.format('%04x', k)
+            redis.call('HSET', key, 's', '2', 'a', a, 'lt', token, 'le', lstr, 'st', nstr, 'w', worker)
+            if f[18] or f[19] then redis.call('HDEL', key, 'pr', 'pm') end
+            redis.call('ZADD', qt .. ':w', lease, m)
+            f[3], f[5], f[9], f[11], f[12], f[14], f[18], f[19] = '2', a, nstr, lstr, token, worker, false, false
+            out[#out + 1] = id
+            out[#out + 1] = f
+          end
         end
         if #taken < max then
           local first = redis.call('ZRANGE', qt .. ':s', 0, 0, 'WITHSCORES')
@@ -688,14 +696,11 @@ internal static class RedisScripts
     public const string IndexClaim = """
         local out = {}
         for k = 1, #ARGV, 2 do
-          local cur = redis.call('HGET', KEYS[1], ARGV[k])
-          if not cur then
-            redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1])
-            out[#out + 1] = ''
-          elseif cur == ARGV[k + 1] then
+          if redis.call('HSETNX', KEYS[1], ARGV[k], ARGV[k + 1]) == 1 then
             out[#out + 1] = ''
           else
-            out[#out + 1] = cur
+            local cur = redis.call('HGET', KEYS[1], ARGV[k])
+            if cur == ARGV[k + 1] then out[#out + 1] = '' else out[#out + 1] = cur end
           end
         end
         return out
