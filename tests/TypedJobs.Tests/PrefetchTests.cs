@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using TypedJobs.Storage;
 using TypedJobs.Storage.Memory;
 using TypedJobs.Tests.Support;

@@ -64,8 +64,9 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
 
     /// <summary>
     /// The queues to claim from with the most jobs per queue, the total, per-task limits, and whether a queue or task
-    /// cap held the claim back. Nothing is claimed while as many outcomes wait to be written as the worker has slots:
-    /// a store that takes completions slowly slows claims down instead of letting outcomes pile up.
+    /// cap held the claim back. Nothing is claimed once the jobs in flight (running or held) reach the concurrency plus
+    /// the prefetch target, or once they and the outcomes waiting to be written reach twice the concurrency plus that
+    /// target: a store that takes completions slowly slows claims down instead of letting outcomes pile up.
     /// </summary>
     public (QueueClaim[] Claims, int Total, Dictionary<string, int>? TaskLimits, bool Constrained) Capacity()
     {
