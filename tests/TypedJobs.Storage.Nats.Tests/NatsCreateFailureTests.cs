@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.Nats.Internal;
 
@@ -45,7 +44,7 @@ public sealed class NatsCreateFailureTests : IAsyncLifetime
         var url = await StartServerAsync();
         var blocker = BlockStream("KV_" + prefix + "_results");
         // The file goes once the store has seen the failure: the second attempt finds the way clear.
-        var logger = new RecordingLogger(onWarning: () => File.Delete(blocker));
+        var logger = new RecordingLogger(afterWarning: () => File.Delete(blocker));
         await using var store = new NatsStorage(new NatsStorageOptions { Url = url, BucketPrefix = prefix }, TimeProvider.System, logger);
 
         await store.InitializeAsync(Ct);
@@ -64,7 +63,7 @@ public sealed class NatsCreateFailureTests : IAsyncLifetime
     {
         var url = await StartServerAsync();
         BlockStream("KV_" + prefix + "_schedules");
-        var logger = new RecordingLogger(onWarning: null);
+        var logger = new RecordingLogger();
         await using var store = new NatsStorage(new NatsStorageOptions { Url = url, BucketPrefix = prefix }, TimeProvider.System, logger);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(Ct));
@@ -104,41 +103,5 @@ public sealed class NatsCreateFailureTests : IAsyncLifetime
         await process.WaitForExitAsync(CancellationToken.None);
         Assert.True(process.ExitCode == 0, $"nats.sh {verb} failed: {await error}");
         return await output;
-    }
-
-    private sealed class RecordingLogger(Action? onWarning) : ILogger
-    {
-        private readonly List<string> warnings = [];
-
-        public IReadOnlyList<string> Warnings
-        {
-            get
-            {
-                lock (warnings)
-                {
-                    return warnings.ToList();
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel != LogLevel.Warning)
-            {
-                return;
-            }
-
-            lock (warnings)
-            {
-                warnings.Add(formatter(state, exception));
-            }
-
-            onWarning?.Invoke();
-        }
     }
 }

@@ -227,33 +227,4 @@ public sealed class RedisStoreTests : IAsyncDisposable
         Assert.Contains("cmdstat_evalsha_ro:", stats, StringComparison.Ordinal);
         Assert.DoesNotContain("cmdstat_evalsha:", stats, StringComparison.Ordinal);
     }
-
-    private sealed class RecordingLogger : ILogger
-    {
-        private readonly List<(LogLevel Level, int EventId, string Message)> entries = [];
-
-        public IReadOnlyList<(LogLevel Level, int EventId, string Message)> Entries
-        {
-            get
-            {
-                lock (entries)
-                {
-                    return entries.ToList();
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (entries)
-            {
-                entries.Add((logLevel, eventId.Id, formatter(state, exception)));
-            }
-        }
-    }
 }
