@@ -104,6 +104,34 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListPlan_ByWaitingState_WalksTheJobsNewestFirstOrReadsTheClaimIndex_NeverTheWholeTable()
+    {
+        var store = await OpenAsync();
+        // Mostly ready jobs and a few scheduled ones: a page of ready jobs is the newest rows read in key order and cut at
+        // the limit; the scheduled ones are found through the claim index. (A filter on an expression over the state was
+        // estimated at a fixed fraction of the rows, and every page read and sorted the whole table.)
+        for (var batch = 0; batch < 20; batch++)
+        {
+            await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 1000).Select(_ => Job()).ToArray()), Ct);
+        }
+
+        await store.JobsInsertAsync(new JobsInsertParams([Job(delay: TimeSpan.FromHours(1)), Job(delay: TimeSpan.FromHours(2))]), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+
+        var readyPlan = await store.ExplainJobsListAsync(new JobsListParams { Filter = new JobFilter { State = JobState.Ready }, Limit = 100 }, Ct);
+        var scheduledPlan = await store.ExplainJobsListAsync(new JobsListParams { Filter = new JobFilter { State = JobState.Scheduled }, Limit = 100 }, Ct);
+
+        Assert.Contains("Index Scan Backward using typedjobs_jobs_pkey", readyPlan);
+        Assert.DoesNotContain("Sort", readyPlan);
+        Assert.Contains("rows=101 loops=1", readyPlan); // read up to the limit and one more (for the cursor), then stopped
+        Assert.True(scheduledPlan.Contains("typedjobs_jobs_claim", StringComparison.Ordinal), scheduledPlan);
+        Assert.DoesNotContain("Seq Scan", readyPlan + scheduledPlan);
+        var scheduled = await store.JobsListAsync(new JobsListParams { Filter = new JobFilter { State = JobState.Scheduled }, Limit = 100 }, Ct);
+        Assert.Equal(2, scheduled.Jobs.Count);
+        Assert.All(scheduled.Jobs, j => Assert.Equal(JobState.Scheduled, j.State));
+    }
+
+    [Fact]
     public async Task Clock_IsTheServersNow()
     {
         var store = await OpenAsync();

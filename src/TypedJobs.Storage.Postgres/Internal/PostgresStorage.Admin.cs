@@ -34,6 +34,24 @@ internal sealed partial class PostgresStorage
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var limit = Math.Clamp(parameters.Limit, 1, 1000);
+        var rows = await QueryAsync(Sql.ListJobs, bulkTimeout, c => BindList(c.Parameters, parameters, limit),
+            static r => (Job: ReadJob(r, out var seq), Seq: seq), cancellationToken).ConfigureAwait(false);
+        return rows.Count > limit
+            ? new JobsListResult(rows.Take(limit).Select(r => r.Job).ToList(), rows[limit - 1].Seq.ToString(CultureInfo.InvariantCulture))
+            : new JobsListResult(rows.Select(r => r.Job).ToList(), null);
+    }
+
+    /// <summary>The plan the server runs for <see cref="JobsListAsync"/> (<c>EXPLAIN ANALYZE</c>), for the tests of its indexes.</summary>
+    internal async Task<string> ExplainJobsListAsync(JobsListParams parameters, CancellationToken cancellationToken)
+    {
+        var limit = Math.Clamp(parameters.Limit, 1, 1000);
+        var rows = await QueryAsync("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.ListJobs, bulkTimeout, c => BindList(c.Parameters, parameters, limit),
+            static r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        return string.Join('\n', rows);
+    }
+
+    private static void BindList(NpgsqlParameterCollection command, JobsListParams parameters, int limit)
+    {
         var before = long.MaxValue;
         if (parameters.Cursor is { } cursor &&
             (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out before) || before <= 0))
@@ -41,15 +59,9 @@ internal sealed partial class PostgresStorage
             throw new ArgumentException($"'{cursor}' is not a cursor returned by this store.", nameof(parameters));
         }
 
-        var rows = await QueryAsync(Sql.ListJobs, bulkTimeout, c =>
-        {
-            c.Add("before", before);
-            AddFilter(c.Parameters, parameters.Filter);
-            c.Add("limit", limit + 1);
-        }, static r => (Job: ReadJob(r, out var seq), Seq: seq), cancellationToken).ConfigureAwait(false);
-        return rows.Count > limit
-            ? new JobsListResult(rows.Take(limit).Select(r => r.Job).ToList(), rows[limit - 1].Seq.ToString(CultureInfo.InvariantCulture))
-            : new JobsListResult(rows.Select(r => r.Job).ToList(), null);
+        command.Add(new NpgsqlParameter<long>("before", before));
+        AddFilter(command, parameters.Filter);
+        command.Add(new NpgsqlParameter<int>("limit", limit + 1));
     }
 
     public async ValueTask<JobsCountResult> JobsCountAsync(JobsCountParams parameters, CancellationToken cancellationToken)
