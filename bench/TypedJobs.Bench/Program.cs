@@ -34,6 +34,9 @@ using TypedJobs.Registration;
 // of --warmup-jobs jobs (default: the same as --jobs; 0 turns them off) until a round's drain spends less than 3% of its
 // time in the JIT, at most 10 rounds (Warmup.cs), so the figures are a running worker's steady state rather than tier-0
 // code and the recompilation of hot methods.
+// A worker host's start-up check of the stored jobs against its task contracts (TypedJobsOptions.CheckStoredJobsAtStartup)
+// is off: it reads up to 10,000 waiting jobs once when a worker starts, a cost per start rather than per job, and in a short
+// round it would be a large share of the store's work beside the drain it times. --startup-check on keeps it on.
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
 // far less with other load than the rate does. "bytes/job" is the managed memory allocated during the drain
 // (GC.GetTotalAllocatedBytes(true), every thread of the process, the worker host's start included) divided by the
@@ -52,13 +55,15 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 }
 
 var options = BenchOptions.Parse(args);
+Runner.StartupCheck = options.StartupCheck;
 if (options.Backlog > 0 || options.Scheduled > 0)
 {
     await Backlog.RunAsync(options);
     return;
 }
 
-Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+Console.WriteLine($"TypedJobs bench: {options.Jobs:N0} no-op jobs per run, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
+    $"start-up check of stored jobs {(options.StartupCheck ? "on" : "off")}");
 Console.WriteLine();
 Console.WriteLine($"| {"store",-18} | {"concurrency",11} | {"enqueue jobs/s",14} | {"process jobs/s",14} | {"CPU µs/job",10} | {"bytes/job",10} | {"add→start p50",13} | {"add→start p99",13} |");
 Console.WriteLine($"|{new string('-', 20)}|{new string('-', 13)}|{new string('-', 16)}|{new string('-', 16)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 15)}|{new string('-', 15)}|");
@@ -128,6 +133,9 @@ namespace TypedJobs.Bench
         /// <summary>A file every row is appended to as a JSON line (<c>--json</c>), for scripts; none by default.</summary>
         public string? Json { get; init; }
 
+        /// <summary>Whether worker hosts run the start-up check of stored jobs (<c>--startup-check on|off</c>, default off).</summary>
+        public bool StartupCheck { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var jobs = 200_000;
@@ -143,6 +151,7 @@ namespace TypedJobs.Bench
             int? peerJobs = null;
             var slowPeerJobs = 2000;
             string? json = null;
+            var startupCheck = false;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -160,9 +169,17 @@ namespace TypedJobs.Bench
                     case "--peer-jobs": peerJobs = int.Parse(args[i + 1]); break;
                     case "--slow-peer-jobs": slowPeerJobs = int.Parse(args[i + 1]); break;
                     case "--json": json = args[i + 1]; break;
+                    case "--startup-check":
+                        startupCheck = args[i + 1] switch
+                        {
+                            "on" => true,
+                            "off" => false,
+                            _ => throw new ArgumentException($"--startup-check takes on or off, not '{args[i + 1]}'"),
+                        };
+                        break;
                     default: throw new ArgumentException(
                         $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, " +
-                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json");
+                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check");
                 }
             }
 
@@ -175,6 +192,7 @@ namespace TypedJobs.Bench
                 PeerJobs = peerJobs ?? jobs,
                 SlowPeerJobs = slowPeerJobs,
                 Json = json,
+                StartupCheck = startupCheck,
             };
         }
     }
@@ -250,6 +268,9 @@ namespace TypedJobs.Bench
 
     internal static class Runner
     {
+        /// <summary>Whether worker hosts run the start-up check of stored jobs (<see cref="BenchOptions.StartupCheck"/>).</summary>
+        public static bool StartupCheck { get; set; }
+
         public static async Task<Row> RunAsync(StoreSetup store, int concurrency, BenchOptions options)
         {
             var dir = Directory.CreateTempSubdirectory("typedjobs-bench-");
@@ -385,6 +406,7 @@ namespace TypedJobs.Bench
                 }
 
                 o.SucceededRetention = TimeSpan.Zero;
+                o.CheckStoredJobsAtStartup = StartupCheck;
             }).AddTask(task);
             if (worker)
             {
