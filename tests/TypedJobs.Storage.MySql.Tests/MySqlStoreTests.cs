@@ -96,6 +96,45 @@ public sealed class MySqlStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NextDue_ReadsOneIndexEntryPerPriority_HoweverManyJobsAreScheduled()
+    {
+        // Every claim asks for the queue's next due time; thousands of scheduled jobs at one priority must not be read
+        // for it (a MIN over the claim index's range read them all, a few milliseconds per claim per thousand jobs).
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        for (var batch = 0; batch < 4; batch++)
+        {
+            await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 500)
+                .Select(i => NewJob() with { Priority = Priority.Low, Delay = TimeSpan.FromHours(1) + TimeSpan.FromSeconds(batch * 500 + i) })
+                .ToArray()), Ct);
+        }
+
+        var soonest = (await storage.JobsInsertAsync(new JobsInsertParams([NewJob() with { Priority = Priority.High, Delay = TimeSpan.FromMinutes(30) }]), Ct))
+            .Outcomes[0].Id;
+        var expected = (await storage.JobsGetAsync(new JobsGetParams(soonest), Ct)).Job!.DueAt;
+        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
+        await connection.OpenAsync(Ct);
+
+        var before = await IndexReadsAsync(connection);
+        await using var next = connection.CreateCommand();
+        next.CommandText = MySqlSql.Format(storage.Sql.NextDue, "0");
+        next.Parameters.AddWithValue("@q0", "default"u8.ToArray());
+        var due = (DateTime)(await next.ExecuteScalarAsync(Ct))!;
+        var reads = await IndexReadsAsync(connection) - before;
+
+        Assert.Equal(expected.UtcDateTime, DateTime.SpecifyKind(due, DateTimeKind.Utc));
+        Assert.InRange(reads, 0, 20);
+    }
+
+    /// <summary>The session's index reads that follow a first one (the handler's read-next and read-previous counters).</summary>
+    private static async Task<long> IndexReadsAsync(MySqlConnection connection)
+    {
+        await using var status = connection.CreateCommand();
+        status.CommandText = "SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME IN ('HANDLER_READ_NEXT', 'HANDLER_READ_PREV')";
+        return Convert.ToInt64(await status.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task TablePrefixes_KeepStoresInOneDatabaseApart()
     {
         var a = Open("app_a_");
