@@ -181,4 +181,23 @@ public class EngineBasicsTests
             await host.Client.EnqueueAsync(task, new TestPayload("x"), new JobOptions { Queue = "bad queue!" }));
         Assert.Contains("not a valid queue name", ex.Message);
     }
+
+    [Fact]
+    public async Task PriorityOutsideTheFourLevels_IsRefusedAtEnqueue_AndNothingIsStored()
+    {
+        var task = Tasks.Create("p", (_, _) => ValueTask.CompletedTask);
+        var fromSettings = Tasks.Create("ps", (_, _) => ValueTask.CompletedTask, new TaskSettings { Priority = (Priority)(-1) });
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task).AddTask(fromSettings));
+
+        var high = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await host.Client.EnqueueAsync(task, new TestPayload("x"), new JobOptions { Priority = (Priority)7 }));
+        var low = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await host.Client.EnqueueAsync(fromSettings, new TestPayload("x")));
+        var critical = await host.Client.EnqueueAsync(task, new TestPayload("x"), new JobOptions { Priority = Priority.Critical });
+
+        Assert.Contains("Priority 7 is not one of Low (0), Normal (1), High (2) or Critical (3)", high.Message);
+        Assert.Contains("Priority -1", low.Message);
+        Assert.Equal(Priority.Critical, (await host.Client.GetJobAsync(critical))!.Priority);
+        Assert.Equal(1, host.Storage.Count);
+    }
 }

@@ -433,6 +433,13 @@ internal sealed class JobClient(
             throw new ArgumentOutOfRangeException(nameof(jobOptions), jobOptions.Delay, "JobOptions.Delay must not be negative.");
         }
 
+        var priority = jobOptions?.Priority ?? settings.Priority;
+        if (priority is < Priority.Low or > Priority.Critical)
+        {
+            throw new ArgumentOutOfRangeException(nameof(jobOptions), priority,
+                $"Priority {(int)priority} is not one of Low (0), Normal (1), High (2) or Critical (3).");
+        }
+
         var maxRetries = jobOptions?.MaxRetries ?? settings.MaxRetries ?? options.DefaultMaxRetries;
         if (maxRetries < 0)
         {
@@ -464,7 +471,7 @@ internal sealed class JobClient(
             Id = JobId.New(),
             TaskName = task.Name,
             Queue = queue,
-            Priority = jobOptions?.Priority ?? settings.Priority,
+            Priority = priority,
             Payload = payload,
             MaxRetries = maxRetries,
             RunAt = jobOptions?.RunAt,
