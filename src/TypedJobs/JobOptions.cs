@@ -6,7 +6,7 @@ public sealed record JobOptions
     /// <summary>The queue to put the job in.</summary>
     public string? Queue { get; init; }
 
-    /// <summary>The job's priority.</summary>
+    /// <summary>The job's priority: one of the four defined levels (another value is refused at enqueue).</summary>
     public Priority? Priority { get; init; }
 
     /// <summary>Run the job no earlier than this long after enqueue. Mutually exclusive with <see cref="RunAt"/>.</summary>
