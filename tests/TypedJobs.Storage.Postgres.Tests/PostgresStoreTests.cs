@@ -54,10 +54,10 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         return store;
     }
 
-    private static JobInsert Job(string queue = "default", TimeSpan? delay = null, Priority priority = Priority.Normal) => new()
+    private static JobInsert Job(string queue = "default", TimeSpan? delay = null, Priority priority = Priority.Normal, string task = "task") => new()
     {
         Id = JobId.New(),
-        TaskName = "task",
+        TaskName = task,
         Queue = queue,
         Priority = priority,
         Payload = "{}"u8.ToArray(),
@@ -101,6 +101,27 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.DoesNotContain("Sort Key: j_", plan); // each arm comes in index order: no sort of jobs before the lock
         Assert.DoesNotContain("Rows Removed by Filter", plan); // no scheduled job is read and dropped
         Assert.Contains("Update on typedjobs_jobs j (actual rows=3", plan);
+    }
+
+    [Fact]
+    public async Task ClaimPlan_WithoutCappedTasks_HasNoRankingSteps_AndACapBringsThemBack()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 6).Select(i => Job(task: i % 2 == 0 ? "a" : "b")).ToArray()), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+
+        // No task capped (the common case): the claim is planned without the per-task and per-queue ranking.
+        var plain = await store.ExplainClaimAsync(Claim(max: 4), Ct);
+        Assert.DoesNotContain("WindowAgg", plain);
+        Assert.Contains("Update on typedjobs_jobs j (actual rows=4", plain);
+
+        // A capped task: the ranking cuts task "a" to one job, so 1 + 3 are taken.
+        var capped = await store.ExplainClaimAsync(Claim(max: 4) with { TaskLimits = new Dictionary<string, int> { ["a"] = 1 } }, Ct);
+        Assert.Contains("WindowAgg", capped);
+        Assert.Contains("Update on typedjobs_jobs j (actual rows=4", capped);
+        var claimed = await store.JobsClaimAsync(Claim(max: 6) with { TaskLimits = new Dictionary<string, int> { ["a"] = 1 } }, Ct);
+        Assert.Equal(1, claimed.Jobs.Count(j => j.TaskName == "a"));
+        Assert.Equal(3, claimed.Jobs.Count(j => j.TaskName == "b"));
     }
 
     [Fact]

@@ -239,18 +239,33 @@ internal sealed class PostgresSql
         // each group reads the claim index as one ordered range per priority (so jobs scheduled for later are never
         // scanned), locks what it takes with FOR UPDATE SKIP LOCKED and stops at its maximum. The groups are then cut to
         // each task's cap, each queue's maximum and the total, in claim order, and moved to Running.
-        string ClaimArm(string priority, string order) => $"""
-            SELECT * FROM (
-                SELECT j.seq, j.queue, j.task, j.priority, j.due_at FROM {jobs} j
-                WHERE j.queue = g.queue AND j.state = 1 AND {priority} AND j.due_at <= {now}
-                  AND CASE WHEN g.task IS NULL THEN j.task <> ALL(@capped_tasks::text[]) ELSE j.task = g.task END
-                ORDER BY {order}
-                LIMIT g.max
-                FOR UPDATE SKIP LOCKED) a
+        string ClaimArm(string priority, string order, bool capped)
+        {
+            var taskFilter = capped ? "\n      AND CASE WHEN g.task IS NULL THEN j.task <> ALL(@capped_tasks::text[]) ELSE j.task = g.task END" : "";
+            return $"""
+                SELECT * FROM (
+                    SELECT j.seq, j.queue, j.task, j.priority, j.due_at FROM {jobs} j
+                    WHERE j.queue = g.queue AND j.state = 1 AND {priority} AND j.due_at <= {now}{taskFilter}
+                    ORDER BY {order}
+                    LIMIT g.max
+                    FOR UPDATE SKIP LOCKED) a
+                """;
+        }
+
+        string ClaimArms(bool capped) => string.Join("\n            UNION ALL\n",
+            [
+                ClaimArm("j.priority > 3", "j.priority DESC, j.due_at, j.seq", capped),
+                .. KnownPriorities.Select(p => ClaimArm($"j.priority = {p}", "j.due_at, j.seq", capped)),
+                ClaimArm("j.priority < 0", "j.priority DESC, j.due_at, j.seq", capped),
+            ]);
+        var claimUpdate = $"""
+            UPDATE {jobs} j
+            SET state = 2, attempt = j.attempt + 1, lease_token = gen_random_uuid(), lease_expires_at = {now} + {Us("@lease_us")},
+                started_at = {now}, worker_id = @worker_id, progress = NULL, progress_message = NULL
+            FROM chosen c
+            WHERE j.seq = c.seq
+            RETURNING {JobColumns("j")}
             """;
-        var arms = new List<string> { ClaimArm("j.priority > 3", "j.priority DESC, j.due_at, j.seq") };
-        arms.AddRange(KnownPriorities.Select(p => ClaimArm($"j.priority = {p}", "j.due_at, j.seq")));
-        arms.Add(ClaimArm("j.priority < 0", "j.priority DESC, j.due_at, j.seq"));
         ClaimJobs = $"""
             WITH asked AS (
                 SELECT a.name, a.max FROM unnest(@queues::text[], @queue_max::integer[]) AS a(name, max)
@@ -264,7 +279,7 @@ internal sealed class PostgresSql
             ), found AS (
                 SELECT f.* FROM grp g CROSS JOIN LATERAL (
                     SELECT * FROM (
-            {string.Join("\n            UNION ALL\n", arms)}
+            {ClaimArms(capped: true)}
                     ) arms
                     LIMIT g.max) f
             ), by_task AS (
@@ -279,12 +294,27 @@ internal sealed class PostgresSql
                 ORDER BY q.priority DESC, q.due_at, q.seq
                 LIMIT @max
             )
-            UPDATE {jobs} j
-            SET state = 2, attempt = j.attempt + 1, lease_token = gen_random_uuid(), lease_expires_at = {now} + {Us("@lease_us")},
-                started_at = {now}, worker_id = @worker_id, progress = NULL, progress_message = NULL
-            FROM chosen c
-            WHERE j.seq = c.seq
-            RETURNING {JobColumns("j")}
+            {claimUpdate}
+            """;
+        // The same claim when no task is capped (the common case): each queue's group is cut to the queue's maximum by
+        // its own LIMIT, so the per-task and per-queue ranking steps and the task filter have nothing to do, and leaving
+        // them out makes the statement cheaper to plan, which it is on every claim.
+        ClaimJobsUncapped = $"""
+            WITH g AS (
+                SELECT a.name AS queue, LEAST(a.max, @max) AS max FROM unnest(@queues::text[], @queue_max::integer[]) AS a(name, max)
+                WHERE NOT EXISTS (SELECT 1 FROM {queues} p WHERE p.name = a.name AND p.paused)
+            ), found AS (
+                SELECT f.* FROM g CROSS JOIN LATERAL (
+                    SELECT * FROM (
+            {ClaimArms(capped: false)}
+                    ) arms
+                    LIMIT g.max) f
+            ), chosen AS (
+                SELECT f.seq FROM found f
+                ORDER BY f.priority DESC, f.due_at, f.seq
+                LIMIT @max
+            )
+            {claimUpdate}
             """;
         string NextDueArm(string priority) => $"""
             (SELECT j.due_at FROM {jobs} j
@@ -611,6 +641,8 @@ internal sealed class PostgresSql
     public string Notify { get; }
 
     public string ClaimJobs { get; }
+
+    public string ClaimJobsUncapped { get; }
 
     public string NextDue { get; }
 

@@ -288,7 +288,7 @@ internal sealed partial class PostgresStorage
         var names = queues.Select(q => q.Name).ToArray();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var jobs = new List<(JobRecord Job, long Seq)>();
-        await using (var claim = Command(connection, Sql.ClaimJobs, hotTimeout))
+        await using (var claim = Command(connection, ClaimSql(parameters), hotTimeout))
         {
             BindClaim(claim.Parameters, parameters, queues);
             await PrepareAsync(claim, cancellationToken).ConfigureAwait(false);
@@ -334,13 +334,19 @@ internal sealed partial class PostgresStorage
         return new JobsClaimResult(result, nextDueIn);
     }
 
+    /// <summary>The claim statement for <paramref name="parameters"/>: the simpler one when no task is capped.</summary>
+    private string ClaimSql(JobsClaimParams parameters) => parameters.TaskLimits is { Count: > 0 } ? Sql.ClaimJobs : Sql.ClaimJobsUncapped;
+
     private static void BindClaim(NpgsqlParameterCollection p, JobsClaimParams parameters, (string Name, int Max)[] queues)
     {
-        var capped = parameters.TaskLimits ?? EmptyLimits;
         p.Add(new NpgsqlParameter<string[]>("queues", queues.Select(q => q.Name).ToArray()));
         p.Add(new NpgsqlParameter<int[]>("queue_max", queues.Select(q => q.Max).ToArray()));
-        p.Add(new NpgsqlParameter<string[]>("capped_tasks", capped.Keys.ToArray()));
-        p.Add(new NpgsqlParameter<int[]>("capped_max", capped.Values.Select(v => Math.Max(0, v)).ToArray()));
+        if (parameters.TaskLimits is { Count: > 0 } capped)
+        {
+            p.Add(new NpgsqlParameter<string[]>("capped_tasks", capped.Keys.ToArray()));
+            p.Add(new NpgsqlParameter<int[]>("capped_max", capped.Values.Select(v => Math.Max(0, v)).ToArray()));
+        }
+
         p.Add(new NpgsqlParameter<int>("max", parameters.Max));
         p.Add(new NpgsqlParameter<long>("lease_us", Micros(parameters.LeaseDuration)));
         p.Add(new NpgsqlParameter<string>("worker_id", parameters.WorkerId));
@@ -352,7 +358,7 @@ internal sealed partial class PostgresStorage
         var queues = parameters.Queues.Select(q => (q.Name, q.Max)).ToArray();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.ClaimJobs, bulkTimeout, transaction);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + ClaimSql(parameters), bulkTimeout, transaction);
         BindClaim(command.Parameters, parameters, queues);
         var plan = new System.Text.StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -366,8 +372,6 @@ internal sealed partial class PostgresStorage
         await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
         return plan.ToString();
     }
-
-    private static readonly IReadOnlyDictionary<string, int> EmptyLimits = new Dictionary<string, int>();
 
     private async ValueTask<JobsCompleteResult> JobsCompleteCoreAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
     {
