@@ -40,7 +40,8 @@ using TypedJobs.Registration;
 // "CPU µs/job" is the process's CPU time during the drain divided by the jobs processed: on a shared machine it moves
 // far less with other load than the rate does. "bytes/job" is the managed memory allocated during the drain
 // (GC.GetTotalAllocatedBytes(true), every thread of the process, the worker host's start included) divided by the
-// jobs processed.
+// jobs processed. --allocations N lists, after each TypedJobs row, the N types its measured drain allocated most (sampled
+// by the runtime about every 100 KB; AllocationSampler.cs), in estimated bytes per job.
 if (args is ["--hangfire-redis", var endpoint, .. var rest])
 {
     // The Hangfire peer on the same Redis server: --hangfire-redis host:port [--jobs N] [--concurrency C] [--latency-samples S].
@@ -56,6 +57,7 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 
 var options = BenchOptions.Parse(args);
 Runner.StartupCheck = options.StartupCheck;
+AllocationSampler.Enable(options.Allocations);
 if (options.Backlog > 0 || options.Scheduled > 0)
 {
     await Backlog.RunAsync(options);
@@ -76,6 +78,7 @@ foreach (var store in options.Stores)
         var row = await Runner.RunAsync(store, concurrency, options);
         rows[(store.Name, concurrency)] = row;
         PrintRow(store.Name, concurrency, row);
+        AllocationSampler.Print($"{store.Name} at concurrency {concurrency}");
         Results.Write(options.Json, store.Kind, concurrency, "TypedJobs", store.Name, row);
         // Peers beside this row, in the same process run: the same no-op work and columns.
         foreach (var peer in options.Peers.Where(p => p.Kind == store.Kind))
@@ -136,6 +139,9 @@ namespace TypedJobs.Bench
         /// <summary>Whether worker hosts run the start-up check of stored jobs (<c>--startup-check on|off</c>, default off).</summary>
         public bool StartupCheck { get; init; }
 
+        /// <summary>How many allocated types to list after each TypedJobs row (<c>--allocations N</c>, <see cref="AllocationSampler"/>); 0, the default, samples nothing.</summary>
+        public int Allocations { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var jobs = 200_000;
@@ -152,6 +158,7 @@ namespace TypedJobs.Bench
             var slowPeerJobs = 2000;
             string? json = null;
             var startupCheck = false;
+            var allocations = 0;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -169,6 +176,7 @@ namespace TypedJobs.Bench
                     case "--peer-jobs": peerJobs = int.Parse(args[i + 1]); break;
                     case "--slow-peer-jobs": slowPeerJobs = int.Parse(args[i + 1]); break;
                     case "--json": json = args[i + 1]; break;
+                    case "--allocations": allocations = int.Parse(args[i + 1]); break;
                     case "--startup-check":
                         startupCheck = args[i + 1] switch
                         {
@@ -179,7 +187,7 @@ namespace TypedJobs.Bench
                         break;
                     default: throw new ArgumentException(
                         $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, " +
-                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check");
+                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check, --allocations");
                 }
             }
 
@@ -193,6 +201,7 @@ namespace TypedJobs.Bench
                 SlowPeerJobs = slowPeerJobs,
                 Json = json,
                 StartupCheck = startupCheck,
+                Allocations = allocations,
             };
         }
     }
@@ -279,6 +288,7 @@ namespace TypedJobs.Bench
                 var warmups = 0;
                 await Warmup.UntilQuietAsync(options.WarmupJobs, () =>
                     ThroughputAsync(store, concurrency, options.WarmupJobs, Path.Combine(dir.FullName, "warmup-" + warmups++), options.MaxProcessTime));
+                AllocationSampler.Arm();
                 var (enqueueRate, processRate, cpuPerJob, bytesPerJob, _, _) = await ThroughputAsync(store, concurrency, options.Jobs, Path.Combine(dir.FullName, "throughput"),
                     options.MaxProcessTime);
 
@@ -371,6 +381,7 @@ namespace TypedJobs.Bench
             var enqueueRate = total / sw.Elapsed.TotalSeconds;
 
             Warmup.DrainStarting();
+            AllocationSampler.DrainStarting();
             var cpuBefore = Environment.CpuUsage.TotalTime;
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             await using var consumer = await StartAsync(store, path, task, worker: true, concurrency, sharedStorage: producer.Storage);
@@ -379,6 +390,7 @@ namespace TypedJobs.Bench
             var end = Stopwatch.GetTimestamp();
             var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
             Warmup.DrainEnded();
+            AllocationSampler.DrainEnded(Volatile.Read(ref done));
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var start = Volatile.Read(ref first);
             var processRate = start == 0 ? 0 : Volatile.Read(ref done) / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
