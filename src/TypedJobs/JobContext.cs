@@ -6,6 +6,7 @@ public sealed class JobContext
     private readonly Action<double, string?>? progress;
     private readonly IServiceProvider? services;
     private readonly IJobContextHost? host;
+    private readonly CancellationToken cancellationToken;
 
     // The claimed job itself rather than copies of its fields: a context costs a handful of references per attempt.
     private readonly Storage.JobRecord job;
@@ -30,8 +31,8 @@ public sealed class JobContext
     }
 
     /// <summary>A context whose services and progress come from the engine's attempt (its DI scope is made on first use).</summary>
-    internal JobContext(Storage.JobRecord job, string workerId, IJobContextHost host, CancellationToken cancellationToken)
-        : this(job, workerId, cancellationToken)
+    internal JobContext(Storage.JobRecord job, string workerId, IJobContextHost host)
+        : this(job, workerId, CancellationToken.None)
     {
         this.host = host;
     }
@@ -40,7 +41,7 @@ public sealed class JobContext
     {
         this.job = job;
         WorkerId = workerId;
-        CancellationToken = cancellationToken;
+        this.cancellationToken = cancellationToken;
     }
 
     /// <summary>The job's id.</summary>
@@ -74,7 +75,7 @@ public sealed class JobContext
     public IServiceProvider Services => host?.Services ?? services!;
 
     /// <summary>Fires on cancellation, timeout, lost lease or host shutdown.</summary>
-    public CancellationToken CancellationToken { get; }
+    public CancellationToken CancellationToken => host?.Token ?? cancellationToken;
 
     /// <summary>
     /// Reports how far the attempt has come, for the dashboard and the CLI: <paramref name="value"/> from 0 to 1 and an
@@ -113,6 +114,9 @@ internal interface IJobContextHost
 {
     /// <summary>The attempt's DI scope's services.</summary>
     IServiceProvider Services { get; }
+
+    /// <summary>The attempt's cancellation token (its source is created when first asked for).</summary>
+    CancellationToken Token { get; }
 
     /// <summary>Records progress for the next heartbeat.</summary>
     void SetProgress(double value, string? message);

@@ -49,6 +49,32 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task CancellingARunningJob_BeforeItsHandlerReadsTheToken_GivesItATokenAlreadyCancelled()
+    {
+        // The attempt creates its cancellation source only when the token is first asked for: a stop that came earlier
+        // must still reach the handler.
+        var started = new TaskCompletionSource();
+        var proceed = new TaskCompletionSource();
+        var observed = new TaskCompletionSource<bool>();
+        var task = Tasks.Create("cancel-before-token", async (_, context) =>
+        {
+            started.TrySetResult();
+            await proceed.Task;
+            observed.TrySetResult(context.CancellationToken.IsCancellationRequested);
+        });
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task));
+
+        var id = await host.Client.EnqueueAsync(task, new TestPayload("x"));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(await host.Client.CancelAsync(id)); // stops the local attempt before it returns
+        proceed.SetResult();
+
+        Assert.True(await observed.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        var job = await host.Client.WaitForCompletionAsync(id).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(JobState.Cancelled, job.State);
+    }
+
+    [Fact]
     public async Task CancellingAWaitingJob_KeepsItFromRunning()
     {
         var ran = false;

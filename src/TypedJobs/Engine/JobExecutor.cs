@@ -254,7 +254,7 @@ internal sealed class JobExecutor(
                 }
 
                 // The context gets its services from the attempt, which creates the DI scope only if the handler asks.
-                var context = new JobContext(job, workerId, execution, execution.Token);
+                var context = new JobContext(job, workerId, execution);
                 byte[]? result;
                 try
                 {
