@@ -30,7 +30,7 @@ internal enum StopReason
 /// second outcome. It is also the thread-pool work item that runs the attempt and the host of its
 /// <see cref="JobContext"/>, so a no-op attempt allocates little beyond this object.
 /// </summary>
-internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHost, IDisposable
+internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHost, IDisposable, IReadOnlyList<KeyValuePair<string, object?>>
 {
     private static readonly object Ended = new();
     private readonly JobExecutor executor;
@@ -165,6 +165,25 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
     void IThreadPoolWorkItem.Execute() => executor.RunDetached(this);
 
     void ILocalJob.Cancel() => Cancel(StopReason.Cancelled);
+
+    // The attempt is its own log scope (JobLogScope): the job's id, task, queue, attempt and worker.
+    int IReadOnlyCollection<KeyValuePair<string, object?>>.Count => JobLogScope.Count;
+
+    KeyValuePair<string, object?> IReadOnlyList<KeyValuePair<string, object?>>.this[int index] => JobLogScope.Property(Job, executor.WorkerId, index);
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator()
+    {
+        for (var i = 0; i < JobLogScope.Count; i++)
+        {
+            yield return JobLogScope.Property(Job, executor.WorkerId, i);
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() =>
+        ((IEnumerable<KeyValuePair<string, object?>>)this).GetEnumerator();
+
+    /// <summary>The attempt's log scope as text.</summary>
+    public override string ToString() => JobLogScope.Format(Job, executor.WorkerId);
 
     private static void CancelSource(CancellationTokenSource source)
     {

@@ -33,6 +33,9 @@ internal sealed class JobExecutor(
 {
     private const int MaxErrorLength = 4000;
 
+    /// <summary>The id of the worker these attempts run in.</summary>
+    public string WorkerId => workerId;
+
     /// <summary>The started attempts that have not finished (every one holds a lease the lease keeper tracks).</summary>
     public Execution[] Running() => leases.Held().Where(static e => e.Launched && !e.IsFinished).ToArray();
 
@@ -210,7 +213,8 @@ internal sealed class JobExecutor(
         metrics.Started.Add(1, tags);
         metrics.Running.Add(1, tags);
         metrics.WaitTime.Record(Math.Max(0, ((job.StartedAt ?? job.DueAt) - job.DueAt).TotalSeconds), tags);
-        using var logScope = logger.BeginScope(new JobLogScope(job, workerId));
+        // The attempt is the scope's state (its job's id, task, queue, attempt and this worker): no object of its own.
+        using var logScope = logger.BeginScope(execution);
         if (hub.IsObserved(job.Id))
         {
             hub.Publish(new JobEvent

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Globalization;
 using TypedJobs.Storage;
 
@@ -6,14 +5,17 @@ namespace TypedJobs.Engine;
 
 /// <summary>
 /// The log scope of one attempt: every line the engine and the handler log while it runs carries the job's id, task,
-/// queue, attempt and worker, so a job can be followed across processes (structured loggers see the properties;
-/// text loggers the <see cref="ToString"/>).
+/// queue, attempt and worker, so a job can be followed across processes (structured loggers see the properties; text
+/// loggers the text). The attempt itself (<see cref="Execution"/>) is the scope's state, so the scope costs no object
+/// of its own; these are its properties and text.
 /// </summary>
-internal sealed class JobLogScope(JobRecord job, string workerId) : IReadOnlyList<KeyValuePair<string, object?>>
+internal static class JobLogScope
 {
-    public int Count => 5;
+    /// <summary>How many properties the scope has.</summary>
+    public const int Count = 5;
 
-    public KeyValuePair<string, object?> this[int index] => index switch
+    /// <summary>The scope's property at <paramref name="index"/>.</summary>
+    public static KeyValuePair<string, object?> Property(JobRecord job, string workerId, int index) => index switch
     {
         0 => new("JobId", job.Id.ToString()),
         1 => new("TaskName", job.TaskName),
@@ -23,16 +25,7 @@ internal sealed class JobLogScope(JobRecord job, string workerId) : IReadOnlyLis
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
-    {
-        for (var i = 0; i < Count; i++)
-        {
-            yield return this[i];
-        }
-    }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-    public override string ToString() =>
+    /// <summary>The scope as text.</summary>
+    public static string Format(JobRecord job, string workerId) =>
         string.Create(CultureInfo.InvariantCulture, $"Job {job.Id} ({job.TaskName}, queue {job.Queue}, attempt {job.Attempt}, worker {workerId})");
 }
