@@ -3,12 +3,9 @@ namespace TypedJobs;
 /// <summary>What a running job knows about itself. Handlers may take it as a parameter.</summary>
 public sealed class JobContext
 {
-    private readonly Action<double, string?>? progress;
-    private readonly IServiceProvider? services;
-    private readonly IJobContextHost? host;
-    private readonly CancellationToken cancellationToken;
-
-    // The claimed job itself rather than copies of its fields: a context costs a handful of references per attempt.
+    // The attempt (services, token, progress) and the claimed job itself rather than copies of their fields: a context
+    // costs three references per attempt.
+    private readonly IJobContextHost host;
     private readonly Storage.JobRecord job;
 
     internal JobContext(JobId id, string taskName, string queue, Priority priority, int attempt, int maxRetries,
@@ -24,24 +21,16 @@ public sealed class JobContext
             MaxRetries = maxRetries,
             CreatedAt = createdAt,
             Payload = [],
-        }, workerId, cancellationToken)
+        }, workerId, new StandaloneHost(services, cancellationToken, progress))
     {
-        this.services = services;
-        this.progress = progress;
     }
 
-    /// <summary>A context whose services and progress come from the engine's attempt (its DI scope is made on first use).</summary>
+    /// <summary>A context whose services, token and progress come from the engine's attempt (its DI scope is made on first use).</summary>
     internal JobContext(Storage.JobRecord job, string workerId, IJobContextHost host)
-        : this(job, workerId, CancellationToken.None)
-    {
-        this.host = host;
-    }
-
-    private JobContext(Storage.JobRecord job, string workerId, CancellationToken cancellationToken)
     {
         this.job = job;
+        this.host = host;
         WorkerId = workerId;
-        this.cancellationToken = cancellationToken;
     }
 
     /// <summary>The job's id.</summary>
@@ -72,10 +61,10 @@ public sealed class JobContext
     public string WorkerId { get; }
 
     /// <summary>The job's own dependency-injection scope (created when first used, disposed when the attempt ends).</summary>
-    public IServiceProvider Services => host?.Services ?? services!;
+    public IServiceProvider Services => host.Services;
 
     /// <summary>Fires on cancellation, timeout, lost lease or host shutdown.</summary>
-    public CancellationToken CancellationToken => host?.Token ?? cancellationToken;
+    public CancellationToken CancellationToken => host.Token;
 
     /// <summary>
     /// Reports how far the attempt has come, for the dashboard and the CLI: <paramref name="value"/> from 0 to 1 and an
@@ -96,16 +85,18 @@ public sealed class JobContext
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (host is not null)
-        {
-            host.SetProgress(value, message);
-        }
-        else
-        {
-            progress?.Invoke(value, message);
-        }
-
+        host.SetProgress(value, message);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What a context made outside the engine's attempts (the testing kit) reads its services, token and progress from.</summary>
+    private sealed class StandaloneHost(IServiceProvider services, CancellationToken token, Action<double, string?>? progress) : IJobContextHost
+    {
+        public IServiceProvider Services => services;
+
+        public CancellationToken Token => token;
+
+        public void SetProgress(double value, string? message) => progress?.Invoke(value, message);
     }
 }
 

@@ -34,7 +34,6 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
 {
     private static readonly object Ended = new();
     private readonly JobExecutor executor;
-    private readonly IServiceScopeFactory scopes;
     private int reason;
     private int finished;
     private bool launched;
@@ -46,10 +45,9 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
     // The attempt's DI scope: null until the handler first asks for services, then the scope, then Ended.
     private object? scope;
 
-    public Execution(JobExecutor executor, IServiceScopeFactory scopes, JobRecord job)
+    public Execution(JobExecutor executor, JobRecord job)
     {
         this.executor = executor;
-        this.scopes = scopes;
         Job = job;
         _ = job.LeaseToken ?? throw new ArgumentException($"Job {job.Id} was not claimed: it has no lease token.", nameof(job));
     }
@@ -122,7 +120,7 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
                     return DisposedServices.Instance;
                 }
 
-                scope ??= scopes.CreateAsyncScope();
+                scope ??= executor.Scopes.CreateAsyncScope();
                 return ((AsyncServiceScope)scope).ServiceProvider;
             }
         }

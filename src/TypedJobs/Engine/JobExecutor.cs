@@ -36,6 +36,9 @@ internal sealed class JobExecutor(
     /// <summary>The id of the worker these attempts run in.</summary>
     public string WorkerId => workerId;
 
+    /// <summary>Creates an attempt's DI scope when its handler first asks for services.</summary>
+    public IServiceScopeFactory Scopes => scopes;
+
     /// <summary>The started attempts that have not finished (every one holds a lease the lease keeper tracks).</summary>
     public Execution[] Running() => leases.Held().Where(static e => e.Launched && !e.IsFinished).ToArray();
 
@@ -45,7 +48,7 @@ internal sealed class JobExecutor(
     /// </summary>
     public void Start(JobRecord job, long claimSentAt)
     {
-        var execution = new Execution(this, scopes, job);
+        var execution = new Execution(this, job);
         leases.Track(execution, claimSentAt);
         localJobs.Add(job.Id, execution);
         if (slots.TakeOrPrefetch(execution))
@@ -120,7 +123,7 @@ internal sealed class JobExecutor(
     /// </summary>
     public async Task<(Outcome? Outcome, bool Cancelled)> RunInlineAsync(JobRecord job, long claimSentAt)
     {
-        var execution = new Execution(this, scopes, job);
+        var execution = new Execution(this, job);
         slots.Take(job);
         execution.Launched = true;
 
