@@ -428,7 +428,7 @@ internal sealed partial class MySqlStorage
                 // Each queue's candidates arrive in claim order; merge the queues by the same order.
                 candidates.Sort(static (a, b) =>
                 {
-                    var c = b.Job.Priority.CompareTo(a.Job.Priority);
+                    var c = ((int)b.Job.Priority).CompareTo((int)a.Job.Priority);
                     if (c == 0)
                     {
                         c = a.Job.DueAt.CompareTo(b.Job.DueAt);

@@ -317,7 +317,7 @@ internal sealed partial class PostgresStorage
 
         jobs.Sort(static (a, b) =>
         {
-            var c = b.Job.Priority.CompareTo(a.Job.Priority);
+            var c = ((int)b.Job.Priority).CompareTo((int)a.Job.Priority);
             if (c == 0)
             {
                 c = a.Job.DueAt.UtcTicks.CompareTo(b.Job.DueAt.UtcTicks);

@@ -237,7 +237,7 @@ internal sealed partial class RedisStorage
             // in µs, so it orders inserts of different queues too).
             claimed.Sort(static (a, b) =>
             {
-                var c = b.Job.Priority.CompareTo(a.Job.Priority);
+                var c = ((int)b.Job.Priority).CompareTo((int)a.Job.Priority);
                 if (c == 0)
                 {
                     c = (Micros(a.Job.DueAt) / 1000).CompareTo(Micros(b.Job.DueAt) / 1000);

@@ -88,7 +88,7 @@ internal sealed partial class SqliteStorage
             // Each queue's candidates arrive in claim order; merge the queues by the same order.
             candidates.Sort(static (a, b) =>
             {
-                var c = b.Priority.CompareTo(a.Priority);
+                var c = ((int)b.Priority).CompareTo((int)a.Priority);
                 if (c == 0)
                 {
                     c = a.Due.CompareTo(b.Due);
@@ -153,7 +153,7 @@ internal sealed partial class SqliteStorage
 
         jobs.Sort(static (a, b) =>
         {
-            var c = b.Job.Priority.CompareTo(a.Job.Priority);
+            var c = ((int)b.Job.Priority).CompareTo((int)a.Job.Priority);
             if (c == 0)
             {
                 c = a.Job.DueAt.UtcTicks.CompareTo(b.Job.DueAt.UtcTicks);
