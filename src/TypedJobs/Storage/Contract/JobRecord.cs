@@ -44,13 +44,7 @@ public sealed record JobRecord
     public DateTimeOffset? FinishedAt
     {
         get => details?.FinishedAt;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { FinishedAt = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { FinishedAt = v });
     }
 
     /// <summary>When the current lease expires (running jobs only), by the store's clock.</summary>
@@ -66,13 +60,7 @@ public sealed record JobRecord
     public Guid? SucceededLeaseToken
     {
         get => details?.SucceededLeaseToken;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { SucceededLeaseToken = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { SucceededLeaseToken = v });
     }
 
     /// <summary>The worker holding the lease, or the one that ran the job last.</summary>
@@ -82,65 +70,35 @@ public sealed record JobRecord
     public string? UniqueKey
     {
         get => details?.UniqueKey;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { UniqueKey = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { UniqueKey = v });
     }
 
     /// <summary>The last error, if an attempt failed.</summary>
     public string? LastError
     {
         get => details?.LastError;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { LastError = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { LastError = v });
     }
 
     /// <summary>When a worker first found the task unknown (by the store's clock), while the job waits for a worker that knows it.</summary>
     public DateTimeOffset? UnknownTaskSince
     {
         get => details?.UnknownTaskSince;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { UnknownTaskSince = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { UnknownTaskSince = v });
     }
 
     /// <summary>The progress the running (or last) attempt reported, from 0 to 1.</summary>
     public double? Progress
     {
         get => details?.Progress;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { Progress = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { Progress = v });
     }
 
     /// <summary>The message that came with <see cref="Progress"/>.</summary>
     public string? ProgressMessage
     {
         get => details?.ProgressMessage;
-        init
-        {
-            if (value is not null || details is not null)
-            {
-                details = Details.Normalize((details ?? Details.Empty) with { ProgressMessage = value });
-            }
-        }
+        init => details = Details.Set(details, value, static (d, v) => d with { ProgressMessage = v });
     }
 
     /// <summary>The W3C <c>traceparent</c> of the enqueuing activity.</summary>
@@ -171,8 +129,20 @@ public sealed record JobRecord
 
         public string? ProgressMessage { get; init; }
 
-        /// <summary>Null when nothing is set, so records that differ only in how they were built compare equal.</summary>
-        public static Details? Normalize(Details details) => details == Empty ? null : details;
+        /// <summary>
+        /// <paramref name="details"/> with one field set by <paramref name="apply"/> (a copy: a built instance is never
+        /// changed); null when nothing is set, so records that differ only in how they were built compare equal.
+        /// </summary>
+        public static Details? Set<T>(Details? details, T value, Func<Details, T, Details> apply)
+        {
+            if (value is null && details is null)
+            {
+                return null;
+            }
+
+            var set = apply(details ?? Empty, value);
+            return set == Empty ? null : set;
+        }
     }
 }
 
