@@ -53,13 +53,14 @@ internal sealed partial class SqliteStorage
             }
         }
 
-        var chosen = new List<long>();
         var total = parameters.Max;
+        // Sized for a full claim up to a bound (a claim that finds little wastes at most that), not grown step by step.
+        var chosen = new List<long>(Math.Min(total, 256));
         // Candidates come per queue in claim order; a task that reaches its limit is excluded and the queues are read
         // again, so the limit never blocks other tasks. Each round excludes at least one more task, so this ends.
         while (total > chosen.Count)
         {
-            var candidates = new List<(long Seq, string Task, int Queue, int Priority, long Due)>();
+            var candidates = new List<(long Seq, string Task, int Queue, int Priority, long Due)>(Math.Min(total - chosen.Count, 256));
             for (var q = 0; q < queues.Length; q++)
             {
                 if (queues[q].Left <= 0)
