@@ -24,11 +24,12 @@ internal enum StopReason
 }
 
 /// <summary>
-/// One claim of a job: its cancellation, why it stops, its progress, its lazily created DI scope, what the lease keeper
-/// knows about its lease, and whether it is finished. An attempt finishes exactly once — when its handler returns, or
-/// earlier when the engine gives up on a handler that ignores its cancellation — so a late handler can never report a
-/// second outcome. It is also the thread-pool work item that runs the attempt and the host of its
-/// <see cref="JobContext"/>, so a no-op attempt allocates little beyond this object.
+/// One claim of a job: its cancellation (a source made when the token is first read), why it stops, its progress, its
+/// lazily created DI scope, what the lease keeper knows about its lease, and whether it is finished. An attempt finishes
+/// exactly once — when its handler returns, or earlier when the engine gives up on a handler that ignores its
+/// cancellation — so a late handler can never report a second outcome. It is also the thread-pool work item that runs
+/// the attempt, the host of its <see cref="JobContext"/> and the state of its log scope, so a no-op attempt allocates
+/// little beyond this object.
 /// </summary>
 internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHost, IDisposable, IReadOnlyList<KeyValuePair<string, object?>>
 {
