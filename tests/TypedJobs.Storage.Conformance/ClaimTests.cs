@@ -166,6 +166,29 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_NextDueIn_IsTheEarliestDueTimeWhateverItsPriority()
+    {
+        await InsertOneAsync(NewJob(priority: Priority.Critical, delay: TimeSpan.FromSeconds(30)));
+        await InsertOneAsync(NewJob(priority: Priority.Normal, delay: TimeSpan.FromSeconds(20)));
+        await InsertOneAsync(NewJob(priority: Priority.Low, delay: TimeSpan.FromSeconds(10)));
+        await InsertOneAsync(NewJob(priority: Priority.Low, delay: TimeSpan.FromSeconds(40)));
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = [new QueueClaim("default", 5)],
+            Max = 5,
+            LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Empty(result.Jobs);
+        if (result.NextDueIn is { } next)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(10), next);
+        }
+    }
+
+    [Fact]
     public async Task Claim_NextDueIn_OnlyConsidersTheClaimedQueues()
     {
         await InsertOneAsync(NewJob("other", delay: TimeSpan.FromSeconds(5)));

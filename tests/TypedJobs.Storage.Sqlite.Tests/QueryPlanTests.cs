@@ -70,7 +70,7 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Next_due_time_reads_the_queue_state_index_and_no_second_due_time_index_is_kept()
+    public async Task Next_due_time_seeks_one_claim_index_entry_per_priority_and_no_index_holds_every_job()
     {
         var path = Path.Combine(directory.Path, "jobs.db");
         store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
@@ -79,26 +79,54 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
 
         var plan = Plan(path, store.Sql.NextDueAt);
 
-        // A search on (queue, state) and a due_at range, in index order: no sort step, no scan.
-        Assert.Contains(plan, step => step.Contains($"INDEX {prefix}jobs_queue_state (queue=? AND state=? AND due_at>?)", StringComparison.Ordinal));
+        // Each in-range priority is a search on (queue, state, priority) and a due_at range, read in index order (no
+        // sort step), so the statement reads one entry per priority however many jobs wait.
+        Assert.Equal(4, plan.Count(step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim (queue=? AND priority=? AND due_at>?)", StringComparison.Ordinal)));
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith($"SCAN {prefix}jobs", StringComparison.Ordinal));
+        Assert.Equal(
+            [$"{prefix}jobs_claim", $"{prefix}jobs_done", $"{prefix}jobs_finished", $"{prefix}jobs_held_unique_key", $"{prefix}jobs_lease"],
+            Indexes(path, prefix + "jobs"));
+    }
+
+    [Fact]
+    public async Task Counts_per_queue_and_state_read_the_partial_indexes_only()
+    {
+        var path = Path.Combine(directory.Path, "jobs.db");
+        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
+        await store.InitializeAsync(Ct);
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+
+        var plan = Plan(path, store.Sql.CountJobs);
+
+        // Waiting and finished jobs are counted from covering indexes (no table row is read), running ones through the
+        // lease index; the jobs table itself is never scanned.
+        var reads = plan.Where(step => step.Contains($"{prefix}jobs ", StringComparison.Ordinal) || step.EndsWith($"{prefix}jobs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, reads.Count);
+        Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim", StringComparison.Ordinal));
+        Assert.Contains(reads, step => step.Contains($"USING INDEX {prefix}jobs_lease", StringComparison.Ordinal));
+        Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_done", StringComparison.Ordinal));
+    }
+
+    private static List<string> Indexes(string path, string table)
+    {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = @table ORDER BY name";
-        command.Parameters.AddWithValue("@table", prefix + "jobs");
+        command.Parameters.AddWithValue("@table", table);
         var indexes = new List<string>();
-        using (var reader = command.ExecuteReader())
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
+            var name = reader.GetString(0);
+            if (!name.StartsWith("sqlite_autoindex", StringComparison.Ordinal))
             {
-                indexes.Add(reader.GetString(0));
+                indexes.Add(name);
             }
         }
 
-        Assert.Equal(
-            [$"{prefix}jobs_claim", $"{prefix}jobs_finished", $"{prefix}jobs_held_unique_key", $"{prefix}jobs_lease", $"{prefix}jobs_queue_state"],
-            indexes.Where(static i => !i.StartsWith("sqlite_autoindex", StringComparison.Ordinal)));
+        return indexes;
     }
 
     private static List<string> Plan(string path, string sql)
