@@ -125,8 +125,11 @@ internal static class SqliteJobs
         return reader.Read() ? new JobId(reader.GetGuid(0)) : null;
     }
 
-    /// <summary>Reads a job row selected with the columns of <see cref="SqliteSql"/> (sequence first).</summary>
-    public static JobRecord ReadJob(SqliteDataReader r, long nowTicks, out long sequence)
+    /// <summary>
+    /// Reads a job row selected with the columns of <see cref="SqliteSql"/> (sequence first). A claim knows the queue
+    /// (when it asked for one) and the worker it wrote, and passes them so each row does not read them into new strings.
+    /// </summary>
+    public static JobRecord ReadJob(SqliteDataReader r, long nowTicks, out long sequence, string? knownQueue = null, string? knownWorker = null)
     {
         sequence = r.GetInt64(0);
         var state = r.GetInt32(5);
@@ -140,7 +143,7 @@ internal static class SqliteJobs
         {
             Id = new JobId(r.GetGuid(1)),
             TaskName = r.GetString(2),
-            Queue = r.GetString(3),
+            Queue = knownQueue ?? r.GetString(3),
             Priority = (Priority)r.GetInt32(4),
             State = (JobState)state,
             Payload = r.IsDBNull(6) ? [] : r.GetFieldValue<byte[]>(6),
@@ -152,7 +155,7 @@ internal static class SqliteJobs
             FinishedAt = r.IsDBNull(12) ? null : Time(r.GetInt64(12)),
             LeaseExpiresAt = r.IsDBNull(13) ? null : Time(r.GetInt64(13)),
             LeaseToken = r.IsDBNull(14) ? null : r.GetGuid(14),
-            WorkerId = r.IsDBNull(15) ? null : r.GetString(15),
+            WorkerId = knownWorker ?? (r.IsDBNull(15) ? null : r.GetString(15)),
             UniqueKey = r.IsDBNull(16) ? null : r.GetString(16),
             LastError = r.IsDBNull(17) ? null : r.GetString(17),
             TraceParent = r.IsDBNull(18) ? null : r.GetString(18),

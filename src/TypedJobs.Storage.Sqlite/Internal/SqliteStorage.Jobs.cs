@@ -60,7 +60,7 @@ internal sealed partial class SqliteStorage
         // again, so the limit never blocks other tasks. Each round excludes at least one more task, so this ends.
         while (total > chosen.Count)
         {
-            var candidates = new List<(long Seq, string Task, int Queue, int Priority, long Due)>(Math.Min(total - chosen.Count, 256));
+            var candidates = new List<(long Seq, string? Task, int Queue, int Priority, long Due)>(Math.Min(total - chosen.Count, 256));
             for (var q = 0; q < queues.Length; q++)
             {
                 if (queues[q].Left <= 0)
@@ -77,7 +77,8 @@ internal sealed partial class SqliteStorage
                 using var reader = select.ExecuteReader();
                 while (reader.Read())
                 {
-                    candidates.Add((reader.GetInt64(0), reader.GetString(1), q, reader.GetInt32(2), reader.GetInt64(3)));
+                    // The task name matters only to task limits; without them it is not read into a string.
+                    candidates.Add((reader.GetInt64(0), taskLeft is null ? null : reader.GetString(1), q, reader.GetInt32(2), reader.GetInt64(3)));
                 }
             }
 
@@ -110,14 +111,14 @@ internal sealed partial class SqliteStorage
                     continue;
                 }
 
-                if (excluded.Contains(task))
+                if (task is not null && excluded.Contains(task))
                 {
                     // The task reached its limit in this round: read the queues again without it.
                     limitHit = true;
                     continue;
                 }
 
-                if (taskLeft is not null && taskLeft.TryGetValue(task, out var left))
+                if (taskLeft is not null && task is not null && taskLeft.TryGetValue(task, out var left))
                 {
                     taskLeft[task] = left - 1;
                     if (left - 1 == 0)
@@ -145,9 +146,10 @@ internal sealed partial class SqliteStorage
             update.Add("@lease_expires_at", Ticks(now + parameters.LeaseDuration));
             update.Add("@worker_id", parameters.WorkerId);
             using var reader = update.ExecuteReader();
+            var onlyQueue = queues.Length == 1 ? queues[0].Name : null;
             while (reader.Read())
             {
-                var job = ReadJob(reader, nowTicks, out var seq);
+                var job = ReadJob(reader, nowTicks, out var seq, onlyQueue, parameters.WorkerId);
                 jobs.Add((job, seq));
             }
         }
