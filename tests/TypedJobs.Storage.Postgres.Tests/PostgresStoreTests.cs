@@ -142,7 +142,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         var readyPlan = await store.ExplainJobsListAsync(new JobsListParams { Filter = new JobFilter { State = JobState.Ready }, Limit = 100 }, Ct);
         var scheduledPlan = await store.ExplainJobsListAsync(new JobsListParams { Filter = new JobFilter { State = JobState.Scheduled }, Limit = 100 }, Ct);
 
-        Assert.Contains("Index Scan Backward using typedjobs_jobs_pkey", readyPlan);
+        Assert.Contains("Index Scan Backward using typedjobs_jobs_id", readyPlan);
         Assert.DoesNotContain("Sort", readyPlan);
         Assert.Contains("rows=101 loops=1", readyPlan); // read up to the limit and one more (for the cursor), then stopped
         Assert.True(scheduledPlan.Contains("typedjobs_jobs_claim", StringComparison.Ordinal), scheduledPlan);
@@ -342,10 +342,11 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [Fact]
     public async Task Migrations_ContractStep_WaitsOnAnExistingSchemaUntilApplied_ButANewSchemaGetsItAtOnce()
     {
-        var v1 = await OpenAsync();
+        IReadOnlyList<PostgresSql.Migration> version1 = [DefaultMigrations()[0]];
+        var v1 = await OpenAsync(migrations: version1);
         var expand = new PostgresSql.Migration(2, "add a column", false, [$"ALTER TABLE \"{schema}\".typedjobs_jobs ADD COLUMN note text"]);
         var contract = new PostgresSql.Migration(3, "drop the column", true, [$"ALTER TABLE \"{schema}\".typedjobs_jobs DROP COLUMN note"], MinimumReader: 2);
-        var migrations = v1.Sql.Migrations.Append(expand).Append(contract).ToList();
+        var migrations = version1.Append(expand).Append(contract).ToList();
 
         var upgraded = await OpenAsync(migrations: migrations);
         var status = await upgraded.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
@@ -365,9 +366,89 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.Equal(3, applied.CurrentVersion);
         Assert.Equal(3, fresh);
         // Version 1 code understands schema version 1 only: after the contract step it refuses, naming both versions.
-        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await OpenAsync());
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await OpenAsync(migrations: version1));
         Assert.Contains("schema version 3", refused.Message);
         Assert.Contains("up to 1", refused.Message);
+    }
+
+    private IReadOnlyList<PostgresSql.Migration> DefaultMigrations() =>
+        new PostgresSql(schema, new PostgresStorageOptions().TablePrefix, serverClock: true).Migrations;
+
+    private Task<bool> HasPrimaryKeyAsync() => PostgresTestServer.ScalarAsync<bool>(
+        $"SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"{schema}\".typedjobs_jobs'::regclass AND contype = 'p')");
+
+    [Fact]
+    public async Task Migration2_DropsTheSequenceKeyOnlyWhenApplied_AndTheStoreWorksOnTheSchemaBeforeAndAfter()
+    {
+        // A schema made by version 1 (jobs keyed by their sequence), then opened by this version: the contract step waits.
+        await OpenAsync(migrations: [DefaultMigrations()[0]]);
+        var store = await OpenAsync();
+        var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
+
+        Assert.Equal(1, status.CurrentVersion);
+        Assert.Equal([2], status.Pending.Select(m => m.Version));
+        Assert.True(await HasPrimaryKeyAsync());
+        await RunEveryKindOfStatementAsync(store);
+
+        var applied = await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
+
+        Assert.Equal(2, applied.CurrentVersion);
+        Assert.False(await HasPrimaryKeyAsync());
+        await RunEveryKindOfStatementAsync(store);
+        // Version 1 looks jobs up by the sequence: it refuses the schema without its key rather than scan the table.
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await OpenAsync(migrations: [DefaultMigrations()[0]]));
+        Assert.Contains("up to 1", refused.Message);
+    }
+
+    [Fact]
+    public async Task NewSchema_HasNoSequenceKey_AndItsHotPathFindsJobsByIdNeverByScanning()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 2000).Select(_ => Job()).ToArray()), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+
+        var plan = await store.ExplainClaimAsync(Claim(max: 50), Ct);
+
+        Assert.False(await HasPrimaryKeyAsync());
+        Assert.True(plan.Contains("Index Scan using typedjobs_jobs_id on typedjobs_jobs j", StringComparison.Ordinal), plan); // the claimed rows, found by id
+        Assert.DoesNotContain("Seq Scan on typedjobs_jobs", plan);
+        Assert.Contains("Update on typedjobs_jobs j (actual rows=50", plan);
+    }
+
+    /// <summary>Insert, claim, complete, rescue, list page by page, cancel, bulk actions and prune, each checked.</summary>
+    private async Task RunEveryKindOfStatementAsync(PostgresStorage store)
+    {
+        var inserted = Enumerable.Range(0, 5).Select(_ => Job(queue: "every")).ToArray();
+        await store.JobsInsertAsync(new JobsInsertParams(inserted), Ct);
+        var claimed = (await store.JobsClaimAsync(Claim(max: 2, queue: "every") with { LeaseDuration = TimeSpan.FromMilliseconds(1) }, Ct)).Jobs;
+        Assert.Equal([inserted[0].Id, inserted[1].Id], claimed.Select(j => j.Id));
+        var completed = await store.JobsCompleteAsync(new JobsCompleteParams([new JobCompletion
+        {
+            Job = claimed[0].Ref, LeaseToken = claimed[0].LeaseToken!.Value, TargetState = JobState.Succeeded,
+        }]), Ct);
+        Assert.True(Assert.Single(completed.Applied));
+        await EventuallyAsync(async () => (await store.JobsRescueAsync(new JobsRescueParams(10), Ct)).Jobs.Count == 1, "the expired lease's rescue");
+
+        var pages = new List<JobId>();
+        string? cursor = null;
+        do
+        {
+            var page = await store.JobsListAsync(new JobsListParams { Filter = new JobFilter { Queue = "every" }, Limit = 2, Cursor = cursor }, Ct);
+            pages.AddRange(page.Jobs.Select(j => j.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(inserted.Select(j => j.Id).Reverse(), pages);
+
+        Assert.True((await store.JobsCancelAsync(new JobsCancelParams(new JobRef(inserted[4].Id, "every")), Ct)).Cancelled);
+        var retried = await store.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Retry, new JobFilter { Queue = "every" }), Ct);
+        Assert.Equal([inserted[4].Id], retried.Jobs.Select(j => j.Job.Id));
+        var deleted = await store.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Delete, new JobFilter { Queue = "every", State = JobState.Ready }), Ct);
+        Assert.Equal(4, deleted.Jobs.Count);
+        await PostgresTestServer.ExecuteAsync($"UPDATE \"{schema}\".typedjobs_jobs SET finished_at = finished_at - interval '2 days' WHERE queue = 'every'");
+        var pruned = await store.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], TimeSpan.FromDays(1)), Ct);
+        Assert.Equal(1, pruned.Deleted);
+        Assert.Equal(0, (await store.JobsCountAsync(new JobsCountParams(new JobFilter { Queue = "every" }), Ct)).Count);
     }
 
     private async Task<int> OpenFreshAsync(IReadOnlyList<PostgresSql.Migration> migrations)

@@ -35,10 +35,10 @@ internal sealed partial class PostgresStorage
         ArgumentNullException.ThrowIfNull(parameters);
         var limit = Math.Clamp(parameters.Limit, 1, 1000);
         var rows = await QueryAsync(Sql.ListJobs, bulkTimeout, c => BindList(c.Parameters, parameters, limit),
-            static r => (Job: ReadJob(r, out var seq), Seq: seq), cancellationToken).ConfigureAwait(false);
+            static r => ReadJob(r, out _), cancellationToken).ConfigureAwait(false);
         return rows.Count > limit
-            ? new JobsListResult(rows.Take(limit).Select(r => r.Job).ToList(), rows[limit - 1].Seq.ToString(CultureInfo.InvariantCulture))
-            : new JobsListResult(rows.Select(r => r.Job).ToList(), null);
+            ? new JobsListResult(rows.Take(limit).ToList(), rows[limit - 1].Id.Value.ToString("N", CultureInfo.InvariantCulture))
+            : new JobsListResult(rows, null);
     }
 
     /// <summary>The plan the server runs for <see cref="JobsListAsync"/> (<c>EXPLAIN ANALYZE</c>), for the tests of its indexes.</summary>
@@ -50,16 +50,18 @@ internal sealed partial class PostgresStorage
         return string.Join('\n', rows);
     }
 
+    private static readonly Guid LastId = new("ffffffff-ffff-ffff-ffff-ffffffffffff");
+
     private static void BindList(NpgsqlParameterCollection command, JobsListParams parameters, int limit)
     {
-        var before = long.MaxValue;
-        if (parameters.Cursor is { } cursor &&
-            (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out before) || before <= 0))
+        // Newest first by id (time-ordered UUIDs, compared bytewise by the server); a page ends at the last id it returned.
+        var before = LastId;
+        if (parameters.Cursor is { } cursor && !Guid.TryParseExact(cursor, "N", out before))
         {
             throw new ArgumentException($"'{cursor}' is not a cursor returned by this store.", nameof(parameters));
         }
 
-        command.Add(new NpgsqlParameter<long>("before", before));
+        command.Add(new NpgsqlParameter<Guid>("before", before));
         AddFilter(command, parameters.Filter);
         command.Add(new NpgsqlParameter<int>("limit", limit + 1));
     }
