@@ -78,7 +78,7 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         Assert.Equal(2, status.CurrentVersion);
         Assert.Equal(SqliteSql.SchemaVersion, status.LatestVersion);
         // The contract step waits to be applied explicitly, and the expand step after it waits with it.
-        Assert.Equal([3, 4, 5, 6], status.Pending.Select(m => m.Version));
+        Assert.Equal([3, 4, 5, 6, 7], status.Pending.Select(m => m.Version));
         Assert.Contains("contract", status.Pending[0].Description);
         Assert.Equal(JobState.Ready, (await store.JobsGetAsync(new JobsGetParams(Ready), Ct)).Job!.State);
         Assert.Equal("welcome:ada", (await store.JobsGetAsync(new JobsGetParams(Unique), Ct)).Job!.UniqueKey);
@@ -128,8 +128,8 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
 
         var contract = await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
 
-        Assert.Equal([3, 4, 5, 6], contract.Applied.Select(m => m.Version));
-        Assert.Equal(6, contract.CurrentVersion);
+        Assert.Equal([3, 4, 5, 6, 7], contract.Applied.Select(m => m.Version));
+        Assert.Equal(7, contract.CurrentVersion);
         Assert.ThrowsAny<SqliteException>(() => Execute(Version1Insert, "k2"));
         var perQueue = new JobInsert { Id = JobId.New(), TaskName = "t", Queue = "other", Payload = "{}"u8.ToArray(), UniqueKey = "welcome:ada" };
         Assert.True(Assert.Single((await store.JobsInsertAsync(new JobsInsertParams([perQueue]), Ct)).Outcomes).Inserted);
@@ -145,9 +145,56 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         var dry = await store.MigrationsApplyAsync(new MigrationsApplyParams(DryRun: true), Ct);
         var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
 
-        Assert.Equal([2, 3, 4, 5, 6], dry.Applied.Select(m => m.Version));
+        Assert.Equal([2, 3, 4, 5, 6, 7], dry.Applied.Select(m => m.Version));
         Assert.Contains(dry.Applied[0].Statements, s => s.Contains("ADD COLUMN succeeded_token", StringComparison.Ordinal));
         Assert.Equal(1, status.CurrentVersion);
+    }
+
+    [Fact]
+    public async Task QueueStateIndex_StaysUntilTheContractStep_AndCountsAndNextDueTimeReadTheSameWithAndWithoutIt()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams([new JobInsert
+        {
+            Id = JobId.New(), TaskName = "later", Queue = "later", Payload = "{}"u8.ToArray(), Delay = TimeSpan.FromMinutes(5),
+        }]), Ct);
+        var claim = new JobsClaimParams { WorkerId = "w", Queues = [new QueueClaim("later", 5)], Max = 5, LeaseDuration = TimeSpan.FromMinutes(1) };
+        var countsBefore = await CountsAsync(store);
+        var nextBefore = (await store.JobsClaimAsync(claim, Ct)).NextDueIn;
+
+        Assert.Equal(["typedjobs_jobs_queue_state"], Indexes("jobs_queue_state", "jobs_done"));
+        await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
+
+        Assert.Equal(["typedjobs_jobs_done"], Indexes("jobs_queue_state", "jobs_done"));
+        Assert.Equal(countsBefore, await CountsAsync(store));
+        Assert.Equal(TimeSpan.FromMinutes(5), nextBefore);
+        Assert.Equal(nextBefore, (await store.JobsClaimAsync(claim, Ct)).NextDueIn);
+        Assert.Contains("later:Scheduled=1", countsBefore);
+        Assert.Contains("dead:Dead=1", countsBefore);
+    }
+
+    private static async Task<string> CountsAsync(SqliteStorage store) => string.Join(", ",
+        (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues
+        .SelectMany(q => q.Counts.Where(c => c.Value > 0).Select(c => $"{q.Name}:{c.Key}={c.Value}")));
+
+    private List<string> Indexes(params string[] names)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name";
+        var found = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var name = reader.GetString(0);
+            if (names.Any(n => name == "typedjobs_" + n))
+            {
+                found.Add(name);
+            }
+        }
+
+        return found;
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 internal sealed class SqliteSql
 {
     /// <summary>The newest schema version this code knows.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     /// <summary>The oldest schema version this code works with (older ones are migrated first).</summary>
     public const int MinimumReader = 2;
@@ -167,14 +167,21 @@ internal sealed class SqliteSql
             [
                 $"DROP INDEX IF EXISTS {p}jobs_due",
             ]),
-            // Expand: jobs_queue_state (queue, state, due_at) held every job and moved on each of its state changes, so it
-            // cost five entry writes a job (insert; delete and insert at the claim and again at the completion) for two
-            // reads that other indexes serve: the next due time (the claim index, one entry per priority) and the counts
-            // per queue and state (waiting from the claim index, running from the lease index, finished from jobs_done,
-            // which takes one entry a job, when it finishes). No statement of any version names it.
-            new Migration(6, "counts of finished jobs from their own index; no index over every job's queue and state", false,
+            // Expand: the counts of finished jobs per queue and state get an index of their own, one entry per job written
+            // when it finishes, so that jobs_queue_state can go (version 7).
+            new Migration(6, "an index over the queue and state of finished jobs", false,
             [
                 $"CREATE INDEX IF NOT EXISTS {p}jobs_done ON {p}jobs (queue, state) WHERE state >= 3",
+            ]),
+            // Contract: jobs_queue_state (queue, state, due_at) held every job and moved on each of its state changes, so
+            // it cost five entry writes a job (insert; delete and insert at the claim and again at the completion) for two
+            // reads that other indexes serve in this version: the next due time (the claim index, one entry per
+            // priority) and the counts per queue and state (waiting from the claim index, running from the lease index,
+            // finished from jobs_done). No statement names it, but workers of earlier versions read a queue's next due
+            // time through it; without it theirs would read all of the queue's waiting jobs, so this waits until none is
+            // left (they keep working meanwhile).
+            new Migration(7, "no index over every job's queue and state", true,
+            [
                 $"DROP INDEX IF EXISTS {p}jobs_queue_state",
             ]),
         ];
@@ -192,8 +199,8 @@ internal sealed class SqliteSql
 
         // Read through the claim index, one range per priority so that jobs scheduled for later are never scanned and
         // no sort is needed: the arms come in claim order and are merged (the outer arms catch values cast to
-        // Priority beyond Low..Critical). INDEXED BY keeps it so: a database that still has schema version 5's
-        // jobs_queue_state would otherwise tempt the planner into a due_at range over every due job, then a sort.
+        // Priority beyond Low..Critical). INDEXED BY keeps it so: a database before schema version 7 still has
+        // jobs_queue_state, which would tempt the planner into a due_at range over every due job, then a sort.
         string ClaimArm(string priorities) => $"""
             SELECT seq, task, priority, due_at FROM {p}jobs INDEXED BY {p}jobs_claim
             WHERE queue = @queue AND state = 1 AND {priorities} AND due_at <= @now
@@ -347,7 +354,7 @@ internal sealed class SqliteSql
 
         // Each state's count from the partial index that holds it (covering for waiting and finished jobs); a queue and
         // state may come twice (waiting jobs due now and later), which the reader adds up. No INDEXED BY: until schema
-        // version 6 is applied (it waits behind a pending contract step) jobs_done does not exist, and the planner then
+        // version 6 is applied (it can wait behind a pending contract step) jobs_done does not exist, and the planner then
         // takes what the older schema has.
         CountJobs = $"""
             SELECT queue, CASE WHEN due_at > @now THEN 0 ELSE 1 END AS s, COUNT(*) FROM {p}jobs WHERE state = 1 GROUP BY queue, s
