@@ -38,10 +38,8 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [InlineData(nameof(SqliteSql.SelectIdByQueueUniqueKey))]
     public async Task Hot_path_statement_searches_the_jobs_table_through_an_index(string statement)
     {
-        var path = Path.Combine(directory.Path, "jobs.db");
-        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
-        await store.InitializeAsync(Ct);
-        var sql = (string)typeof(SqliteSql).GetProperty(statement)!.GetValue(store.Sql)!;
+        var (path, statements) = await OpenStoreAsync();
+        var sql = (string)typeof(SqliteSql).GetProperty(statement)!.GetValue(statements)!;
 
         var plan = Plan(path, sql);
 
@@ -53,12 +51,10 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [Fact]
     public async Task Unique_key_lookup_uses_the_index_of_jobs_that_hold_a_key_and_jobs_without_one_have_no_entry()
     {
-        var path = Path.Combine(directory.Path, "jobs.db");
-        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
-        await store.InitializeAsync(Ct);
+        var (path, statements) = await OpenStoreAsync();
         const string index = SqliteStorageOptions.DefaultTablePrefix + "jobs_held_unique_key";
 
-        var plan = Plan(path, store.Sql.SelectIdByQueueUniqueKey);
+        var plan = Plan(path, statements.SelectIdByQueueUniqueKey);
 
         Assert.Contains(plan, step => step.Contains($"USING INDEX {index}", StringComparison.Ordinal));
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
@@ -72,12 +68,10 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [Fact]
     public async Task Next_due_time_seeks_one_claim_index_entry_per_priority_and_no_index_holds_every_job()
     {
-        var path = Path.Combine(directory.Path, "jobs.db");
-        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
-        await store.InitializeAsync(Ct);
+        var (path, statements) = await OpenStoreAsync();
         const string prefix = SqliteStorageOptions.DefaultTablePrefix;
 
-        var plan = Plan(path, store.Sql.NextDueAt);
+        var plan = Plan(path, statements.NextDueAt);
 
         // Each in-range priority is a search on (queue, state, priority) and a due_at range, read in index order (no
         // sort step), so the statement reads one entry per priority however many jobs wait.
@@ -92,12 +86,10 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [Fact]
     public async Task Counts_per_queue_and_state_read_the_partial_indexes_only()
     {
-        var path = Path.Combine(directory.Path, "jobs.db");
-        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
-        await store.InitializeAsync(Ct);
+        var (path, statements) = await OpenStoreAsync();
         const string prefix = SqliteStorageOptions.DefaultTablePrefix;
 
-        var plan = Plan(path, store.Sql.CountJobs);
+        var plan = Plan(path, statements.CountJobs);
 
         // Waiting and finished jobs are counted from covering indexes (no table row is read), running ones through the
         // lease index; the jobs table itself is never scanned.
@@ -106,6 +98,15 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING INDEX {prefix}jobs_lease", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_done", StringComparison.Ordinal));
+    }
+
+    /// <summary>Creates the store's database (every migration applied) and returns its path and the store's statements.</summary>
+    private async Task<(string Path, SqliteSql Statements)> OpenStoreAsync()
+    {
+        var path = Path.Combine(directory.Path, "jobs.db");
+        store = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path });
+        await store.InitializeAsync(Ct);
+        return (path, store.Sql);
     }
 
     private static List<string> Indexes(string path, string table)
