@@ -7,9 +7,15 @@ namespace TypedJobs.Storage.Postgres.Internal;
 /// <summary>The hot path of the jobs role: insert, claim, complete, extend, rescue, progress.</summary>
 internal sealed partial class PostgresStorage
 {
+    /// <summary>How often a hot-path call the server chose as a deadlock's victim is run again.</summary>
+    private const int DeadlockRetries = 3;
+
     /// <summary>
     /// Runs a hot-path call within <see cref="HotPathTimeout"/>: waiting for a pooled connection, the statement and reading
-    /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>.
+    /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>. Each call is one
+    /// statement or one transaction of its own, and its writes are fenced, so a call the server rolled back as a
+    /// deadlock's victim (concurrent fenced completions and rescues can lock the same rows in different orders) is run
+    /// again, up to <see cref="DeadlockRetries"/> times.
     /// </summary>
     private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
         Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
@@ -18,7 +24,16 @@ internal sealed partial class PostgresStorage
         timeout.CancelAfter(options.HotPathTimeout);
         try
         {
-            return await call(this, parameters, timeout.Token).ConfigureAwait(false);
+            for (var retry = 0; ; retry++)
+            {
+                try
+                {
+                    return await call(this, parameters, timeout.Token).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && retry < DeadlockRetries)
+                {
+                }
+            }
         }
         catch (Exception ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or NpgsqlException)
         {
