@@ -9,7 +9,7 @@ namespace TypedJobs.Storage.Postgres.Tests;
 /// <summary>
 /// What only the PostgreSQL store does: the claim's plan, the server's clock, LISTEN/NOTIFY (across stores, coalesced,
 /// reconnecting) and the poll-only mode, migrations (ten processes at once, expand and contract, a newer schema refused),
-/// and connection resets in the middle of a claim and of a completion.
+/// connection resets in the middle of a claim and of a completion, and a completion the server rolled back as a deadlock's victim.
 /// </summary>
 public sealed class PostgresStoreTests : IAsyncLifetime
 {
@@ -534,6 +534,63 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         var retried = await store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct);
         Assert.Equal([true, true], retried.Applied);
         Assert.NotNull((await store.ResultsGetAsync(new ResultsGetParams(claimed[0].Id, claimed[0].LeaseToken!.Value), Ct)).Result);
+    }
+
+    [Fact]
+    public async Task Completion_ChosenAsADeadlocksVictim_IsRunAgain_AndApplies()
+    {
+        var store = await OpenAsync(o => o.ApplicationName(schema));
+        // First is stored before second, has the lower id and is completed first: in the order of the arrays, of the id
+        // index or of the table alike, the completion locks first's row before it waits on second's.
+        var jobs = new[] { Job(), Job() }.OrderBy(j => j.Id.Value).ToArray();
+        var (first, second) = (jobs[0], jobs[1]);
+        await store.JobsInsertAsync(new JobsInsertParams([first, second]), Ct);
+        var claimed = (await store.JobsClaimAsync(Claim(), Ct)).Jobs.ToDictionary(j => j.Id);
+        var completions = new[] { first, second }.Select(j => new JobCompletion
+        {
+            Job = claimed[j.Id].Ref,
+            LeaseToken = claimed[j.Id].LeaseToken!.Value,
+            TargetState = JobState.Succeeded,
+        }).ToList();
+        var deadlocksBefore = await DeadlocksAsync();
+
+        await using var admin = PostgresTestServer.AdminDataSource();
+        await using var blocker = await admin.OpenConnectionAsync(Ct);
+        await using var transaction = await blocker.BeginTransactionAsync(Ct);
+        // The blocker waits far longer than the store's connections before it looks for a deadlock, so the store's
+        // statement is the one that finds the cycle and is rolled back.
+        await using (var patient = new NpgsqlCommand("SET LOCAL deadlock_timeout = '10min'", blocker, transaction))
+        {
+            await patient.ExecuteNonQueryAsync(Ct);
+        }
+
+        await LockRowAsync(second.Id);
+        var complete = store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct).AsTask();
+        await EventuallyAsync(async () => await PostgresTestServer.ScalarAsync<long>(
+            $"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{schema}' AND wait_event_type = 'Lock'") > 0,
+            "the completion to wait on the second job's row");
+        // The blocker now waits on the first job's row, which the completion holds: a cycle the server breaks by
+        // rolling the completion back. The blocker then gets its row, and the completion, run again, applies both.
+        await LockRowAsync(first.Id);
+        await transaction.CommitAsync(Ct);
+
+        Assert.Equal([true, true], (await complete).Applied);
+        foreach (var job in claimed.Keys)
+        {
+            Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(new JobsGetParams(job), Ct)).Job!.State);
+        }
+
+        await EventuallyAsync(async () => await DeadlocksAsync() > deadlocksBefore, "the server to count the deadlock");
+
+        async Task LockRowAsync(JobId id)
+        {
+            await using var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".typedjobs_jobs WHERE id = @id FOR UPDATE", blocker, transaction);
+            lockRow.Parameters.AddWithValue("id", id.Value);
+            await lockRow.ExecuteNonQueryAsync(Ct);
+        }
+
+        static Task<long> DeadlocksAsync() =>
+            PostgresTestServer.ScalarAsync<long>("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
     }
 
     /// <summary>Terminates the store's backend that waits on a lock while running a statement containing <paramref name="sqlFragment"/>.</summary>

@@ -14,8 +14,9 @@ internal sealed partial class PostgresStorage
     /// Runs a hot-path call within <see cref="HotPathTimeout"/>: waiting for a pooled connection, the statement and reading
     /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>. Each call is one
     /// statement or one transaction of its own, and its writes are fenced, so a call the server rolled back as a
-    /// deadlock's victim (concurrent fenced completions and rescues can lock the same rows in different orders) is run
-    /// again, up to <see cref="DeadlockRetries"/> times.
+    /// deadlock's victim is run again, up to <see cref="DeadlockRetries"/> times. Statements over the same jobs can lock
+    /// them in different orders: the plan visits rows in the order of the arrays sent, of an index or of the table, and a
+    /// stale completion's recheck of a row it then leaves unchanged still holds that row's lock to its end.
     /// </summary>
     private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
         Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
