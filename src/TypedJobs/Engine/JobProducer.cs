@@ -77,9 +77,10 @@ internal sealed class JobProducer(
                 continue;
             }
 
-            foreach (var job in result.Jobs)
+            // Indexed: a foreach over the list's interface would allocate an enumerator per claim.
+            for (var i = 0; i < result.Jobs.Count; i++)
             {
-                executor.Start(job, sentAt);
+                executor.Start(result.Jobs[i], sentAt);
             }
 
             if (result.Jobs.Count >= total)

@@ -87,10 +87,13 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
             }
 
             var constrained = false;
-            var claims = new List<QueueClaim>(queueNames.Count);
+            // Filled in place and trimmed only when a queue is at its cap: one array per claim, no list beside it.
+            var claims = new QueueClaim[queueNames.Count];
+            var count = 0;
             var total = 0;
-            foreach (var queue in queueNames)
+            for (var q = 0; q < queueNames.Count; q++)
             {
+                var queue = queueNames[q];
                 var max = free;
                 if (worker.QueueConcurrency.TryGetValue(queue, out var limit))
                 {
@@ -100,21 +103,30 @@ internal sealed class WorkerSlots(WorkerOptions worker, IReadOnlyList<string> qu
 
                 if (max > 0)
                 {
-                    claims.Add(new QueueClaim(queue, max));
+                    claims[count++] = new QueueClaim(queue, max);
                     total += max;
                 }
             }
 
             total = Math.Min(total, free);
             Dictionary<string, int>? taskLimits = null;
-            foreach (var (task, limit) in cappedTasks)
+            // Enumerated only when there is a cap: enumerating the dictionary through its interface allocates.
+            if (cappedTasks.Count > 0)
             {
-                taskLimits ??= new(StringComparer.Ordinal);
-                taskLimits[task] = Math.Max(0, limit - perTask.GetValueOrDefault(task));
-                constrained |= taskLimits[task] < free;
+                taskLimits = new(StringComparer.Ordinal);
+                foreach (var (task, limit) in cappedTasks)
+                {
+                    taskLimits[task] = Math.Max(0, limit - perTask.GetValueOrDefault(task));
+                    constrained |= taskLimits[task] < free;
+                }
             }
 
-            return (claims.ToArray(), total, taskLimits, constrained);
+            if (count < claims.Length)
+            {
+                Array.Resize(ref claims, count);
+            }
+
+            return (claims, total, taskLimits, constrained);
         }
     }
 

@@ -276,9 +276,10 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     public ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        foreach (var c in parameters.Completions)
+        // Indexed: a foreach over the list's interface would allocate an enumerator per call.
+        for (var i = 0; i < parameters.Completions.Count; i++)
         {
-            StorageRules.ValidateCompletion(c);
+            StorageRules.ValidateCompletion(parameters.Completions[i]);
         }
 
         var applied = new bool[parameters.Completions.Count];
