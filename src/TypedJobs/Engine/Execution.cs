@@ -210,34 +210,45 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
 /// <summary>The engine's decision about one attempt, waiting for the completer to write it.</summary>
 /// <remarks>
 /// The completion is kept without the job's reference and lease token, which are the claimed job's own (every
-/// <see cref="JobTransitions"/> function builds it from the job), and rebuilt when written: one outcome per attempt, so
-/// 40 bytes less per job.
+/// <see cref="JobTransitions"/> function builds it from the job), and rebuilt when written. What the events, logs and
+/// the testing kit read (error, delay, whether it failed) is the completion's own, kept once: one outcome per attempt,
+/// so each field saved is saved per job.
 /// </remarks>
 internal sealed class Outcome
 {
-    private readonly TimeSpan? completionDelay;
-    private readonly string? completionError;
-    private readonly byte[]? completionResult;
-    private readonly TimeSpan completionResultTtl;
+    private const long NoDelay = long.MinValue;
+    private readonly string? error;
+    private readonly byte[]? result;
+    private readonly long delayTicks;
+    private readonly TimeSpan resultTtl;
     private readonly int attemptDelta;
     private readonly JobState targetState;
-    private readonly bool completionFailed;
+    private readonly bool failed;
     private readonly bool markUnknownTask;
+    private readonly bool resultInCompletion;
 
-    public Outcome(JobRecord job, AttemptOutcome kind, JobCompletion completion, JobTask? task)
+    /// <param name="job">The claimed job.</param>
+    /// <param name="kind">How the attempt ended.</param>
+    /// <param name="completion">The completion the store applies (a result in it is written with it).</param>
+    /// <param name="task">The job's task, when known.</param>
+    /// <param name="separateResult">A result for a results store that is not the jobs store, when the completion has none.</param>
+    /// <param name="separateResultTtl">How long <paramref name="separateResult"/> is kept.</param>
+    public Outcome(JobRecord job, AttemptOutcome kind, JobCompletion completion, JobTask? task, byte[]? separateResult = null,
+        TimeSpan separateResultTtl = default)
     {
         Debug.Assert(completion.Job == job.Ref && completion.LeaseToken == job.LeaseToken, "A completion is about the claimed job and its lease.");
+        Debug.Assert(completion.Result is null || separateResult is null, "A result goes with the completion or to the results store, not both.");
         Job = job;
         Kind = kind;
         Task = task;
         targetState = completion.TargetState;
-        completionDelay = completion.Delay;
+        delayTicks = completion.Delay?.Ticks ?? NoDelay;
         attemptDelta = completion.AttemptDelta;
-        completionError = completion.Error;
-        completionFailed = completion.Failed;
-        completionResult = completion.Result;
-        completionResultTtl = completion.ResultTtl;
+        error = completion.Error;
+        failed = completion.Failed;
         markUnknownTask = completion.MarkUnknownTask;
+        resultInCompletion = completion.Result is not null;
+        (result, resultTtl) = resultInCompletion ? (completion.Result, completion.ResultTtl) : (separateResult, separateResultTtl);
     }
 
     public JobRecord Job { get; }
@@ -250,27 +261,31 @@ internal sealed class Outcome
         Job = Job.Ref,
         LeaseToken = Job.LeaseToken!.Value,
         TargetState = targetState,
-        Delay = completionDelay,
+        Delay = delayTicks == NoDelay ? null : TimeSpan.FromTicks(delayTicks),
         AttemptDelta = attemptDelta,
-        Error = completionError,
-        Failed = completionFailed,
-        Result = completionResult,
-        ResultTtl = completionResultTtl,
+        Error = error,
+        Failed = failed,
+        Result = resultInCompletion ? result : null,
+        ResultTtl = resultInCompletion ? resultTtl : TimeSpan.Zero,
         MarkUnknownTask = markUnknownTask,
     };
 
     public JobTask? Task { get; }
 
     /// <summary>A result for a results store that is not the jobs store (keyed by the attempt's lease token).</summary>
-    public byte[]? Result { get; init; }
+    public byte[]? Result => resultInCompletion ? null : result;
 
-    public TimeSpan ResultTtl { get; init; }
+    /// <summary>How long <see cref="Result"/> is kept.</summary>
+    public TimeSpan ResultTtl => resultTtl;
 
-    public TimeSpan Delay { get; init; }
+    /// <summary>How long until the job is due again (a retry's backoff, a snooze), zero when it is not put back.</summary>
+    public TimeSpan Delay => delayTicks == NoDelay ? TimeSpan.Zero : TimeSpan.FromTicks(delayTicks);
 
-    public string? Error { get; init; }
+    /// <summary>The error the completion records.</summary>
+    public string? Error => error;
 
-    public bool Failed { get; init; }
+    /// <summary>Whether the attempt failed (a retry or a dead job).</summary>
+    public bool Failed => failed;
 
     public Exception? Exception { get; init; }
 

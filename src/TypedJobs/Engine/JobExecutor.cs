@@ -241,12 +241,7 @@ internal sealed class JobExecutor(
             {
                 var (kind, completion) = JobTransitions.UnknownTask(job, workerId, options.UnknownTaskGracePeriod, options.UnknownTaskRetryDelay);
                 Log.UnknownTask(logger, job.Id, job.TaskName, workerId);
-                outcome = new Outcome(job, kind, completion, null)
-                {
-                    Error = completion.Error,
-                    Delay = completion.Delay ?? TimeSpan.Zero,
-                    Failed = kind == AttemptOutcome.Dead,
-                };
+                outcome = new Outcome(job, kind, completion, null);
             }
             else
             {
@@ -273,11 +268,8 @@ internal sealed class JobExecutor(
                 }
 
                 var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
-                outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task)
-                {
-                    Result = storage.ResultsWithJobs || storage.Results is null ? null : result,
-                    ResultTtl = ttl,
-                };
+                outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task,
+                    separateResult: storage.ResultsWithJobs || storage.Results is null ? null : result, separateResultTtl: ttl);
             }
         }
         catch (Exception ex)
@@ -340,7 +332,7 @@ internal sealed class JobExecutor(
 
         if (ex is SnoozeJobException snooze)
         {
-            return new Outcome(job, AttemptOutcome.Snooze, JobTransitions.Snooze(job, snooze.Delay), task) { Delay = snooze.Delay };
+            return new Outcome(job, AttemptOutcome.Snooze, JobTransitions.Snooze(job, snooze.Delay), task);
         }
 
         string error;
@@ -361,13 +353,7 @@ internal sealed class JobExecutor(
         var backoff = RetryBackoff.Delay(job.Attempt, settings?.RetryDelay ?? options.DefaultRetryDelay,
             settings?.MaxRetryDelay ?? options.DefaultMaxRetryDelay, Random.Shared.NextDouble());
         var (kind, completion) = JobTransitions.Failed(job, error, ex is InvalidPayloadException or PermanentJobFailureException, backoff);
-        return new Outcome(job, kind, completion, task)
-        {
-            Error = error,
-            Delay = kind == AttemptOutcome.Retry ? backoff : TimeSpan.Zero,
-            Failed = true,
-            Exception = ex,
-        };
+        return new Outcome(job, kind, completion, task) { Exception = ex };
     }
 
     private static Activity? StartActivity(JobRecord job)
