@@ -81,4 +81,25 @@ public class JobRecordTests
         Assert.Equal(failed, Claimed() with { Progress = 0.5, LastError = "first" });
         Assert.NotEqual(Claimed(), failed);
     }
+
+    [Fact]
+    public void Instants_ReadBackAsTheSameInstantInUtc_AndUnsetOnesStayUnset()
+    {
+        var local = new DateTimeOffset(2026, 12, 4, 12, 30, 0, TimeSpan.FromHours(2));
+        var record = Claimed() with { CreatedAt = local, DueAt = local.AddSeconds(1), StartedAt = local.AddSeconds(2), LeaseExpiresAt = local.AddSeconds(3) };
+
+        Assert.Equal(local, record.CreatedAt);
+        Assert.Equal(TimeSpan.Zero, record.CreatedAt.Offset);
+        Assert.Equal(local.UtcDateTime.AddSeconds(1), record.DueAt.UtcDateTime);
+        Assert.Equal(local.AddSeconds(2), record.StartedAt);
+        Assert.Equal(local.AddSeconds(3), record.LeaseExpiresAt);
+        Assert.Equal(record, Claimed() with { CreatedAt = local.ToUniversalTime(), DueAt = local.AddSeconds(1), StartedAt = local.AddSeconds(2), LeaseExpiresAt = local.AddSeconds(3) });
+
+        var waiting = new JobRecord { Id = JobId.New(), TaskName = "task", Queue = "default", Payload = Payload };
+        Assert.Null(waiting.StartedAt);
+        Assert.Null(waiting.LeaseExpiresAt);
+        Assert.Equal(default, waiting.CreatedAt);
+        Assert.Equal(DateTimeOffset.MinValue, (waiting with { StartedAt = DateTimeOffset.MinValue }).StartedAt);
+        Assert.Null((record with { StartedAt = null }).StartedAt);
+    }
 }

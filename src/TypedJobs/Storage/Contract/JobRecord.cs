@@ -7,6 +7,15 @@ public sealed record JobRecord
     // and allocated only when one of them holds a value: a claimed job's record is about a third smaller.
     private Details? details;
 
+    // Instants are kept as UTC ticks (8 bytes, against 16 for a DateTimeOffset and 24 for a nullable one), with
+    // NoInstant for none: a claimed job's record is 48 bytes smaller. They read back in UTC; equality is unchanged, as
+    // DateTimeOffset compares instants.
+    private const long NoInstant = long.MinValue;
+    private long createdAt;
+    private long dueAt;
+    private long startedAt = NoInstant;
+    private long leaseExpiresAt = NoInstant;
+
     /// <summary>The job's id.</summary>
     public required JobId Id { get; init; }
 
@@ -31,14 +40,26 @@ public sealed record JobRecord
     /// <summary>Retries allowed after the first attempt.</summary>
     public int MaxRetries { get; init; }
 
-    /// <summary>When the job was inserted, by the store's clock.</summary>
-    public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When the job was inserted, by the store's clock (in UTC).</summary>
+    public DateTimeOffset CreatedAt
+    {
+        get => new(createdAt, TimeSpan.Zero);
+        init => createdAt = value.UtcTicks;
+    }
 
-    /// <summary>When the job is (or was) due to run, by the store's clock.</summary>
-    public DateTimeOffset DueAt { get; init; }
+    /// <summary>When the job is (or was) due to run, by the store's clock (in UTC).</summary>
+    public DateTimeOffset DueAt
+    {
+        get => new(dueAt, TimeSpan.Zero);
+        init => dueAt = value.UtcTicks;
+    }
 
-    /// <summary>When the current or last attempt started, by the store's clock.</summary>
-    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When the current or last attempt started, by the store's clock (in UTC).</summary>
+    public DateTimeOffset? StartedAt
+    {
+        get => Instant(startedAt);
+        init => startedAt = Ticks(value);
+    }
 
     /// <summary>When the job reached a final state, by the store's clock.</summary>
     public DateTimeOffset? FinishedAt
@@ -47,8 +68,12 @@ public sealed record JobRecord
         init => details = Details.Set(details, value, static (d, v) => d with { FinishedAt = v });
     }
 
-    /// <summary>When the current lease expires (running jobs only), by the store's clock.</summary>
-    public DateTimeOffset? LeaseExpiresAt { get; init; }
+    /// <summary>When the current lease expires (running jobs only), by the store's clock (in UTC).</summary>
+    public DateTimeOffset? LeaseExpiresAt
+    {
+        get => Instant(leaseExpiresAt);
+        init => leaseExpiresAt = Ticks(value);
+    }
 
     /// <summary>The token of the current lease (running jobs only); every write about the running job must present it.</summary>
     public Guid? LeaseToken { get; init; }
@@ -109,6 +134,10 @@ public sealed record JobRecord
 
     /// <summary>The reference a store needs to find this job.</summary>
     public JobRef Ref => new(Id, Queue);
+
+    private static DateTimeOffset? Instant(long ticks) => ticks == NoInstant ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    private static long Ticks(DateTimeOffset? value) => value?.UtcTicks ?? NoInstant;
 
     /// <summary>The fields of a record that are rarely set; an instance with none set is never kept (it is null instead).</summary>
     private sealed record Details
