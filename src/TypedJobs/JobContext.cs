@@ -3,15 +3,14 @@ namespace TypedJobs;
 /// <summary>What a running job knows about itself. Handlers may take it as a parameter.</summary>
 public sealed class JobContext
 {
-    // The attempt (services, token, progress) and the claimed job itself rather than copies of their fields: a context
-    // costs three references per attempt.
+    // The attempt (its job, worker, services, token and progress) rather than copies of its fields: a context costs one
+    // reference per attempt, the smallest object there is.
     private readonly IJobContextHost host;
-    private readonly Storage.JobRecord job;
 
     internal JobContext(JobId id, string taskName, string queue, Priority priority, int attempt, int maxRetries,
         DateTimeOffset createdAt, string workerId, IServiceProvider services, CancellationToken cancellationToken,
         Action<double, string?>? progress = null)
-        : this(new Storage.JobRecord
+        : this(new StandaloneHost(new Storage.JobRecord
         {
             Id = id,
             TaskName = taskName,
@@ -21,44 +20,41 @@ public sealed class JobContext
             MaxRetries = maxRetries,
             CreatedAt = createdAt,
             Payload = [],
-        }, workerId, new StandaloneHost(services, cancellationToken, progress))
+        }, workerId, services, cancellationToken, progress))
     {
     }
 
-    /// <summary>A context whose services, token and progress come from the engine's attempt (its DI scope is made on first use).</summary>
-    internal JobContext(Storage.JobRecord job, string workerId, IJobContextHost host)
-    {
-        this.job = job;
-        this.host = host;
-        WorkerId = workerId;
-    }
+    /// <summary>A context whose job, worker, services, token and progress come from the engine's attempt (its DI scope is made on first use).</summary>
+    internal JobContext(IJobContextHost host) => this.host = host;
+
+    private Storage.JobRecord Record => host.Job;
 
     /// <summary>The job's id.</summary>
-    public JobId JobId => job.Id;
+    public JobId JobId => Record.Id;
 
     /// <summary>The task's stable name.</summary>
-    public string TaskName => job.TaskName;
+    public string TaskName => Record.TaskName;
 
     /// <summary>The queue the job was claimed from.</summary>
-    public string Queue => job.Queue;
+    public string Queue => Record.Queue;
 
     /// <summary>The job's priority.</summary>
-    public Priority Priority => job.Priority;
+    public Priority Priority => Record.Priority;
 
     /// <summary>The current attempt, starting at 1.</summary>
-    public int Attempt => job.Attempt;
+    public int Attempt => Record.Attempt;
 
     /// <summary>How many retries the job has in total.</summary>
-    public int MaxRetries => job.MaxRetries;
+    public int MaxRetries => Record.MaxRetries;
 
     /// <summary>Whether this attempt is the last one before the job is dead-lettered on failure.</summary>
     public bool IsLastAttempt => Attempt > MaxRetries;
 
     /// <summary>When the job was enqueued, by the store's clock.</summary>
-    public DateTimeOffset CreatedAt => job.CreatedAt;
+    public DateTimeOffset CreatedAt => Record.CreatedAt;
 
     /// <summary>The id of the worker running the job.</summary>
-    public string WorkerId { get; }
+    public string WorkerId => host.WorkerId;
 
     /// <summary>The job's own dependency-injection scope (created when first used, disposed when the attempt ends).</summary>
     public IServiceProvider Services => host.Services;
@@ -90,8 +86,13 @@ public sealed class JobContext
     }
 
     /// <summary>What a context made outside the engine's attempts (the testing kit) reads its services, token and progress from.</summary>
-    private sealed class StandaloneHost(IServiceProvider services, CancellationToken token, Action<double, string?>? progress) : IJobContextHost
+    private sealed class StandaloneHost(Storage.JobRecord job, string workerId, IServiceProvider services, CancellationToken token,
+        Action<double, string?>? progress) : IJobContextHost
     {
+        public Storage.JobRecord Job => job;
+
+        public string WorkerId => workerId;
+
         public IServiceProvider Services => services;
 
         public CancellationToken Token => token;
@@ -103,6 +104,12 @@ public sealed class JobContext
 /// <summary>What a <see cref="JobContext"/> asks of the attempt that runs it.</summary>
 internal interface IJobContextHost
 {
+    /// <summary>The claimed job.</summary>
+    Storage.JobRecord Job { get; }
+
+    /// <summary>The id of the worker running the job.</summary>
+    string WorkerId { get; }
+
     /// <summary>The attempt's DI scope's services.</summary>
     IServiceProvider Services { get; }
 

@@ -55,6 +55,9 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
 
     public JobRecord Job { get; }
 
+    /// <summary>The id of the worker running the attempt.</summary>
+    public string WorkerId => executor.WorkerId;
+
     public JobLease Lease => new(Job.Ref, Job.LeaseToken!.Value);
 
     public JobTask? Task { get; set; }

@@ -256,7 +256,7 @@ internal sealed class JobExecutor(
                 }
 
                 // The context gets its services from the attempt, which creates the DI scope only if the handler asks.
-                var context = new JobContext(job, workerId, execution);
+                var context = new JobContext(execution);
                 byte[]? result;
                 try
                 {
