@@ -88,6 +88,38 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task CompletionBatches_OneAfterAnother_EachApplyOnlyTheirOwn_AfterALargerOneWithLongErrors()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 5).Select(_ => Job()).ToArray()), Ct);
+        var claimed = (await store.JobsClaimAsync(ClaimParams(), Ct)).Jobs;
+        Assert.Equal(5, claimed.Count);
+        // The writer keeps the batch's JSON buffer between batches; three errors of 100,000 characters grow it past what
+        // it keeps, and the smaller batch after it must read only its own two completions.
+        var longError = new string('x', 100_000);
+        JobCompletion Complete(JobRecord job, JobState state, string? error) => new()
+        {
+            Job = job.Ref,
+            LeaseToken = job.LeaseToken!.Value,
+            TargetState = state,
+            Error = error,
+            Failed = error is not null,
+        };
+
+        var first = await store.JobsCompleteAsync(new JobsCompleteParams(claimed.Take(3).Select(j => Complete(j, JobState.Dead, longError)).ToList()), Ct);
+        var second = await store.JobsCompleteAsync(new JobsCompleteParams(claimed.Skip(3).Select(j => Complete(j, JobState.Succeeded, null)).ToList()), Ct);
+
+        Assert.Equal([true, true, true], first.Applied);
+        Assert.Equal([true, true], second.Applied);
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            var stored = (await store.JobsGetAsync(new JobsGetParams(claimed[i].Id), Ct)).Job!;
+            Assert.Equal(i < 3 ? JobState.Dead : JobState.Succeeded, stored.State);
+            Assert.Equal(i < 3 ? longError : null, stored.LastError);
+        }
+    }
+
     private static JobsClaimParams ClaimParams(string queue = "default") => new()
     {
         WorkerId = "w",

@@ -270,53 +270,55 @@ internal sealed partial class SqliteStorage
             return null;
         }
 
-        var index = new Dictionary<Guid, int>(n);
+        // The index and the JSON buffer and writer are the writer's, reused from batch to batch.
+        var index = ctx.CompletionIndex;
+        index.Clear();
         var ids = new byte[n * 16];
         var tokens = new byte[n * 16];
-        var json = new System.Buffers.ArrayBufferWriter<byte>(n * 48);
-        using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        var json = ctx.CompletionJson;
+        json.ResetWrittenCount();
+        var writer = ctx.JsonWriter(json);
+        writer.WriteStartArray();
+        for (var i = 0; i < n; i++)
         {
-            writer.WriteStartArray();
-            for (var i = 0; i < n; i++)
+            var c = completions[i];
+            if (!index.TryAdd(c.Job.Id.Value, i))
             {
-                var c = completions[i];
-                if (!index.TryAdd(c.Job.Id.Value, i))
-                {
-                    return null;
-                }
-
-                _ = c.Job.Id.Value.TryWriteBytes(ids.AsSpan(i * 16, 16));
-                _ = c.LeaseToken.TryWriteBytes(tokens.AsSpan(i * 16, 16));
-                var waiting = !c.TargetState.IsFinished();
-                writer.WriteStartArray();
-                writer.WriteNumberValue(waiting ? SqliteSql.Waiting : (int)c.TargetState);
-                if (waiting && c.Delay is { } delay)
-                {
-                    writer.WriteNumberValue(Ticks(now + delay));
-                }
-                else
-                {
-                    writer.WriteNullValue();
-                }
-
-                writer.WriteNumberValue(c.AttemptDelta);
-                if (c.Error is { } error)
-                {
-                    // Text that is not valid UTF-16 (a surrogate pair cut in half) is written with U+FFFD in its place,
-                    // as SQLite does with such a string bound as a parameter.
-                    writer.WriteStringValue(error);
-                }
-                else
-                {
-                    writer.WriteNullValue();
-                }
-
-                writer.WriteNumberValue(c.MarkUnknownTask ? 1 : 0);
-                writer.WriteEndArray();
+                return null;
             }
 
+            _ = c.Job.Id.Value.TryWriteBytes(ids.AsSpan(i * 16, 16));
+            _ = c.LeaseToken.TryWriteBytes(tokens.AsSpan(i * 16, 16));
+            var waiting = !c.TargetState.IsFinished();
+            writer.WriteStartArray();
+            writer.WriteNumberValue(waiting ? SqliteSql.Waiting : (int)c.TargetState);
+            if (waiting && c.Delay is { } delay)
+            {
+                writer.WriteNumberValue(Ticks(now + delay));
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+
+            writer.WriteNumberValue(c.AttemptDelta);
+            if (c.Error is { } error)
+            {
+                // Text that is not valid UTF-16 (a surrogate pair cut in half) is written with U+FFFD in its place,
+                // as SQLite does with such a string bound as a parameter.
+                writer.WriteStringValue(error);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+
+            writer.WriteNumberValue(c.MarkUnknownTask ? 1 : 0);
             writer.WriteEndArray();
         }
+
+        writer.WriteEndArray();
+        writer.Flush();
 
         var update = ctx.Command(Sql.CompleteJobs);
         update.Add("@now", Ticks(now));

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -8,6 +10,9 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 internal sealed class WriteContext(SqliteConnection connection) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+    private const int MaxKeptJson = 256 * 1024;
+    private ArrayBufferWriter<byte> completionJson = new();
+    private Utf8JsonWriter? json;
 
     public SqliteConnection Connection { get; } = connection;
 
@@ -38,6 +43,44 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// A batched completion's position of each job, kept from batch to batch (the writer runs one operation at a time;
+    /// the caller clears it).
+    /// </summary>
+    public Dictionary<Guid, int> CompletionIndex { get; } = [];
+
+    /// <summary>
+    /// A batched completion's JSON, kept from batch to batch (the caller resets it), unless a batch of long error texts
+    /// grew it beyond <see cref="MaxKeptJson"/> bytes: then the next batch starts a new one.
+    /// </summary>
+    public ArrayBufferWriter<byte> CompletionJson
+    {
+        get
+        {
+            if (completionJson.Capacity > MaxKeptJson)
+            {
+                completionJson = new ArrayBufferWriter<byte>();
+            }
+
+            return completionJson;
+        }
+    }
+
+    /// <summary>The one JSON writer, reset to write into <paramref name="buffer"/>.</summary>
+    public Utf8JsonWriter JsonWriter(ArrayBufferWriter<byte> buffer)
+    {
+        if (json is null)
+        {
+            json = new Utf8JsonWriter(buffer);
+        }
+        else
+        {
+            json.Reset(buffer);
+        }
+
+        return json;
+    }
+
     public void Dispose()
     {
         foreach (var command in commands.Values)
@@ -46,6 +89,7 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
         }
 
         commands.Clear();
+        json?.Dispose();
     }
 }
 
