@@ -38,30 +38,52 @@ internal sealed partial class SqliteStorage
     {
         var now = time.GetUtcNow();
         var nowTicks = Ticks(now);
-        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Left: g.Sum(q => q.Max))).ToArray();
+        // The queues asked for, a name given twice counted once with the sum of its maximums.
+        var queues = new (string Name, int Left)[parameters.Queues.Count];
+        var queueCount = 0;
+        for (var i = 0; i < parameters.Queues.Count; i++)
+        {
+            var asked = parameters.Queues[i];
+            if (asked.Max <= 0)
+            {
+                continue;
+            }
+
+            var at = 0;
+            while (at < queueCount && !string.Equals(queues[at].Name, asked.Name, StringComparison.Ordinal))
+            {
+                at++;
+            }
+
+            queues[at] = at < queueCount ? (asked.Name, queues[at].Left + asked.Max) : (asked.Name, asked.Max);
+            queueCount = Math.Max(queueCount, at + 1);
+        }
+
+        // Task limits, and the tasks excluded for reaching theirs, exist only when the claim has limits.
         var taskLeft = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);
-        var excluded = new HashSet<string>(StringComparer.Ordinal);
+        var excluded = taskLeft is null ? null : new HashSet<string>(StringComparer.Ordinal);
         if (taskLeft is not null)
         {
             foreach (var (task, left) in taskLeft)
             {
                 if (left <= 0)
                 {
-                    excluded.Add(task);
+                    excluded!.Add(task);
                 }
             }
         }
 
         var total = parameters.Max;
-        // Sized for a full claim up to a bound (a claim that finds little wastes at most that), not grown step by step.
-        var chosen = new List<long>(Math.Min(total, 256));
+        // The chosen, candidate and claimed lists are the writer's, reused from claim to claim.
+        var chosen = ctx.ClaimChosen;
+        chosen.Clear();
+        var candidates = ctx.ClaimCandidates;
         // Candidates come per queue in claim order; a task that reaches its limit is excluded and the queues are read
         // again, so the limit never blocks other tasks. Each round excludes at least one more task, so this ends.
         while (total > chosen.Count)
         {
-            var candidates = new List<(long Seq, string? Task, int Queue, int Priority, long Due)>(Math.Min(total - chosen.Count, 256));
-            for (var q = 0; q < queues.Length; q++)
+            candidates.Clear();
+            for (var q = 0; q < queueCount; q++)
             {
                 if (queues[q].Left <= 0)
                 {
@@ -71,7 +93,7 @@ internal sealed partial class SqliteStorage
                 var select = ctx.Command(Sql.ClaimCandidates);
                 select.Add("@queue", queues[q].Name);
                 select.Add("@now", nowTicks);
-                select.Add("@excluded_tasks", excluded.Count == 0 ? null : JsonArray(excluded));
+                select.Add("@excluded_tasks", excluded is not { Count: > 0 } ? null : JsonArray(excluded));
                 select.Add("@chosen", chosen.Count == 0 ? null : JsonArray(chosen));
                 select.Add("@limit", Math.Min(queues[q].Left, total - chosen.Count));
                 using var reader = select.ExecuteReader();
@@ -99,8 +121,9 @@ internal sealed partial class SqliteStorage
                 return c != 0 ? c : a.Seq.CompareTo(b.Seq);
             });
             var limitHit = false;
-            foreach (var (seq, task, q, _, _) in candidates)
+            for (var c = 0; c < candidates.Count; c++)
             {
+                var (seq, task, q, _, _) = candidates[c];
                 if (chosen.Count >= total)
                 {
                     break;
@@ -111,7 +134,7 @@ internal sealed partial class SqliteStorage
                     continue;
                 }
 
-                if (task is not null && excluded.Contains(task))
+                if (task is not null && excluded!.Contains(task))
                 {
                     // The task reached its limit in this round: read the queues again without it.
                     limitHit = true;
@@ -123,7 +146,7 @@ internal sealed partial class SqliteStorage
                     taskLeft[task] = left - 1;
                     if (left - 1 == 0)
                     {
-                        excluded.Add(task);
+                        excluded!.Add(task);
                     }
                 }
 
@@ -137,7 +160,8 @@ internal sealed partial class SqliteStorage
             }
         }
 
-        var jobs = new List<(JobRecord Job, long Seq)>(chosen.Count);
+        var jobs = ctx.ClaimedJobs;
+        jobs.Clear();
         if (chosen.Count > 0)
         {
             var update = ctx.Command(Sql.ClaimJobs);
@@ -146,7 +170,7 @@ internal sealed partial class SqliteStorage
             update.Add("@lease_expires_at", Ticks(now + parameters.LeaseDuration));
             update.Add("@worker_id", parameters.WorkerId);
             using var reader = update.ExecuteReader();
-            var onlyQueue = queues.Length == 1 ? queues[0].Name : null;
+            var onlyQueue = queueCount == 1 ? queues[0].Name : null;
             while (reader.Read())
             {
                 var job = ReadJob(reader, nowTicks, out var seq, onlyQueue, parameters.WorkerId);
@@ -168,10 +192,10 @@ internal sealed partial class SqliteStorage
         TimeSpan? nextDueIn = null;
         if (jobs.Count < parameters.Max)
         {
-            foreach (var (name, _) in queues)
+            for (var q = 0; q < queueCount; q++)
             {
                 var select = ctx.Command(Sql.NextDueAt);
-                select.Add("@queue", name);
+                select.Add("@queue", queues[q].Name);
                 select.Add("@now", nowTicks);
                 if (select.ExecuteScalar() is long due && (nextDueIn is null || TimeSpan.FromTicks(due - nowTicks) < nextDueIn))
                 {
@@ -180,7 +204,15 @@ internal sealed partial class SqliteStorage
             }
         }
 
-        return new JobsClaimResult(jobs.Select(j => j.Job).ToArray(), nextDueIn);
+        var claimed = new JobRecord[jobs.Count];
+        for (var i = 0; i < claimed.Length; i++)
+        {
+            claimed[i] = jobs[i].Job;
+        }
+
+        // Not kept past the claim: the records are the caller's now.
+        jobs.Clear();
+        return new JobsClaimResult(claimed, nextDueIn);
     }
 
     public async ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken)
@@ -191,9 +223,9 @@ internal sealed partial class SqliteStorage
             return new JobsCompleteResult([]);
         }
 
-        foreach (var completion in parameters.Completions)
+        for (var i = 0; i < parameters.Completions.Count; i++)
         {
-            StorageRules.ValidateCompletion(completion);
+            StorageRules.ValidateCompletion(parameters.Completions[i]);
         }
 
         var applied = await WriteAsync(ctx =>

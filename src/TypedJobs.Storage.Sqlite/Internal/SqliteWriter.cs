@@ -43,6 +43,15 @@ internal sealed class WriteContext(SqliteConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>A claim's chosen jobs (by sequence), kept from claim to claim (the writer runs one operation at a time).</summary>
+    public List<long> ClaimChosen { get; } = [];
+
+    /// <summary>A claim's candidates of one round, kept from claim to claim.</summary>
+    public List<(long Seq, string? Task, int Queue, int Priority, long Due)> ClaimCandidates { get; } = [];
+
+    /// <summary>A claim's claimed jobs with their sequence, kept from claim to claim (cleared once handed over).</summary>
+    public List<(JobRecord Job, long Seq)> ClaimedJobs { get; } = [];
+
     /// <summary>
     /// A batched completion's position of each job, kept from batch to batch (the writer runs one operation at a time;
     /// the caller clears it).
