@@ -85,7 +85,7 @@ public sealed class JobContext
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>What a context made outside the engine's attempts (the testing kit) reads its services, token and progress from.</summary>
+    /// <summary>What a context made outside the engine's attempts (the testing kit) reads its job, worker, services, token and progress from.</summary>
     private sealed class StandaloneHost(Storage.JobRecord job, string workerId, IServiceProvider services, CancellationToken token,
         Action<double, string?>? progress) : IJobContextHost
     {
