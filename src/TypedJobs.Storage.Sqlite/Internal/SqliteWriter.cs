@@ -9,8 +9,8 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 /// <summary>The connection and transaction a write operation runs in, with prepared commands cached per SQL text.</summary>
 internal sealed class WriteContext(SqliteConnection connection) : IDisposable
 {
-    private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
     private const int MaxKeptJson = 256 * 1024;
+    private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
     private ArrayBufferWriter<byte> completionJson = new();
     private Utf8JsonWriter? json;
 
