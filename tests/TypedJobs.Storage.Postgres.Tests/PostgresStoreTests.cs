@@ -537,6 +537,40 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LargePlainInsert_WithATakenId_InsertsAllOthersOnce_AndKeepsItsOrder()
+    {
+        var store = await OpenAsync();
+        var taken = Job();
+        await store.JobsInsertAsync(new JobsInsertParams([taken]), Ct);
+        // A taken id fails the plain insert as a whole, and the full statement then reports every job: the other 599
+        // come back inserted (none as already stored, which a partly applied plain insert would have left behind).
+        var jobs = Enumerable.Range(0, 600).Select(_ => Job()).ToArray();
+        jobs[550] = jobs[550] with { Id = taken.Id };
+
+        var outcomes = (await store.JobsInsertAsync(new JobsInsertParams(jobs), Ct)).Outcomes;
+
+        Assert.Equal(600, outcomes.Count);
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            Assert.Equal(jobs[i].Id, outcomes[i].Id);
+            Assert.Equal(i != 550, outcomes[i].Inserted);
+        }
+
+        // Without a taken id the plain insert keeps the batch's order: the jobs are claimed in the order they were given.
+        var second = Enumerable.Range(0, 600).Select(_ => Job(queue: "ordered")).ToArray();
+        Assert.All((await store.JobsInsertAsync(new JobsInsertParams(second), Ct)).Outcomes, o => Assert.True(o.Inserted));
+        var claimed = new List<JobId>();
+        while (claimed.Count < second.Length)
+        {
+            var batch = (await store.JobsClaimAsync(Claim(max: 256, queue: "ordered"), Ct)).Jobs;
+            Assert.NotEmpty(batch);
+            claimed.AddRange(batch.Select(j => j.Id));
+        }
+
+        Assert.Equal(second.Select(j => j.Id), claimed);
+    }
+
+    [Fact]
     public async Task Completion_ChosenAsADeadlocksVictim_IsRunAgain_AndApplies()
     {
         var store = await OpenAsync(o => o.ApplicationName(schema));
