@@ -177,25 +177,8 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues
         .SelectMany(q => q.Counts.Where(c => c.Value > 0).Select(c => $"{q.Name}:{c.Key}={c.Value}")));
 
-    private List<string> Indexes(params string[] names)
-    {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name";
-        var found = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            var name = reader.GetString(0);
-            if (names.Any(n => name == "typedjobs_" + n))
-            {
-                found.Add(name);
-            }
-        }
-
-        return found;
-    }
+    private List<string> Indexes(params string[] names) =>
+        QueryPlanTests.Indexes(DatabasePath, "typedjobs_jobs").Where(index => names.Any(n => index == "typedjobs_" + n)).ToList();
 
     [Fact]
     public async Task Worker_RefusesASchemaThatNeedsANewerVersion_ButWorksOnANewerCompatibleOne()

@@ -109,7 +109,8 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         return (path, store.Sql);
     }
 
-    private static List<string> Indexes(string path, string table)
+    /// <summary>The indexes of <paramref name="table"/> in the database at <paramref name="path"/>, by name, without SQLite's own.</summary>
+    internal static List<string> Indexes(string path, string table)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         connection.Open();
