@@ -105,6 +105,32 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_AQueueNamedTwice_CountsOnceWithTheSumOfItsMaximums_EvenWhenTheSumOverflowsAnInt()
+    {
+        await InsertManyAsync(5, "a");
+        await InsertManyAsync(2, "b");
+        await InsertManyAsync(2, "c");
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues =
+            [
+                new QueueClaim("a", 2), new QueueClaim("b", int.MaxValue), new QueueClaim("c", 0),
+                new QueueClaim("a", 1), new QueueClaim("b", int.MaxValue), new QueueClaim("c", -1),
+            ],
+            Max = 10,
+            LeaseDuration = Lease,
+        }, Ct);
+
+        Assert.Equal(3, result.Jobs.Count(j => j.Queue == "a"));
+        Assert.Equal(2, result.Jobs.Count(j => j.Queue == "b"));
+        Assert.DoesNotContain(result.Jobs, j => j.Queue == "c");
+        Assert.Equal(5, result.Jobs.Count);
+        Assert.Equal(2, (await QueueAsync("a"))!.Counts[JobState.Ready]);
+    }
+
+    [Fact]
     public async Task Claim_AcrossQueues_TakesHigherPriorityFirstWhenTotalIsTight()
     {
         await InsertAsync(NewJob("a", priority: Priority.Low), NewJob("a", priority: Priority.Low));

@@ -282,13 +282,7 @@ internal sealed partial class MySqlStorage
     public async ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (parameters.Max <= 0 || parameters.Queues.Count == 0)
-        {
-            return new JobsClaimResult([], null);
-        }
-
-        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Max: g.Sum(q => q.Max))).ToArray();
+        var queues = StorageRules.ClaimQueues(parameters);
         if (queues.Length == 0)
         {
             return new JobsClaimResult([], null);
@@ -311,7 +305,7 @@ internal sealed partial class MySqlStorage
     /// then one UPDATE that gives each chosen job its lease, and the commit. A task that reaches its limit is excluded and
     /// the queues are read again, so a capped task never blocks the jobs behind it.
     /// </summary>
-    private async Task<JobsClaimResult> ClaimAsync(MySqlConnection connection, JobsClaimParams parameters, (string Name, int Max)[] queues,
+    private async Task<JobsClaimResult> ClaimAsync(MySqlConnection connection, JobsClaimParams parameters, QueueClaim[] queues,
         CancellationToken ct)
     {
         var taskLeft = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);

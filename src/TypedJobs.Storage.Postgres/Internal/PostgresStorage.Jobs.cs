@@ -294,9 +294,8 @@ internal sealed partial class PostgresStorage
     private async ValueTask<JobsClaimResult> JobsClaimCoreAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Max: g.Sum(q => q.Max))).ToArray();
-        if (parameters.Max <= 0 || queues.Length == 0)
+        var queues = StorageRules.ClaimQueues(parameters);
+        if (queues.Length == 0)
         {
             return new JobsClaimResult([], null);
         }
@@ -353,7 +352,7 @@ internal sealed partial class PostgresStorage
     /// <summary>The claim statement for <paramref name="parameters"/>: the simpler one when no task is capped.</summary>
     private string ClaimSql(JobsClaimParams parameters) => parameters.TaskLimits is { Count: > 0 } ? Sql.ClaimJobs : Sql.ClaimJobsUncapped;
 
-    private static void BindClaim(NpgsqlParameterCollection p, JobsClaimParams parameters, (string Name, int Max)[] queues)
+    private static void BindClaim(NpgsqlParameterCollection p, JobsClaimParams parameters, QueueClaim[] queues)
     {
         p.Add(new NpgsqlParameter<string[]>("queues", queues.Select(q => q.Name).ToArray()));
         p.Add(new NpgsqlParameter<int[]>("queue_max", queues.Select(q => q.Max).ToArray()));
@@ -371,7 +370,7 @@ internal sealed partial class PostgresStorage
     /// <summary>The plan of the claim statement for <paramref name="parameters"/>, executed and rolled back (EXPLAIN ANALYZE).</summary>
     internal async Task<string> ExplainClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
-        var queues = parameters.Queues.Select(q => (q.Name, q.Max)).ToArray();
+        var queues = StorageRules.ClaimQueues(parameters);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + ClaimSql(parameters), bulkTimeout, transaction);

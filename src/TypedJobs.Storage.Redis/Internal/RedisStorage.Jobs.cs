@@ -173,9 +173,8 @@ internal sealed partial class RedisStorage
     public async ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var queues = parameters.Queues.Where(q => q.Max > 0).GroupBy(q => q.Name, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Max: (int)Math.Min(g.Sum(q => (long)q.Max), parameters.Max))).ToArray();
-        if (parameters.Max <= 0 || queues.Length == 0)
+        var queues = StorageRules.ClaimQueues(parameters);
+        if (queues.Length == 0)
         {
             return new JobsClaimResult([], null);
         }
@@ -257,7 +256,7 @@ internal sealed partial class RedisStorage
     /// queue is then claimed for its share. Between the two steps other workers may take or add jobs; the shares still
     /// hold the totals and caps, and each queue's claim takes its best jobs at that moment.
     /// </summary>
-    private async Task<(string Name, int Max, IReadOnlyDictionary<string, int>? Limits)[]> PlanClaimAsync((string Name, int Max)[] queues, int total,
+    private async Task<(string Name, int Max, IReadOnlyDictionary<string, int>? Limits)[]> PlanClaimAsync(QueueClaim[] queues, int total,
         IReadOnlyDictionary<string, int>? limits)
     {
         var peeks = queues.Select(q =>

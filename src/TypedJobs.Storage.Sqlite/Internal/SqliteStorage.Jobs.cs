@@ -26,38 +26,21 @@ internal sealed partial class SqliteStorage
     public async ValueTask<JobsClaimResult> JobsClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (parameters.Max <= 0 || parameters.Queues.Count == 0)
+        var queues = StorageRules.ClaimQueues(parameters);
+        if (queues.Length == 0)
         {
             return new JobsClaimResult([], null);
         }
 
-        return await WriteAsync(ctx => Claim(ctx, parameters), cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(ctx => Claim(ctx, parameters, queues), cancellationToken).ConfigureAwait(false);
     }
 
-    private JobsClaimResult Claim(WriteContext ctx, JobsClaimParams parameters)
+    /// <summary>Claims from <paramref name="queues"/> (each named once; their maximums are counted down as jobs are taken).</summary>
+    private JobsClaimResult Claim(WriteContext ctx, JobsClaimParams parameters, QueueClaim[] queues)
     {
         var now = time.GetUtcNow();
         var nowTicks = Ticks(now);
-        // The queues asked for, a name given twice counted once with the sum of its maximums.
-        var queues = new (string Name, int Left)[parameters.Queues.Count];
-        var queueCount = 0;
-        for (var i = 0; i < parameters.Queues.Count; i++)
-        {
-            var asked = parameters.Queues[i];
-            if (asked.Max <= 0)
-            {
-                continue;
-            }
-
-            var at = 0;
-            while (at < queueCount && !string.Equals(queues[at].Name, asked.Name, StringComparison.Ordinal))
-            {
-                at++;
-            }
-
-            queues[at] = at < queueCount ? (asked.Name, queues[at].Left + asked.Max) : (asked.Name, asked.Max);
-            queueCount = Math.Max(queueCount, at + 1);
-        }
+        var queueCount = queues.Length;
 
         // Task limits, and the tasks excluded for reaching theirs, exist only when the claim has limits.
         var taskLeft = parameters.TaskLimits is null ? null : new Dictionary<string, int>(parameters.TaskLimits, StringComparer.Ordinal);
@@ -85,7 +68,7 @@ internal sealed partial class SqliteStorage
             candidates.Clear();
             for (var q = 0; q < queueCount; q++)
             {
-                if (queues[q].Left <= 0)
+                if (queues[q].Max <= 0)
                 {
                     continue;
                 }
@@ -95,7 +78,7 @@ internal sealed partial class SqliteStorage
                 select.Add("@now", nowTicks);
                 select.Add("@excluded_tasks", excluded is not { Count: > 0 } ? null : JsonArray(excluded));
                 select.Add("@chosen", chosen.Count == 0 ? null : JsonArray(chosen));
-                select.Add("@limit", Math.Min(queues[q].Left, total - chosen.Count));
+                select.Add("@limit", Math.Min(queues[q].Max, total - chosen.Count));
                 using var reader = select.ExecuteReader();
                 while (reader.Read())
                 {
@@ -129,7 +112,7 @@ internal sealed partial class SqliteStorage
                     break;
                 }
 
-                if (queues[q].Left <= 0)
+                if (queues[q].Max <= 0)
                 {
                     continue;
                 }
@@ -150,7 +133,7 @@ internal sealed partial class SqliteStorage
                     }
                 }
 
-                queues[q].Left--;
+                queues[q] = queues[q] with { Max = queues[q].Max - 1 };
                 chosen.Add(seq);
             }
 

@@ -4,7 +4,8 @@ namespace TypedJobs.Storage;
 
 /// <summary>
 /// Small rules every backend applies the same way, in one place: argument checks of decided completions and bulk
-/// actions, which states a bulk action touches, the errors rescue records, text matching and throughput minutes.
+/// actions, the queues a claim takes from, which states a bulk action touches, the errors rescue records, text matching
+/// and throughput minutes.
 /// </summary>
 public static class StorageRules
 {
@@ -52,6 +53,46 @@ public static class StorageRules
         {
             throw new ArgumentException($"Unknown bulk action {parameters.Action}.", nameof(parameters));
         }
+    }
+
+    /// <summary>
+    /// The queues a claim takes from, each named once in the order of its first appearance: a name given more than once
+    /// counts once with the sum of its maximums, a queue whose maximum is 0 or less is left out, and no queue's maximum
+    /// exceeds the claim's <see cref="JobsClaimParams.Max"/> (so the sum cannot overflow). Empty when the claim's
+    /// <see cref="JobsClaimParams.Max"/> is 0 or less.
+    /// </summary>
+    public static QueueClaim[] ClaimQueues(JobsClaimParams parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var asked = parameters.Queues;
+        if (parameters.Max <= 0 || asked.Count == 0)
+        {
+            return [];
+        }
+
+        var merged = new QueueClaim[asked.Count];
+        var count = 0;
+        for (var i = 0; i < asked.Count; i++)
+        {
+            var queue = asked[i];
+            if (queue.Max <= 0)
+            {
+                continue;
+            }
+
+            // A claim names a handful of queues: a linear search beats hashing them.
+            var at = 0;
+            while (at < count && !string.Equals(merged[at].Name, queue.Name, StringComparison.Ordinal))
+            {
+                at++;
+            }
+
+            var max = at < count ? (long)merged[at].Max + queue.Max : queue.Max;
+            merged[at] = new QueueClaim(queue.Name, (int)Math.Min(max, parameters.Max));
+            count = Math.Max(count, at + 1);
+        }
+
+        return count == merged.Length ? merged : merged[..count];
     }
 
     /// <summary>Whether a bulk action applies to a job in <paramref name="state"/>: retry to dead and cancelled jobs, cancel to unfinished ones, delete to all.</summary>
