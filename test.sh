@@ -19,7 +19,8 @@ export TYPEDJOBS_FAULTS_REPORT="$PWD/$results/faults.md"
 
 status=0
 dotnet build TypedJobs.sln -c Release -warnaserror -nologo -v minimal || { echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
-dotnet test TypedJobs.sln -c Release --no-build --logger "trx" --results-directory "$results" -- RunConfiguration.TestSessionTimeout=3000000 || status=$?
+# --blame: should a test process crash, the output names the tests it was running.
+dotnet test TypedJobs.sln -c Release --no-build --blame --logger "trx" --results-directory "$results" -- RunConfiguration.TestSessionTimeout=3000000 || status=$?
 report_servers
 
 passed=0; failed=0; skipped=0; total=0
