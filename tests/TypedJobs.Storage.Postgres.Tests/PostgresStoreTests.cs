@@ -615,6 +615,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         }
 
         await EventuallyAsync(async () => await DeadlocksAsync() > deadlocksBefore, "the server to count the deadlock");
+        Assert.Equal(1, store.DeadlockVictims);
 
         async Task LockRowAsync(JobId id)
         {
@@ -625,6 +626,83 @@ public sealed class PostgresStoreTests : IAsyncLifetime
 
         static Task<long> DeadlocksAsync() =>
             PostgresTestServer.ScalarAsync<long>("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+    }
+
+    [Fact]
+    public async Task CompletionAndLeaseExtension_OfTheSameJobsInOppositeOrders_LockTheRowsInOneOrder_AndDoNotDeadlock()
+    {
+        var store = await OpenAsync(o => o.ApplicationName(schema));
+        // Enough running jobs that the planner updates through a nested loop over the input (an id lookup per input row,
+        // rather than a scan of the running jobs), which locks rows in the order the input gives them.
+        for (var batch = 0; batch < 5; batch++)
+        {
+            await store.JobsInsertAsync(new JobsInsertParams([.. Enumerable.Range(0, 1000).Select(_ => Job("filler"))]), Ct);
+        }
+
+        Assert.Equal(5000, (await store.JobsClaimAsync(Claim(5000, "filler"), Ct)).Jobs.Count);
+        await store.JobsInsertAsync(new JobsInsertParams([Job(), Job()]), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+        var claimed = (await store.JobsClaimAsync(Claim(), Ct)).Jobs.OrderBy(j => j.Id.Value).ToArray();
+        Assert.Equal(2, claimed.Length);
+        var (first, second) = (claimed[0], claimed[1]);
+
+        // Two blockers hold the two rows, so both of the store's statements wait before they lock anything.
+        await using var admin = PostgresTestServer.AdminDataSource();
+        await using var holdsFirst = await admin.OpenConnectionAsync(Ct);
+        await using var firstHeld = await holdsFirst.BeginTransactionAsync(Ct);
+        await LockRowAsync(holdsFirst, firstHeld, first.Id);
+        await using var holdsSecond = await admin.OpenConnectionAsync(Ct);
+        await using var secondHeld = await holdsSecond.BeginTransactionAsync(Ct);
+        await LockRowAsync(holdsSecond, secondHeld, second.Id);
+
+        // The completion names the jobs first-second, the heartbeat second-first.
+        var complete = store.JobsCompleteAsync(new JobsCompleteParams([.. claimed.Select(j => new JobCompletion
+        {
+            Job = j.Ref,
+            LeaseToken = j.LeaseToken!.Value,
+            TargetState = JobState.Succeeded,
+        })]), Ct).AsTask();
+        var extend = store.LeasesExtendAsync(new LeasesExtendParams("w", [.. claimed.Reverse().Select(j => new JobLease(j.Ref, j.LeaseToken!.Value))],
+            TimeSpan.FromSeconds(30)), Ct).AsTask();
+        await EventuallyAsync(async () => await WaitingAsync(except: null) == 2, "both statements to wait on a row");
+
+        // The first row is freed: a statement that takes rows in input order now holds it and waits on the second.
+        await firstHeld.CommitAsync(Ct);
+        await EventuallyAsync(async () => await WaitingAsync(except: holdsFirst.ProcessID) == 2,
+            "both statements to wait on something other than the first row's old holder");
+
+        // The second row is freed. Had the heartbeat kept its order it would now hold the second row and wait on the
+        // first, which the completion holds while it waits on the second: a deadlock, found after deadlock_timeout and
+        // broken by rolling one statement back. In one order, one statement simply waits for the other.
+        await secondHeld.CommitAsync(Ct);
+        Assert.Equal([true, true], (await complete).Applied);
+        await extend;
+        foreach (var job in claimed)
+        {
+            Assert.Equal(JobState.Succeeded, (await store.JobsGetAsync(new JobsGetParams(job.Id), Ct)).Job!.State);
+        }
+
+        // The store's own count (the server's is per database, which other tests share).
+        Assert.Equal(0, store.DeadlockVictims);
+
+        async Task LockRowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, JobId id)
+        {
+            await using var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".typedjobs_jobs WHERE id = @id FOR UPDATE", connection, transaction);
+            lockRow.Parameters.AddWithValue("id", id.Value);
+            await lockRow.ExecuteNonQueryAsync(Ct);
+        }
+
+        // The store's backends waiting on a lock, counting only those not blocked by the backend except.
+        async Task<long> WaitingAsync(int? except)
+        {
+            await using var command = admin.CreateCommand("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE application_name = @app AND wait_event_type = 'Lock' AND NOT (@except = ANY(pg_blocking_pids(pid)))
+                """);
+            command.Parameters.AddWithValue("app", schema);
+            command.Parameters.AddWithValue("except", except ?? 0);
+            return (long)(await command.ExecuteScalarAsync(Ct))!;
+        }
     }
 
     /// <summary>Terminates the store's backend that waits on a lock while running a statement containing <paramref name="sqlFragment"/>.</summary>

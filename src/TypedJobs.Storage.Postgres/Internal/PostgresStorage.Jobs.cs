@@ -10,13 +10,19 @@ internal sealed partial class PostgresStorage
     /// <summary>How often a hot-path call the server chose as a deadlock's victim is run again.</summary>
     private const int DeadlockRetries = 3;
 
+    private int deadlockVictims;
+
+    /// <summary>How many hot-path calls of this store the server rolled back as a deadlock's victim (each then ran again).</summary>
+    internal int DeadlockVictims => Volatile.Read(ref deadlockVictims);
+
     /// <summary>
     /// Runs a hot-path call within <see cref="HotPathTimeout"/>: waiting for a pooled connection, the statement and reading
     /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>. Each call is one
     /// statement or one transaction of its own, and its writes are fenced, so a call the server rolled back as a
-    /// deadlock's victim is run again, up to <see cref="DeadlockRetries"/> times. Statements over the same jobs can lock
-    /// them in different orders: the plan visits rows in the order of the arrays sent, of an index or of the table, and a
-    /// stale completion's recheck of a row it then leaves unchanged still holds that row's lock to its end.
+    /// deadlock's victim is run again, up to <see cref="DeadlockRetries"/> times. Completions, lease extensions and progress
+    /// sort their input by id, so under the usual plan (a nested loop over the input) they lock rows in one order; other
+    /// plans visit rows in the order of an index or of the table, and a stale completion's recheck of a row it then
+    /// leaves unchanged still holds that row's lock to its end, so a cycle stays possible, only rarer.
     /// </summary>
     private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
         Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
@@ -33,6 +39,8 @@ internal sealed partial class PostgresStorage
                 }
                 catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && retry < DeadlockRetries)
                 {
+                    Interlocked.Increment(ref deadlockVictims);
+                    LogDeadlockVictim(logger, retry + 1, DeadlockRetries);
                 }
             }
         }

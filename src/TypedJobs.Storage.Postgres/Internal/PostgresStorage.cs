@@ -345,4 +345,7 @@ internal sealed partial class PostgresStorage : IJobStore, IJobAdminStore, ILock
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "A TypedJobs wake-up notification could not be sent; workers in other processes find the jobs at their next poll")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Debug, Message = "A TypedJobs PostgreSQL statement was rolled back as a deadlock's victim; running it again ({Retry} of {Retries})")]
+    private static partial void LogDeadlockVictim(ILogger logger, int retry, int retries);
 }
