@@ -9,7 +9,8 @@ namespace TypedJobs.Storage.Postgres.Tests;
 /// <summary>
 /// What only the PostgreSQL store does: the claim's plan, the server's clock, LISTEN/NOTIFY (across stores, coalesced,
 /// reconnecting) and the poll-only mode, migrations (ten processes at once, expand and contract, a newer schema refused),
-/// connection resets in the middle of a claim and of a completion, and a completion the server rolled back as a deadlock's victim.
+/// connection resets in the middle of a claim and of a completion, a completion the server rolled back as a deadlock's victim,
+/// and batches about the same jobs that lock them in one order.
 /// </summary>
 public sealed class PostgresStoreTests : IAsyncLifetime
 {
