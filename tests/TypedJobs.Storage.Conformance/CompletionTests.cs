@@ -165,6 +165,30 @@ public abstract class CompletionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Completions_GivenInDescendingIdOrder_ReportWhichAppliedInTheOrderGiven()
+    {
+        await InsertManyAsync(4);
+        var jobs = (await ClaimAsync(4)).OrderByDescending(j => j.Id.Value).ToArray();
+
+        var result = await Jobs.JobsCompleteAsync(new JobsCompleteParams(
+        [.. jobs.Select((j, i) => new JobCompletion
+        {
+            Job = j.Ref,
+            LeaseToken = i == 1 ? Guid.NewGuid() : j.LeaseToken!.Value,
+            TargetState = JobState.Succeeded,
+        })]), Ct);
+
+        Assert.Equal([true, false, true, true], result.Applied);
+        var states = new List<JobState>();
+        foreach (var job in jobs)
+        {
+            states.Add((await GetAsync(job.Id)).State);
+        }
+
+        Assert.Equal([JobState.Succeeded, JobState.Running, JobState.Succeeded, JobState.Succeeded], states);
+    }
+
+    [Fact]
     public async Task Completions_OfOneJobTwiceInOneBatch_ApplyOnlyTheOneThatHoldsTheLease()
     {
         await InsertManyAsync(2);

@@ -179,6 +179,26 @@ public abstract class LeaseTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Progress_GivenInDescendingIdOrder_ReportsWhichAppliedInTheOrderGiven()
+    {
+        await InsertManyAsync(3);
+        var jobs = (await ClaimAsync(3)).OrderByDescending(j => j.Id.Value).ToArray();
+
+        var result = await Jobs.JobsProgressAsync(new JobsProgressParams(
+        [.. jobs.Select((j, i) => new JobProgress(new JobLease(j.Ref, i == 0 ? j.LeaseToken!.Value : Guid.NewGuid()), 0.1 * (i + 1), "step " + i))]), Ct);
+
+        Assert.Equal([true, false, false], result.Applied);
+        var stored = new List<(double?, string?)>();
+        foreach (var job in jobs)
+        {
+            var record = await GetAsync(job.Id);
+            stored.Add((record.Progress, record.ProgressMessage));
+        }
+
+        Assert.Equal([(0.1, "step 0"), (null, null), (null, null)], stored);
+    }
+
+    [Fact]
     public async Task Progress_OfAnEarlierAttempt_IsClearedByTheNextClaim()
     {
         await InsertOneAsync(NewJob());

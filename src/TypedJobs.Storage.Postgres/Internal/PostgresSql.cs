@@ -353,17 +353,12 @@ internal sealed class PostgresSql
             """;
 
         // ------------------------------------------------------------ complete, extend, progress, rescue
-        // Completions, lease extensions and progress take their rows in id order (the input sorted by id): once more than
-        // a few jobs are running the plan is a nested loop over the input, which locks rows in input order, and two batches
-        // about the same jobs (a worker's completions beside its heartbeat, a stale worker's beside the new holder's) that
-        // locked them in opposite orders could deadlock, each waiting a deadlock timeout before one is rolled back.
         // One statement per batch: the fenced update, the results of the completions that applied, and the counts.
         CompleteJobs = $"""
             WITH input AS (
                 SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @states::smallint[], @delays::bigint[], @attempt_deltas::integer[],
                                      @errors::text[], @failed::boolean[], @mark_unknown::boolean[], @results::bytea[], @ttls::bigint[])
                     WITH ORDINALITY AS i(id, token, state, delay_us, attempt_delta, error, failed, mark_unknown, result, ttl_us, ord)
-                ORDER BY id
             ), done AS (
                 UPDATE {jobs} j
                 SET state = i.state,
@@ -390,14 +385,14 @@ internal sealed class PostgresSql
             """;
         ExtendLeases = $"""
             UPDATE {jobs} j SET lease_expires_at = {now} + {Us("@lease_us")}
-            FROM (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) AS l(id, token) ORDER BY id) l
+            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS l(id, token)
             WHERE j.id = l.id AND j.state = 2 AND j.lease_token = l.token
             RETURNING j.id, j.lease_token
             """;
         ReportProgress = $"""
             UPDATE {jobs} j SET progress = u.progress, progress_message = u.message
-            FROM (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @progress::double precision[], @messages::text[]) WITH ORDINALITY
-                AS u(id, token, progress, message, ord) ORDER BY id) u
+            FROM unnest(@ids::uuid[], @tokens::uuid[], @progress::double precision[], @messages::text[]) WITH ORDINALITY
+                AS u(id, token, progress, message, ord)
             WHERE j.id = u.id AND j.state = 2 AND j.lease_token = u.token
             RETURNING u.ord
             """;

@@ -20,9 +20,11 @@ internal sealed partial class PostgresStorage
     /// its result all count. A call that runs out of time fails with <see cref="TimeoutException"/>. Each call is one
     /// statement or one transaction of its own, and its writes are fenced, so a call the server rolled back as a
     /// deadlock's victim is run again, up to <see cref="DeadlockRetries"/> times. Completions, lease extensions and progress
-    /// sort their input by id, so under the usual plan (a nested loop over the input) they lock rows in one order; other
-    /// plans visit rows in the order of an index or of the table, and a stale completion's recheck of a row it then
-    /// leaves unchanged still holds that row's lock to its end, so a cycle stays possible, only rarer.
+    /// send their arrays in id order: once more than a few jobs are running the plan is a nested loop over the arrays,
+    /// which locks rows in the order sent, so two batches about the same jobs (a worker's completions beside its
+    /// heartbeat, a stale worker's beside the new holder's) lock them in one order. Other plans visit rows in the order
+    /// of an index or of the table, and a stale completion's recheck of a row it then leaves unchanged still holds that
+    /// row's lock to its end, so a cycle stays possible, only rarer.
     /// </summary>
     private async ValueTask<TResult> HotPathAsync<TParams, TResult>(TParams parameters,
         Func<PostgresStorage, TParams, CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
@@ -406,6 +408,15 @@ internal sealed partial class PostgresStorage
         }
 
         var ids = new Guid[n];
+        var order = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            ids[i] = parameters.Completions[i].Job.Id.Value;
+            order[i] = i;
+        }
+
+        // Sent in id order (entry i of the arrays is completion order[i]).
+        Array.Sort(ids, order);
         var tokens = new Guid[n];
         var states = new short[n];
         var delays = new long?[n];
@@ -418,10 +429,9 @@ internal sealed partial class PostgresStorage
         var wakes = false;
         for (var i = 0; i < n; i++)
         {
-            var c = parameters.Completions[i];
+            var c = parameters.Completions[order[i]];
             StorageRules.ValidateCompletion(c);
             var waiting = !c.TargetState.IsFinished();
-            ids[i] = c.Job.Id.Value;
             tokens[i] = c.LeaseToken;
             states[i] = (short)(waiting ? PostgresSql.Waiting : (int)c.TargetState);
             delays[i] = waiting && c.Delay is { } delay ? Micros(delay) : null;
@@ -452,7 +462,7 @@ internal sealed partial class PostgresStorage
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                applied[reader.GetInt64(0) - 1] = true;
+                applied[order[reader.GetInt64(0) - 1]] = true;
             }
         }
 
@@ -476,10 +486,13 @@ internal sealed partial class PostgresStorage
         var kept = new HashSet<(Guid, Guid)>();
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
         {
+            var ids = parameters.Leases.Select(l => l.Job.Id.Value).ToArray();
+            var tokens = parameters.Leases.Select(l => l.LeaseToken).ToArray();
+            Array.Sort(ids, tokens); // in id order, as every batch of this store
             await using var command = Command(connection, Sql.ExtendLeases, hotTimeout);
             command.Add("lease_us", Micros(parameters.LeaseDuration));
-            command.Add("ids", parameters.Leases.Select(l => l.Job.Id.Value).ToArray());
-            command.Add("tokens", parameters.Leases.Select(l => l.LeaseToken).ToArray());
+            command.Add("ids", ids);
+            command.Add("tokens", tokens);
             await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -523,17 +536,21 @@ internal sealed partial class PostgresStorage
             return new JobsProgressResult([]);
         }
 
+        var ids = parameters.Updates.Select(u => u.Lease.Job.Id.Value).ToArray();
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort(ids, order); // in id order, as every batch of this store (entry i is update order[i])
+        var updates = order.Select(i => parameters.Updates[i]).ToArray();
         var applied = new bool[n];
         var ords = await QueryAsync(Sql.ReportProgress, hotTimeout, c =>
         {
-            c.Add("ids", parameters.Updates.Select(u => u.Lease.Job.Id.Value).ToArray());
-            c.Add("tokens", parameters.Updates.Select(u => u.Lease.LeaseToken).ToArray());
-            c.Add("progress", parameters.Updates.Select(u => Math.Clamp(u.Progress, 0, 1)).ToArray());
-            c.Add("messages", parameters.Updates.Select(u => Text(u.Message)).ToArray());
+            c.Add("ids", ids);
+            c.Add("tokens", updates.Select(u => u.Lease.LeaseToken).ToArray());
+            c.Add("progress", updates.Select(u => Math.Clamp(u.Progress, 0, 1)).ToArray());
+            c.Add("messages", updates.Select(u => Text(u.Message)).ToArray());
         }, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
         foreach (var ord in ords)
         {
-            applied[ord - 1] = true;
+            applied[order[ord - 1]] = true;
         }
 
         return new JobsProgressResult(applied);
