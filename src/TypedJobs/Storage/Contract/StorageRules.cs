@@ -59,7 +59,8 @@ public static class StorageRules
     /// The queues a claim takes from, each named once in the order of its first appearance: a name given more than once
     /// counts once with the sum of its maximums, a queue whose maximum is 0 or less is left out, and no queue's maximum
     /// exceeds the claim's <see cref="JobsClaimParams.Max"/> (so the sum cannot overflow). Empty when the claim's
-    /// <see cref="JobsClaimParams.Max"/> is 0 or less.
+    /// <see cref="JobsClaimParams.Max"/> is 0 or less. A non-empty array is new at every call, so a store may count its
+    /// maximums down as it claims.
     /// </summary>
     public static QueueClaim[] ClaimQueues(JobsClaimParams parameters)
     {
