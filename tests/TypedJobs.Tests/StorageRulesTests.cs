@@ -57,4 +57,20 @@ public class StorageRulesTests
 
         Assert.Equal([new QueueClaim("Emails", 1), new QueueClaim("emails", 1)], queues);
     }
+
+    [Fact]
+    public void ValidateCompletion_RefusesADelayOrAResultRetentionLongerThanMaxDelay_WhichNoStoreCanAddToItsClock()
+    {
+        var completion = new JobCompletion { Job = new JobRef(JobId.New(), "q"), LeaseToken = Guid.NewGuid(), TargetState = JobState.Ready };
+
+        StorageRules.ValidateCompletion(completion with { Delay = StorageRules.MaxDelay });
+        var delay = Assert.Throws<ArgumentException>(() => StorageRules.ValidateCompletion(completion with { Delay = TimeSpan.MaxValue }));
+        var ttl = Assert.Throws<ArgumentException>(() => StorageRules.ValidateCompletion(completion with
+        {
+            TargetState = JobState.Succeeded, Result = [1], ResultTtl = StorageRules.MaxDelay + TimeSpan.FromTicks(1),
+        }));
+
+        Assert.Contains("36525 days", delay.Message);
+        Assert.Contains("36525 days", ttl.Message);
+    }
 }

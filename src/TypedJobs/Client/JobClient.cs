@@ -428,9 +428,16 @@ internal sealed class JobClient(
             throw new ArgumentException("Set either JobOptions.Delay or JobOptions.RunAt, not both.", nameof(jobOptions));
         }
 
-        if (jobOptions?.Delay < TimeSpan.Zero)
+        if (jobOptions?.Delay < TimeSpan.Zero || jobOptions?.Delay > StorageRules.MaxDelay)
         {
-            throw new ArgumentOutOfRangeException(nameof(jobOptions), jobOptions.Delay, "JobOptions.Delay must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(jobOptions), jobOptions.Delay,
+                $"JobOptions.Delay must be between zero and {StorageRules.MaxDelay.Days} days.");
+        }
+
+        if (jobOptions?.RunAt is { } runAt && runAt - time.GetUtcNow() > StorageRules.MaxDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(jobOptions), runAt,
+                $"JobOptions.RunAt must be less than {StorageRules.MaxDelay.Days} days from now.");
         }
 
         var priority = jobOptions?.Priority ?? settings.Priority;

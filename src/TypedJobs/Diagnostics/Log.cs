@@ -66,4 +66,13 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Error, "Maintenance ({Operation}) failed; it is tried again at the next pass")]
     public static partial void MaintenanceFailed(ILogger logger, Exception exception, string operation);
+
+    [LoggerMessage(22, LogLevel.Warning, "Job {JobId}: callbacks registered on its cancellation token threw when the attempt was stopped ({Reason}); the attempt is stopped all the same")]
+    public static partial void CancellationCallbacksFailed(ILogger logger, Exception exception, JobId jobId, Engine.StopReason reason);
+
+    [LoggerMessage(23, LogLevel.Error, "Job {JobId}: disposing the attempt's service scope failed; the attempt's outcome stands")]
+    public static partial void ScopeDisposeFailed(ILogger logger, Exception exception, JobId jobId);
+
+    [LoggerMessage(24, LogLevel.Error, "Job {JobId}: tracing, metrics or logging failed after the attempt ended; its outcome is written all the same")]
+    public static partial void InstrumentationFailed(ILogger logger, Exception exception, JobId jobId);
 }

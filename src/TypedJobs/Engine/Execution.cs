@@ -187,7 +187,11 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
     /// <summary>The attempt's log scope as text.</summary>
     public override string ToString() => JobLogScope.Format(Job, executor.WorkerId);
 
-    private static void CancelSource(CancellationTokenSource source)
+    /// <summary>
+    /// Cancels the attempt's token. Every callback registered on it runs; if some throw, that is logged and the stop goes
+    /// on: user code must not crash a timer thread, a heartbeat sweep, a shutdown or a cancel request.
+    /// </summary>
+    private void CancelSource(CancellationTokenSource source)
     {
         try
         {
@@ -195,6 +199,10 @@ internal sealed class Execution : ILocalJob, IThreadPoolWorkItem, IJobContextHos
         }
         catch (ObjectDisposedException)
         {
+        }
+        catch (AggregateException ex)
+        {
+            executor.CancellationCallbacksFailed(this, ex);
         }
     }
 

@@ -217,84 +217,135 @@ internal sealed class JobExecutor(
         metrics.Running.Add(1, tags);
         metrics.WaitTime.Record(Math.Max(0, ((job.StartedAt ?? job.DueAt) - job.DueAt).TotalSeconds), tags);
         // The attempt is the scope's state (its job's id, task, queue, attempt and this worker): no object of its own.
-        using var logScope = logger.BeginScope(execution);
-        if (hub.IsObserved(job.Id))
-        {
-            hub.Publish(new JobEvent
-            {
-                Kind = JobEventKind.Started,
-                JobId = job.Id,
-                TaskName = job.TaskName,
-                Queue = job.Queue,
-                Attempt = job.Attempt,
-                Timestamp = time.GetUtcNow(),
-                WorkerId = workerId,
-            });
-        }
-
-        using var activity = StartActivity(job);
-        Outcome outcome;
-        ITimer? timeoutTimer = null;
+        var logScope = logger.BeginScope(execution);
+        Activity? activity = null;
         try
         {
-            if (!registry.TryGet(job.TaskName, out var task))
+            if (hub.IsObserved(job.Id))
             {
-                var (kind, completion) = JobTransitions.UnknownTask(job, workerId, options.UnknownTaskGracePeriod, options.UnknownTaskRetryDelay);
-                Log.UnknownTask(logger, job.Id, job.TaskName, workerId);
-                outcome = new Outcome(job, kind, completion, null);
-            }
-            else
-            {
-                execution.Task = task;
-                if (task.Settings.Timeout is { } timeout)
+                hub.Publish(new JobEvent
                 {
-                    timeoutTimer = time.CreateTimer(static s =>
+                    Kind = JobEventKind.Started,
+                    JobId = job.Id,
+                    TaskName = job.TaskName,
+                    Queue = job.Queue,
+                    Attempt = job.Attempt,
+                    Timestamp = time.GetUtcNow(),
+                    WorkerId = workerId,
+                });
+            }
+
+            activity = StartActivity(job);
+            Outcome outcome;
+            ITimer? timeoutTimer = null;
+            try
+            {
+                if (!registry.TryGet(job.TaskName, out var task))
+                {
+                    var (kind, completion) = JobTransitions.UnknownTask(job, workerId, options.UnknownTaskGracePeriod, options.UnknownTaskRetryDelay);
+                    Log.UnknownTask(logger, job.Id, job.TaskName, workerId);
+                    outcome = new Outcome(job, kind, completion, null);
+                }
+                else
+                {
+                    execution.Task = task;
+                    if (task.Settings.Timeout is { } timeout)
                     {
-                        var (executor, e) = ((JobExecutor, Execution))s!;
-                        executor.TimedOut(e);
-                    }, (this, execution), timeout, Timeout.InfiniteTimeSpan);
-                }
+                        timeoutTimer = time.CreateTimer(static s =>
+                        {
+                            var (executor, e) = ((JobExecutor, Execution))s!;
+                            executor.TimedOut(e);
+                        }, (this, execution), timeout, Timeout.InfiniteTimeSpan);
+                    }
 
-                // The context gets its services from the attempt, which creates the DI scope only if the handler asks.
-                var context = new JobContext(execution);
-                byte[]? result;
-                try
-                {
-                    result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
-                }
-                finally
-                {
-                    await execution.EndScopeAsync().ConfigureAwait(false);
-                }
+                    // The context gets its services from the attempt, which creates the DI scope only if the handler asks.
+                    var context = new JobContext(execution);
+                    byte[]? result;
+                    try
+                    {
+                        result = await task.InvokeAsync(job.Payload, context).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await EndScopeAsync(execution).ConfigureAwait(false);
+                    }
 
-                var ttl = task.Settings.ResultRetention ?? options.ResultRetention;
-                outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task,
-                    separateResult: storage.ResultsWithJobs || storage.Results is null ? null : result, separateResultTtl: ttl);
+                    var ttl = JobTransitions.Capped(task.Settings.ResultRetention ?? options.ResultRetention);
+                    outcome = new Outcome(job, AttemptOutcome.Succeeded, JobTransitions.Succeeded(job, storage.ResultsWithJobs ? result : null, ttl), task,
+                        separateResult: storage.ResultsWithJobs || storage.Results is null ? null : result, separateResultTtl: ttl);
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            outcome = Classify(execution, ex);
+            catch (Exception ex)
+            {
+                outcome = Classify(execution, ex);
+            }
+            finally
+            {
+                if (timeoutTimer is not null)
+                {
+                    await timeoutTimer.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            outcome.Duration = time.GetElapsedTime(startTimestamp);
+            try
+            {
+                activity?.SetTag("typedjobs.outcome", outcome.Kind.ToString());
+                if (outcome.Kind is AttemptOutcome.Dead or AttemptOutcome.Retry)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+                }
+
+                metrics.Running.Add(-1, tags);
+                metrics.Duration.Record(outcome.Duration.TotalSeconds, tags);
+            }
+            catch (Exception ex)
+            {
+                // A metrics listener threw: the outcome is decided and is written all the same.
+                Log.InstrumentationFailed(logger, ex, job.Id);
+            }
+
+            return outcome;
         }
         finally
         {
-            if (timeoutTimer is not null)
-            {
-                await timeoutTimer.DisposeAsync().ConfigureAwait(false);
-            }
+            // Listeners run in these disposals: one that throws must not turn a decided outcome into a crashed attempt.
+            EndInstrumentation(activity, job.Id);
+            EndInstrumentation(logScope, job.Id);
         }
-
-        outcome.Duration = time.GetElapsedTime(startTimestamp);
-        activity?.SetTag("typedjobs.outcome", outcome.Kind.ToString());
-        if (outcome.Kind is AttemptOutcome.Dead or AttemptOutcome.Retry)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
-        }
-
-        metrics.Running.Add(-1, tags);
-        metrics.Duration.Record(outcome.Duration.TotalSeconds, tags);
-        return outcome;
     }
+
+    private void EndInstrumentation(IDisposable? disposable, JobId jobId)
+    {
+        try
+        {
+            disposable?.Dispose();
+        }
+        catch (Exception ex)
+        {
+            Log.InstrumentationFailed(logger, ex, jobId);
+        }
+    }
+
+    /// <summary>
+    /// Disposes the attempt's DI scope. A disposal that throws is logged: it does not change how the handler ended (a
+    /// success whose scoped services fail to dispose has still done its work, and must not run again).
+    /// </summary>
+    private async ValueTask EndScopeAsync(Execution execution)
+    {
+        try
+        {
+            await execution.EndScopeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.ScopeDisposeFailed(logger, ex, execution.Job.Id);
+        }
+    }
+
+    /// <summary>Callbacks the handler registered on its cancellation token threw while the attempt was being stopped.</summary>
+    public void CancellationCallbacksFailed(Execution execution, AggregateException exception) =>
+        Log.CancellationCallbacksFailed(logger, exception, execution.Job.Id, execution.Reason);
 
     /// <summary>The timeout fired: cancel the handler, and give it up if it ignores that for longer than the grace.</summary>
     private void TimedOut(Execution execution)
@@ -308,7 +359,9 @@ internal sealed class JobExecutor(
         try
         {
             await Task.Delay(worker.AbandonGrace, time).ConfigureAwait(false);
-            if (!execution.IsFinished && execution.Reason == StopReason.Timeout)
+            // Whatever stopped the attempt first (a cancel, a lost lease, the timeout itself), a handler that still runs
+            // after the timeout and the grace is given up, so it cannot hold its slot for good.
+            if (!execution.IsFinished)
             {
                 Abandon(execution, Classify(execution, new OperationCanceledException(execution.Token)));
             }

@@ -28,8 +28,12 @@ internal static class JobTransitions
         LeaseToken = LeaseOf(job),
         TargetState = JobState.Succeeded,
         Result = resultInCompletion,
-        ResultTtl = resultInCompletion is null ? TimeSpan.Zero : resultTtl,
+        ResultTtl = resultInCompletion is null ? TimeSpan.Zero : Capped(resultTtl),
     };
+
+    /// <summary><paramref name="delay"/> within zero and <see cref="StorageRules.MaxDelay"/>, the range every store accepts.</summary>
+    public static TimeSpan Capped(TimeSpan delay) =>
+        delay < TimeSpan.Zero ? TimeSpan.Zero : delay > StorageRules.MaxDelay ? StorageRules.MaxDelay : delay;
 
     /// <summary>
     /// The attempt failed: dead when the failure is permanent or no attempt is left (attempt &gt; max retries), else back
@@ -54,7 +58,7 @@ internal static class JobTransitions
             Job = job.Ref,
             LeaseToken = LeaseOf(job),
             TargetState = JobState.Ready,
-            Delay = backoff,
+            Delay = Capped(backoff),
             Error = error,
             Failed = true,
         });
@@ -66,7 +70,7 @@ internal static class JobTransitions
         Job = job.Ref,
         LeaseToken = LeaseOf(job),
         TargetState = JobState.Ready,
-        Delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay,
+        Delay = Capped(delay),
         AttemptDelta = -1,
     };
 
@@ -115,7 +119,7 @@ internal static class JobTransitions
             Job = job.Ref,
             LeaseToken = LeaseOf(job),
             TargetState = JobState.Ready,
-            Delay = retryDelay,
+            Delay = Capped(retryDelay),
             AttemptDelta = -1,
             Error = $"The task '{job.TaskName}' is not registered in worker '{workerId}'; the job waits for a worker that knows it.",
             MarkUnknownTask = true,

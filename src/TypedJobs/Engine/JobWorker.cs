@@ -227,7 +227,15 @@ internal sealed class JobWorker : BackgroundService
                 return;
             }
 
-            await RegisterAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RegisterAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping while a heartbeat was in flight: the worker still removes itself from the registry.
+                return;
+            }
         }
     }
 }

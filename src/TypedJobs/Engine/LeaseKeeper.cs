@@ -23,6 +23,7 @@ internal sealed class LeaseKeeper(
     // What the keeper knows about a lease (proven until, lost) lives on the attempt itself.
     private readonly Dictionary<Guid, Execution> leases = [];
     private int extending;
+    private int writingProgress;
 
     /// <summary>How many leases are held (for tests).</summary>
     internal int Count
@@ -98,12 +99,18 @@ internal sealed class LeaseKeeper(
                     _ = ExtendAsync(stopping);
                 }
 
-                await WriteProgressAsync(stopping).ConfigureAwait(false);
+                // Before any progress is written, and that write not awaited either: a progress write that fails or hangs
+                // (the store is unreachable) must not keep runs going past the lease this worker can prove.
                 StopUnprovable();
+                if (Interlocked.CompareExchange(ref writingProgress, 1, 0) == 0)
+                {
+                    _ = WriteProgressAsync(stopping);
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+            catch (Exception ex)
             {
-                Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsProgressAsync));
+                // Only a bug can get here (store calls are not awaited above): the loop must survive it.
+                Log.StoreCallFailed(logger, ex, workerId, nameof(StopUnprovable));
             }
         }
     }
@@ -173,20 +180,36 @@ internal sealed class LeaseKeeper(
         }
     }
 
+    /// <summary>Writes the progress reported since the last write, in one store call; one write at a time.</summary>
     private async Task WriteProgressAsync(CancellationToken cancellationToken)
     {
-        List<JobProgress>? updates = null;
-        foreach (var execution in Held())
+        try
         {
-            if (!execution.LeaseLost && !execution.IsFinished && execution.TakeProgress() is { } progress)
+            List<JobProgress>? updates = null;
+            foreach (var execution in Held())
             {
-                (updates ??= []).Add(new JobProgress(execution.Lease, progress.Value, progress.Message));
+                if (!execution.LeaseLost && !execution.IsFinished && execution.TakeProgress() is { } progress)
+                {
+                    (updates ??= []).Add(new JobProgress(execution.Lease, progress.Value, progress.Message));
+                }
+            }
+
+            if (updates is not null)
+            {
+                await store.JobsProgressAsync(new JobsProgressParams(updates), cancellationToken).ConfigureAwait(false);
             }
         }
-
-        if (updates is not null)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await store.JobsProgressAsync(new JobsProgressParams(updates), cancellationToken).ConfigureAwait(false);
+            Log.StoreCallFailed(logger, ex, workerId, nameof(IJobStore.JobsProgressAsync));
+        }
+        catch (OperationCanceledException)
+        {
+            // The worker is stopping.
+        }
+        finally
+        {
+            Volatile.Write(ref writingProgress, 0);
         }
     }
 

@@ -63,6 +63,9 @@ internal sealed class MaintenanceService(
             catch (Exception ex)
             {
                 Log.MaintenanceFailed(logger, ex, nameof(IJobStore.JobsRescueAsync));
+                // A pass that failed waits for the next interval, even if the last prune had more to do: a store that
+                // is down is not called in a tight loop.
+                pruneNow = false;
             }
 
             if (pruneNow)

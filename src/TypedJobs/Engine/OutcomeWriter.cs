@@ -26,7 +26,8 @@ internal sealed class OutcomeWriter(
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource giveUp = new();
+    // On the worker's clock, like every other wait of the engine.
+    private readonly CancellationTokenSource giveUp = new(Timeout.InfiniteTimeSpan, time);
 
     // Buffers of the one batch being written (the loop, or a manual flush when the loop does not run), reused.
     private readonly List<Outcome> pending = [];

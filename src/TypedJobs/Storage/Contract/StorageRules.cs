@@ -15,6 +15,13 @@ public static class StorageRules
     /// <summary>The longest throughput window a store returns.</summary>
     public static readonly TimeSpan MaxThroughputWindow = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// The longest delay a store is given (an insert's or a completion's) and the longest time it keeps a result: 100
+    /// years. Every store can add it to its clock without overflowing a timestamp; the engine caps the delays it decides
+    /// (snoozes, retry backoffs, result retention) at it, and the client refuses a longer enqueue delay.
+    /// </summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(36525);
+
     /// <summary>Throws <see cref="ArgumentException"/> when a completion is not one the engine can decide.</summary>
     public static void ValidateCompletion(JobCompletion completion)
     {
@@ -28,9 +35,14 @@ public static class StorageRules
             throw new ArgumentException($"A completion's attempt adjustment must be 0 or -1, not {completion.AttemptDelta}.", nameof(completion));
         }
 
-        if (completion.Delay < TimeSpan.Zero)
+        if (completion.Delay < TimeSpan.Zero || completion.Delay > MaxDelay)
         {
-            throw new ArgumentException($"A completion's delay must not be negative ({completion.Delay}).", nameof(completion));
+            throw new ArgumentException($"A completion's delay must be between zero and {MaxDelay.Days} days ({completion.Delay}).", nameof(completion));
+        }
+
+        if (completion.ResultTtl > MaxDelay)
+        {
+            throw new ArgumentException($"A result is kept at most {MaxDelay.Days} days ({completion.ResultTtl}).", nameof(completion));
         }
 
         if (completion.Result is not null && completion.TargetState != JobState.Succeeded)
