@@ -34,6 +34,9 @@ internal sealed class MySqlSql
         "lease_expires_at, lease_token, worker_id, unique_key, last_error, trace_parent, trace_state, " +
         "succeeded_token, unknown_since, progress, progress_message";
 
+    /// <summary>The priorities the claim reads as one index range each, highest first (<see cref="Priority"/>'s values).</summary>
+    private static readonly int[] KnownPriorities = [(int)Priority.Critical, (int)Priority.High, (int)Priority.Normal, (int)Priority.Low];
+
     private const string ScheduleColumns =
         "name, task, cron, interval_ticks, time_zone, payload, paused, next_run_at, last_run_at, declared, version";
 
@@ -217,16 +220,26 @@ internal sealed class MySqlSql
         WatchCommit = $"SELECT COUNT(*) FROM {jobs} WHERE id = @id LOCK IN SHARE MODE";
 
         // ------------------------------------------------------------ claim
-        // Read through the claim index in claim order: (queue, state) equal, then priority descending, due time and
-        // insertion; the due-time filter is checked in the index. Locked rows (another claimer's) are skipped.
-        ClaimCandidates = $"""
-            SELECT {JobColumns}, {now} AS now_at FROM {jobs} FORCE INDEX (claim)
-            WHERE queue = @q<0> AND state = 1 AND due_at <= {now}<1>
-              AND NOT EXISTS (SELECT 1 FROM {queues} WHERE name = @q<0> AND paused = 1)
-            ORDER BY priority DESC, due_at, seq
-            LIMIT @l<0>
-            FOR UPDATE SKIP LOCKED
+        // Read through the claim index as one ordered range per priority, (queue, state, priority) equal and the due time
+        // bounded, so jobs scheduled for later are never read (nor locked): a single range in (priority, due time) order
+        // would walk every scheduled job of a higher priority, and every one of its own, to look for due ones. Each range
+        // stops at the limit; locked rows (another claimer's) are skipped. Priorities outside the known ones get a range
+        // each above and below them. The ranges come back in claim order, cut to the limit (a sort of at most six limits'
+        // rows).
+        string ClaimArm(string priority, string order) => $"""
+            (SELECT {JobColumns}, {now} AS now_at FROM {jobs} FORCE INDEX (claim)
+             WHERE queue = @q<0> AND state = 1 AND {priority} AND due_at <= {now}<1>
+               AND NOT EXISTS (SELECT 1 FROM {queues} WHERE name = @q<0> AND paused = 1)
+             ORDER BY {order}
+             LIMIT @l<0>
+             FOR UPDATE SKIP LOCKED)
             """;
+        ClaimCandidates = string.Join("\nUNION ALL\n",
+            [
+                ClaimArm("priority > 3", "priority DESC, due_at, seq"),
+                .. KnownPriorities.Select(p => ClaimArm($"priority = {p}", "due_at, seq")),
+                ClaimArm("priority < 0", "priority DESC, due_at, seq"),
+            ]) + "\nORDER BY priority DESC, due_at, seq\nLIMIT @l<0>";
         // The earliest waiting job of a queue that is not due yet: one index dive per priority of the claim index, each
         // reading a single entry (ORDER BY due_at LIMIT 1; a MIN over the range would read every job scheduled at that
         // priority, the claim index's priority being descending).
