@@ -247,6 +247,161 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Store_AnOpenTransactionThatEnqueued_DoesNotHoldUpOtherEnqueues()
+    {
+        // The caller's transaction runs at the server's default isolation (REPEATABLE READ) and stays open while other
+        // sessions enqueue. Job ids are time-ordered: a lock on the range above the newest id (or on a key's range) would
+        // make every later insert wait until the caller's transaction ended, so the plain inserts would time out.
+        await using var storage = await OpenStoreAsync();
+        var holder = NewJob() with { UniqueKey = "held" };
+        await storage.JobsInsertAsync(new JobsInsertParams([holder]), Ct);
+        await using var connection = await ConnectAsync();
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        var inTransaction = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction,
+            [NewJob(), NewJob() with { UniqueKey = "held" }, NewJob() with { UniqueKey = "fresh" }]), Ct);
+
+        var others = storage.JobsInsertAsync(new JobsInsertParams([NewJob(), NewJob() with { UniqueKey = "other" }, NewJob()]), Ct).AsTask();
+        var inserted = await others.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await transaction.CommitAsync(Ct);
+
+        Assert.All(inserted.Outcomes, o => Assert.True(o.Inserted));
+        Assert.Equal([true, false, true], inTransaction.Outcomes.Select(o => o.Inserted));
+        Assert.Equal(holder.Id, inTransaction.Outcomes[1].Id);
+    }
+
+    [Fact]
+    public async Task Store_TwoTransactionsEnqueueingInTurn_NeitherWaitsForTheOther_AndBothCommit()
+    {
+        // Two business transactions interleave their enqueues; neither may wait for the other's end (which, from inside
+        // the other, is a deadlock that rolls one of them back).
+        await using var storage = await OpenStoreAsync();
+        await using var a = await ConnectAsync();
+        await using var b = await ConnectAsync();
+        await using var ta = await a.BeginTransactionAsync(Ct);
+        await using var tb = await b.BeginTransactionAsync(Ct);
+        var jobs = Enumerable.Range(0, 6).Select(_ => NewJob()).ToArray();
+
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            var enqueue = storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(i % 2 == 0 ? ta : tb, [jobs[i]]), Ct).AsTask();
+            Assert.True((await enqueue.WaitAsync(TimeSpan.FromSeconds(30), Ct)).Outcomes[0].Inserted);
+        }
+
+        await ta.CommitAsync(Ct);
+        await tb.CommitAsync(Ct);
+
+        foreach (var job in jobs)
+        {
+            Assert.NotNull((await storage.JobsGetAsync(new JobsGetParams(job.Id), Ct)).Job);
+        }
+    }
+
+    [Fact]
+    public async Task Store_InTransaction_ReturnsTheSameOutcomesAsAPlainInsert_ForRepeatedIdsAndHeldKeys()
+    {
+        await using var storage = await OpenStoreAsync();
+        var existing = NewJob() with { UniqueKey = "held" };
+        await storage.JobsInsertAsync(new JobsInsertParams([existing]), Ct);
+        var fresh = NewJob();
+        var keyed = NewJob() with { UniqueKey = "fresh" };
+        var blocked = NewJob() with { UniqueKey = "blocked-by-existing" };
+        JobInsert[] batch =
+        [
+            existing,                                          // the id exists: idempotent
+            NewJob() with { UniqueKey = "held" },              // the key is held: the holder's id
+            fresh,                                             // inserted
+            fresh,                                             // the same id again in the batch
+            keyed,                                             // inserted, holds "fresh"
+            NewJob() with { UniqueKey = "fresh" },             // held by the job above
+            existing with { UniqueKey = "blocked-by-existing" }, // the id exists, whatever its key
+            blocked,                                           // inserted: the repeated id above took no key
+        ];
+        await using var connection = await ConnectAsync();
+
+        JobsInsertInTransactionResult result;
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            result = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, batch), Ct);
+            var again = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, batch), Ct);
+            Assert.Equal(result.Outcomes.Select(o => o.Id), again.Outcomes.Select(o => o.Id));
+            Assert.All(again.Outcomes, o => Assert.False(o.Inserted));
+            await transaction.CommitAsync(Ct);
+        }
+
+        Assert.Equal(
+            [(existing.Id, false), (existing.Id, false), (fresh.Id, true), (fresh.Id, false), (keyed.Id, true), (keyed.Id, false),
+             (existing.Id, false), (blocked.Id, true)],
+            result.Outcomes.Select(o => (o.Id, o.Inserted)));
+        Assert.Equal(4, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Store_InTransaction_IdsAndKeysTakenAfterItsSnapshot_ReturnTheirHolders()
+    {
+        // Rows committed after the caller's transaction took its snapshot are invisible to its reads; the INSERT finds
+        // them through the unique indexes instead, and the outcomes must be the same as for rows it could see.
+        await using var storage = await OpenStoreAsync();
+        await using var connection = await ConnectAsync();
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var snapshot = connection.CreateCommand())
+        {
+            snapshot.Transaction = transaction;
+            snapshot.CommandText = "SELECT COUNT(*) FROM orders";
+            await snapshot.ExecuteScalarAsync(Ct);
+        }
+
+        var late = NewJob();
+        var holder = NewJob() with { UniqueKey = "late" };
+        await storage.JobsInsertAsync(new JobsInsertParams([late, holder]), Ct);
+        var fresh = NewJob();
+
+        var result = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction,
+            [late, NewJob() with { UniqueKey = "late" }, fresh, NewJob() with { UniqueKey = "late" }, late with { UniqueKey = "late" }]), Ct);
+        await transaction.CommitAsync(Ct);
+
+        Assert.Equal([(late.Id, false), (holder.Id, false), (fresh.Id, true), (holder.Id, false), (late.Id, false)],
+            result.Outcomes.Select(o => (o.Id, o.Inserted)));
+        Assert.Equal(3, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Store_InTransaction_AKeyTakenAfterItsSnapshot_IsDeduplicatedWithoutHoldingUpItsQueue()
+    {
+        // The holder, committed after the caller's snapshot, is the queue's only job with a key. An INSERT that ran into it
+        // would lock the gap below its key entry until the caller's commit, which is where every job of the queue without
+        // a key is entered.
+        await using var storage = await OpenStoreAsync();
+        await using var connection = await ConnectAsync();
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var snapshot = connection.CreateCommand())
+        {
+            snapshot.Transaction = transaction;
+            snapshot.CommandText = "SELECT COUNT(*) FROM orders";
+            await snapshot.ExecuteScalarAsync(Ct);
+        }
+
+        var holder = NewJob() with { UniqueKey = "late" };
+        await storage.JobsInsertAsync(new JobsInsertParams([holder]), Ct);
+
+        var result = await storage.JobsInsertInTransactionAsync(new JobsInsertInTransactionParams(transaction, [NewJob() with { UniqueKey = "late" }]), Ct);
+        var others = storage.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct).AsTask();
+        var inserted = await others.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await transaction.CommitAsync(Ct);
+
+        Assert.Equal((holder.Id, false), (result.Outcomes[0].Id, result.Outcomes[0].Inserted));
+        Assert.True(inserted.Outcomes[0].Inserted);
+    }
+
+    private async Task<MySqlStorage> OpenStoreAsync()
+    {
+        var storage = new MySqlStorage(new MySqlStorageOptions { ConnectionString = MySqlTestServer.For(database) });
+        await storage.InitializeAsync(Ct);
+        return storage;
+    }
+
+    private static JobInsert NewJob() => new() { Id = JobId.New(), TaskName = "t", Queue = "default", Payload = [1] };
+
+    [Fact]
     public async Task TransactionOnAnotherDatabase_IsRefused_NamingBoth()
     {
         var (client, task) = await StartAsync(worker: false);

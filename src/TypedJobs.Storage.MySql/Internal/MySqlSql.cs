@@ -211,6 +211,12 @@ internal sealed class MySqlSql
         // ------------------------------------------------------------ insert
         SelectExistingIds = $"SELECT id FROM {jobs} WHERE id IN (<0>) LOCK IN SHARE MODE";
         SelectHeldKeys = $"SELECT id, queue, unique_key FROM {jobs} WHERE <0> LOCK IN SHARE MODE";
+        // In a caller's transaction (REPEATABLE READ by default) a locking read of an id or key that is not there locks the
+        // gap where it would go, which for a new, time-ordered id is the range above the newest job: every other insert
+        // would wait for the caller's commit. These read without locks, then lock only rows that exist, by primary key.
+        SelectPresentById = $"SELECT seq FROM {jobs} WHERE id IN (<0>)";
+        SelectPresentByKey = $"SELECT seq FROM {jobs} WHERE <0>";
+        LockPresent = $"SELECT id, queue, unique_key FROM {jobs} WHERE seq IN (<0>) LOCK IN SHARE MODE";
         InsertJobsHead = $"""
             INSERT INTO {jobs} (id, task, queue, priority, state, payload, attempt, max_retries, created_at, due_at,
                                 unique_key, unique_until_pruned, trace_parent, trace_state) VALUES
@@ -508,6 +514,12 @@ internal sealed class MySqlSql
     public string SelectExistingIds { get; }
 
     public string SelectHeldKeys { get; }
+
+    public string SelectPresentById { get; }
+
+    public string SelectPresentByKey { get; }
+
+    public string LockPresent { get; }
 
     public string InsertJobsHead { get; }
 

@@ -53,40 +53,42 @@ internal sealed partial class MySqlStorage
     }
 
     /// <summary>
-    /// Inserts a batch atomically. Without a caller's transaction the batch first goes in as one multi-row INSERT (one
-    /// round trip); should an id or a unique key already be taken, the batch is inserted again carefully: the taken ids and
-    /// keys are read first (a locking read, so the latest committed rows), their holders returned, and the rest inserted.
-    /// A unique key that a concurrent insert takes in between makes the INSERT fail with a duplicate key; the careful
-    /// round then repeats. The unique index decides; the read only tells whose key it is.
+    /// Inserts a batch atomically in a short transaction of the store's own. The batch first goes in as one multi-row INSERT
+    /// (one round trip); should an id or a unique key already be taken, the batch is inserted again carefully: the taken ids
+    /// and keys are read first (a locking read, so the latest committed rows, under READ COMMITTED, so without gap locks),
+    /// their holders returned, and the rest inserted. A unique key that a concurrent insert takes in between makes the
+    /// INSERT fail with a duplicate key; the careful round then repeats. The unique index decides; the read only tells whose
+    /// key it is.
     /// </summary>
     private async Task<JobInsertOutcome[]> InsertAsync(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<JobInsert> jobs,
         CancellationToken ct)
     {
-        var kind = transaction is null ? Kind.Hot : Kind.Admin;
-        if (transaction is null)
+        if (transaction is not null)
         {
-            try
-            {
-                await InsertRowsAsync(connection, null, jobs, own: true, ct).ConfigureAwait(false);
-                var all = new JobInsertOutcome[jobs.Count];
-                for (var i = 0; i < all.Length; i++)
-                {
-                    all[i] = new JobInsertOutcome(jobs[i].Id, true);
-                }
+            return await InsertInTransactionAsync(connection, transaction, jobs, ct).ConfigureAwait(false);
+        }
 
-                return all;
-            }
-            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        try
+        {
+            await InsertRowsAsync(connection, jobs, ct).ConfigureAwait(false);
+            var all = new JobInsertOutcome[jobs.Count];
+            for (var i = 0; i < all.Length; i++)
             {
-                // An id or key is taken (or repeated within the batch): insert carefully below.
+                all[i] = new JobInsertOutcome(jobs[i].Id, true);
             }
+
+            return all;
+        }
+        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            // An id or key is taken (or repeated within the batch): insert carefully below.
         }
 
         for (var round = 1; ; round++)
         {
             var outcomes = new JobInsertOutcome[jobs.Count];
             var rows = new List<JobInsert>(jobs.Count);
-            await using (var check = Command(connection, transaction is null ? Begin : "", kind, transaction))
+            await using (var check = Command(connection, Begin, Kind.Hot))
             {
                 var text = new StringBuilder(check.CommandText);
                 var ids = jobs.Select(j => j.Id).Distinct().ToArray();
@@ -96,16 +98,10 @@ internal sealed partial class MySqlStorage
                     check.AddGuid("@e" + N(i), ids[i].Value);
                 }
 
-                var keyed = jobs.Where(j => j.UniqueKey is not null).Select(j => (j.Queue, Key: j.UniqueKey!)).Distinct().ToArray();
+                var keyed = KeyedPairs(jobs);
                 if (keyed.Length > 0)
                 {
-                    var terms = string.Join(" OR ", keyed.Select((_, i) => $"(queue = @kq{N(i)} AND unique_hash = @kh{N(i)})"));
-                    text.Append(MySqlSql.Format(Sql.SelectHeldKeys, terms));
-                    for (var i = 0; i < keyed.Length; i++)
-                    {
-                        check.AddName("@kq" + N(i), keyed[i].Queue);
-                        check.Add("@kh" + N(i), SHA256.HashData(Encoding.UTF8.GetBytes(keyed[i].Key)));
-                    }
+                    text.Append(MySqlSql.Format(Sql.SelectHeldKeys, KeyTerms(check, keyed)));
                 }
 
                 check.CommandText = text.ToString();
@@ -127,35 +123,22 @@ internal sealed partial class MySqlStorage
                         }
                     }
                 }
-                catch when (transaction is null)
+                catch
                 {
                     await RollbackQuietlyAsync(connection).ConfigureAwait(false);
                     throw;
                 }
 
-                var taken = new HashSet<JobId>(existing);
                 for (var i = 0; i < jobs.Count; i++)
                 {
                     var job = jobs[i];
-                    if (!taken.Add(job.Id))
+                    if (Taken(job, existing, holders) is { } outcome)
                     {
-                        // The id exists, or came earlier in this batch: the enqueue is idempotent.
-                        outcomes[i] = new JobInsertOutcome(job.Id, false);
+                        outcomes[i] = outcome;
                         continue;
                     }
 
-                    if (job.UniqueKey is not null && holders.TryGetValue((job.Queue, job.UniqueKey), out var holder))
-                    {
-                        taken.Remove(job.Id);
-                        outcomes[i] = new JobInsertOutcome(holder, false);
-                        continue;
-                    }
-
-                    if (job.UniqueKey is not null)
-                    {
-                        holders[(job.Queue, job.UniqueKey)] = job.Id;
-                    }
-
+                    Take(job, existing, holders);
                     outcomes[i] = new JobInsertOutcome(job.Id, true);
                     rows.Add(job);
                 }
@@ -163,29 +146,21 @@ internal sealed partial class MySqlStorage
 
             try
             {
-                if (rows.Count > 0)
+                foreach (var (first, count) in Chunks(rows))
                 {
-                    await InsertRowsAsync(connection, transaction, rows, own: false, ct).ConfigureAwait(false);
+                    await InsertStatementAsync(connection, null, rows, first, count, Kind.Hot, "", "", ct).ConfigureAwait(false);
                 }
 
-                if (transaction is null)
-                {
-                    await using var commit = Command(connection, "COMMIT", kind);
-                    await commit.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                }
-
+                await using var commit = Command(connection, "COMMIT", Kind.Hot);
+                await commit.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 return outcomes;
             }
             catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry && round < 20)
             {
-                // A concurrent insert took an id or key after the read: read again. In a caller's transaction only the
-                // failed statement was rolled back, and the next locking read sees the committed holder.
-                if (transaction is null)
-                {
-                    await RollbackQuietlyAsync(connection).ConfigureAwait(false);
-                }
+                // A concurrent insert took an id or key after the read: read again.
+                await RollbackQuietlyAsync(connection).ConfigureAwait(false);
             }
-            catch when (transaction is null)
+            catch
             {
                 await RollbackQuietlyAsync(connection).ConfigureAwait(false);
                 throw;
@@ -194,11 +169,266 @@ internal sealed partial class MySqlStorage
     }
 
     /// <summary>
-    /// Multi-row INSERTs of at most <see cref="MaxInsertBytes"/> each. With <paramref name="own"/> and more than one
-    /// statement, they run in a transaction of their own; a single statement is atomic by itself.
+    /// Inserts a batch in the caller's transaction without locking a range that other sessions insert into, so an open
+    /// business transaction does not hold up other enqueues (nor deadlock with another one). At the servers' default
+    /// isolation, REPEATABLE READ, a locking read of an id or key that is not there locks the gap where it would go, and for
+    /// a new, time-ordered id that gap is the range above the newest job, which every other insert needs; an INSERT that
+    /// runs into a taken id or key also locks the gap below the row it found. So a batch with unique keys first finds which
+    /// of its ids and keys are taken without locking (<see cref="ReadPresentAsync"/>) and leaves those jobs out; a batch
+    /// without keys goes straight in. The rest go in as multi-row INSERTs, which lock only the rows they insert. An id given
+    /// again, or a key taken in the moment between the read and the INSERT, makes an INSERT fail with a duplicate key; the
+    /// server rolls back that statement only, and from there the batch goes in row by row, each duplicate resolved by
+    /// <see cref="DuplicateOutcomeAsync"/> (such a failed INSERT keeps its gap lock until the caller's transaction ends).
+    /// Outcomes are those of the store's own transaction: an id that exists or came earlier in the batch is idempotent, a
+    /// held key returns its holder's id.
     /// </summary>
-    private async Task InsertRowsAsync(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<JobInsert> jobs, bool own,
+    private async Task<JobInsertOutcome[]> InsertInTransactionAsync(MySqlConnection connection, MySqlTransaction transaction,
+        IReadOnlyList<JobInsert> jobs, CancellationToken ct)
+    {
+        var present = new HashSet<JobId>();
+        var presentHolders = new Dictionary<(string Queue, string Key), JobId>();
+        if (jobs.Any(j => j.UniqueKey is not null))
+        {
+            await ReadPresentAsync(connection, transaction, jobs, present, presentHolders, ct).ConfigureAwait(false);
+        }
+
+        var outcomes = new JobInsertOutcome[jobs.Count];
+        var taken = new HashSet<JobId>(present);
+        var holders = new Dictionary<(string Queue, string Key), JobId>(presentHolders);
+        var at = new List<int>(jobs.Count);
+        var rows = new List<JobInsert>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (Taken(jobs[i], taken, holders) is { } outcome)
+            {
+                outcomes[i] = outcome;
+                continue;
+            }
+
+            Take(jobs[i], taken, holders);
+            outcomes[i] = new JobInsertOutcome(jobs[i].Id, true);
+            at.Add(i);
+            rows.Add(jobs[i]);
+        }
+
+        foreach (var (first, count) in Chunks(rows))
+        {
+            try
+            {
+                await InsertStatementAsync(connection, transaction, rows, first, count, Kind.Admin, "", "", ct).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+            {
+                // The jobs before this statement's first row are settled (their rows are in, or they are not to be inserted).
+                await InsertOneByOneAsync(connection, transaction, jobs, at[first], outcomes, present, presentHolders, ct).ConfigureAwait(false);
+                break;
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="jobs"/> from <paramref name="from"/> on one statement each, in the caller's transaction, after
+    /// a multi-row INSERT found an id or key taken that the read before it could not see.
+    /// </summary>
+    private async Task InsertOneByOneAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<JobInsert> jobs, int from,
+        JobInsertOutcome[] outcomes, HashSet<JobId> present, Dictionary<(string Queue, string Key), JobId> presentHolders, CancellationToken ct)
+    {
+        var taken = new HashSet<JobId>(present);
+        var holders = new Dictionary<(string Queue, string Key), JobId>(presentHolders);
+        for (var i = 0; i < from; i++)
+        {
+            if (outcomes[i].Inserted)
+            {
+                Take(jobs[i], taken, holders);
+            }
+        }
+
+        for (var i = from; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (Taken(job, taken, holders) is { } outcome)
+            {
+                outcomes[i] = outcome;
+                continue;
+            }
+
+            try
+            {
+                await InsertStatementAsync(connection, transaction, [job], 0, 1, Kind.Admin, "", "", ct).ConfigureAwait(false);
+                Take(job, taken, holders);
+                outcomes[i] = new JobInsertOutcome(job.Id, true);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+            {
+                outcomes[i] = await DuplicateOutcomeAsync(connection, transaction, job, ct).ConfigureAwait(false);
+                if (outcomes[i].Id == job.Id)
+                {
+                    taken.Add(job.Id);
+                }
+                else
+                {
+                    holders[(job.Queue, job.UniqueKey!)] = outcomes[i].Id;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whose row a single-row INSERT in the caller's transaction ran into; the failed INSERT keeps a lock on that row, so
+    /// it stays. Without a key it is the id. Otherwise the id, if a read without locks sees it (this transaction's own row,
+    /// or one committed before its snapshot); else the key's holder, read with a lock (the row is there: only it is
+    /// locked); else the id (committed after the snapshot).
+    /// </summary>
+    private async Task<JobInsertOutcome> DuplicateOutcomeAsync(MySqlConnection connection, MySqlTransaction transaction, JobInsert job,
         CancellationToken ct)
+    {
+        if (job.UniqueKey is null)
+        {
+            return new JobInsertOutcome(job.Id, false);
+        }
+
+        await using (var byId = Command(connection, MySqlSql.Format(Sql.SelectPresentById, "@e0"), Kind.Admin, transaction))
+        {
+            byId.AddGuid("@e0", job.Id.Value);
+            if (await byId.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null)
+            {
+                return new JobInsertOutcome(job.Id, false);
+            }
+        }
+
+        await using var byKey = Command(connection, "", Kind.Admin, transaction);
+        byKey.CommandText = MySqlSql.Format(Sql.SelectHeldKeys, KeyTerms(byKey, [(job.Queue, job.UniqueKey)]));
+        await using var reader = await byKey.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false)
+            ? new JobInsertOutcome(new JobId(GetGuid(reader, 0)), false)
+            : new JobInsertOutcome(job.Id, false);
+    }
+
+    /// <summary>
+    /// Which of the batch's ids exist and who holds its unique keys, without locking a row that is not there: the caller's
+    /// transaction reads without locks (its snapshot and its own rows), a pooled connection reads the latest committed
+    /// rows, and the rows either found are then locked in the caller's transaction by primary key (rows that are there: no
+    /// gap is locked), which also reads their latest version.
+    /// </summary>
+    private async Task ReadPresentAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<JobInsert> jobs,
+        HashSet<JobId> present, Dictionary<(string Queue, string Key), JobId> holders, CancellationToken ct)
+    {
+        var seqs = new HashSet<long>();
+        var ids = jobs.Select(j => j.Id).Distinct().ToArray();
+        var keyed = KeyedPairs(jobs);
+
+        async Task<bool> ReadAsync(MySqlConnection on, MySqlTransaction? within, Kind kind, CancellationToken token)
+        {
+            await using var read = Command(on, "", kind, within);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                read.AddGuid("@e" + N(i), ids[i].Value);
+            }
+
+            read.CommandText = MySqlSql.Format(Sql.SelectPresentById, MySqlSql.List("e", ids.Length)) + " UNION " +
+                               MySqlSql.Format(Sql.SelectPresentByKey, KeyTerms(read, keyed));
+            await using var reader = await read.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                seqs.Add(reader.GetInt64(0));
+            }
+
+            return true;
+        }
+
+        await ReadAsync(connection, transaction, Kind.Admin, ct).ConfigureAwait(false);
+        await RunAsync(Kind.Hot, (pooled, token) => ReadAsync(pooled, null, Kind.Hot, token), ct).ConfigureAwait(false);
+        if (seqs.Count == 0)
+        {
+            return;
+        }
+
+        await using var lockRows = Command(connection, MySqlSql.Format(Sql.LockPresent, MySqlSql.List("s", seqs.Count)), Kind.Admin, transaction);
+        var k = 0;
+        foreach (var seq in seqs)
+        {
+            lockRows.Add("@s" + N(k++), seq);
+        }
+
+        await using var rows = await lockRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await rows.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var id = new JobId(GetGuid(rows, 0));
+            present.Add(id);
+            if (!rows.IsDBNull(2))
+            {
+                holders[(GetName(rows, 1), GetName(rows, 2))] = id;
+            }
+        }
+    }
+
+    /// <summary>The outcome of a job whose id is taken (it exists, or comes earlier in the batch) or whose key is held; otherwise null.</summary>
+    private static JobInsertOutcome? Taken(JobInsert job, HashSet<JobId> taken, Dictionary<(string Queue, string Key), JobId> holders)
+    {
+        if (taken.Contains(job.Id))
+        {
+            return new JobInsertOutcome(job.Id, false);
+        }
+
+        return job.UniqueKey is not null && holders.TryGetValue((job.Queue, job.UniqueKey), out var holder)
+            ? new JobInsertOutcome(holder, false)
+            : null;
+    }
+
+    /// <summary>Records that <paramref name="job"/> is inserted: its id is taken and it holds its key.</summary>
+    private static void Take(JobInsert job, HashSet<JobId> taken, Dictionary<(string Queue, string Key), JobId> holders)
+    {
+        taken.Add(job.Id);
+        if (job.UniqueKey is not null)
+        {
+            holders[(job.Queue, job.UniqueKey)] = job.Id;
+        }
+    }
+
+    /// <summary>The distinct (queue, unique key) pairs of a batch.</summary>
+    private static (string Queue, string Key)[] KeyedPairs(IReadOnlyList<JobInsert> jobs) =>
+        jobs.Where(j => j.UniqueKey is not null).Select(j => (j.Queue, Key: j.UniqueKey!)).Distinct().ToArray();
+
+    /// <summary>A condition that matches the rows holding <paramref name="keyed"/> through the unique index, its parameters added to <paramref name="command"/>.</summary>
+    private static string KeyTerms(MySqlCommand command, (string Queue, string Key)[] keyed)
+    {
+        for (var i = 0; i < keyed.Length; i++)
+        {
+            command.AddName("@kq" + N(i), keyed[i].Queue);
+            command.Add("@kh" + N(i), SHA256.HashData(Encoding.UTF8.GetBytes(keyed[i].Key)));
+        }
+
+        return string.Join(" OR ", keyed.Select((_, i) => $"(queue = @kq{N(i)} AND unique_hash = @kh{N(i)})"));
+    }
+
+    /// <summary>
+    /// Multi-row INSERTs of at most <see cref="MaxInsertBytes"/> each; more than one statement runs in a transaction of its
+    /// own (a single statement is atomic by itself).
+    /// </summary>
+    private async Task InsertRowsAsync(MySqlConnection connection, IReadOnlyList<JobInsert> jobs, CancellationToken ct)
+    {
+        var chunks = Chunks(jobs);
+        var wrap = chunks.Count > 1;
+        try
+        {
+            for (var c = 0; c < chunks.Count; c++)
+            {
+                var (first, count) = chunks[c];
+                await InsertStatementAsync(connection, null, jobs, first, count, Kind.Hot, wrap && c == 0 ? Begin : "",
+                    wrap && c == chunks.Count - 1 ? "; COMMIT" : "", ct).ConfigureAwait(false);
+            }
+        }
+        catch when (wrap)
+        {
+            await RollbackQuietlyAsync(connection).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The batch cut into runs of rows whose statement stays within <see cref="MaxInsertBytes"/> (each at least one row).</summary>
+    private static List<(int Start, int Count)> Chunks(IReadOnlyList<JobInsert> jobs)
     {
         var chunks = new List<(int Start, int Count)>();
         var start = 0;
@@ -216,65 +446,57 @@ internal sealed partial class MySqlStorage
             bytes += size;
         }
 
-        chunks.Add((start, jobs.Count - start));
-        var wrap = own && chunks.Count > 1;
-        var kind = transaction is null ? Kind.Hot : Kind.Admin;
-        try
+        if (jobs.Count > start)
         {
-            for (var c = 0; c < chunks.Count; c++)
+            chunks.Add((start, jobs.Count - start));
+        }
+
+        return chunks;
+    }
+
+    /// <summary>One multi-row INSERT of <paramref name="count"/> jobs from <paramref name="first"/>, between <paramref name="before"/> and <paramref name="after"/>.</summary>
+    private async Task InsertStatementAsync(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<JobInsert> jobs, int first,
+        int count, Kind kind, string before, string after, CancellationToken ct)
+    {
+        await using var insert = Command(connection, "", kind, transaction);
+        var text = new StringBuilder(before).Append(Sql.InsertJobsHead);
+        for (var k = 0; k < count; k++)
+        {
+            var job = jobs[first + k];
+            var i = N(k);
+            if (k > 0)
             {
-                var (first, count) = chunks[c];
-                await using var insert = Command(connection, "", kind, transaction);
-                var text = new StringBuilder(wrap && c == 0 ? Begin : "").Append(Sql.InsertJobsHead);
-                for (var k = 0; k < count; k++)
-                {
-                    var job = jobs[first + k];
-                    var i = N(k);
-                    if (k > 0)
-                    {
-                        text.Append(',');
-                    }
-
-                    text.Append("(@id").Append(i).Append(", @ta").Append(i).Append(", @qu").Append(i).Append(", @pr").Append(i)
-                        .Append(", 1, @pa").Append(i).Append(", 0, @mr").Append(i).Append(", ").Append(Sql.Now).Append(", ");
-                    if (job.RunAt is { } runAt)
-                    {
-                        text.Append("@du").Append(i);
-                        insert.AddTime("@du" + i, runAt + (job.Delay ?? TimeSpan.Zero));
-                    }
-                    else
-                    {
-                        text.Append(Sql.Now).Append(" + INTERVAL @dl").Append(i).Append(" MICROSECOND");
-                        insert.AddMicroseconds("@dl" + i, job.Delay ?? TimeSpan.Zero);
-                    }
-
-                    text.Append(", @uk").Append(i).Append(", @up").Append(i).Append(", @tp").Append(i).Append(", @ts").Append(i).Append(')');
-                    insert.AddGuid("@id" + i, job.Id.Value);
-                    insert.AddName("@ta" + i, job.TaskName ?? throw new ArgumentException($"Job {job.Id} has no task name.", nameof(jobs)));
-                    insert.AddName("@qu" + i, job.Queue ?? throw new ArgumentException($"Job {job.Id} has no queue.", nameof(jobs)));
-                    insert.Add("@pr" + i, (int)job.Priority);
-                    insert.Add("@pa" + i, job.Payload ?? throw new ArgumentException($"Job {job.Id} has no payload.", nameof(jobs)));
-                    insert.Add("@mr" + i, job.MaxRetries);
-                    insert.AddName("@uk" + i, job.UniqueKey);
-                    insert.Add("@up" + i, job.UniqueUntilPruned ? 1 : 0);
-                    insert.Add("@tp" + i, job.TraceParent);
-                    insert.Add("@ts" + i, job.TraceState);
-                }
-
-                if (wrap && c == chunks.Count - 1)
-                {
-                    text.Append("; COMMIT");
-                }
-
-                insert.CommandText = text.ToString();
-                await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                text.Append(',');
             }
+
+            text.Append("(@id").Append(i).Append(", @ta").Append(i).Append(", @qu").Append(i).Append(", @pr").Append(i)
+                .Append(", 1, @pa").Append(i).Append(", 0, @mr").Append(i).Append(", ").Append(Sql.Now).Append(", ");
+            if (job.RunAt is { } runAt)
+            {
+                text.Append("@du").Append(i);
+                insert.AddTime("@du" + i, runAt + (job.Delay ?? TimeSpan.Zero));
+            }
+            else
+            {
+                text.Append(Sql.Now).Append(" + INTERVAL @dl").Append(i).Append(" MICROSECOND");
+                insert.AddMicroseconds("@dl" + i, job.Delay ?? TimeSpan.Zero);
+            }
+
+            text.Append(", @uk").Append(i).Append(", @up").Append(i).Append(", @tp").Append(i).Append(", @ts").Append(i).Append(')');
+            insert.AddGuid("@id" + i, job.Id.Value);
+            insert.AddName("@ta" + i, job.TaskName ?? throw new ArgumentException($"Job {job.Id} has no task name.", nameof(jobs)));
+            insert.AddName("@qu" + i, job.Queue ?? throw new ArgumentException($"Job {job.Id} has no queue.", nameof(jobs)));
+            insert.Add("@pr" + i, (int)job.Priority);
+            insert.Add("@pa" + i, job.Payload ?? throw new ArgumentException($"Job {job.Id} has no payload.", nameof(jobs)));
+            insert.Add("@mr" + i, job.MaxRetries);
+            insert.AddName("@uk" + i, job.UniqueKey);
+            insert.Add("@up" + i, job.UniqueUntilPruned ? 1 : 0);
+            insert.Add("@tp" + i, job.TraceParent);
+            insert.Add("@ts" + i, job.TraceState);
         }
-        catch when (wrap)
-        {
-            await RollbackQuietlyAsync(connection).ConfigureAwait(false);
-            throw;
-        }
+
+        insert.CommandText = text.Append(after).ToString();
+        await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- claim
