@@ -7,6 +7,8 @@ internal static class Lua
 
     public static readonly RedisScript Claim = new(RedisScripts.Claim);
 
+    public static readonly RedisScript ClaimRelease = new(RedisScripts.ClaimRelease);
+
     public static readonly RedisScript Peek = new(RedisScripts.Peek);
 
     public static readonly RedisScript Complete = new(RedisScripts.Complete);
@@ -82,5 +84,5 @@ internal static class Lua
     public static readonly RedisScript SchedulesDue = new(RedisScripts.SchedulesDue);
 
     /// <summary>Every script, for loading on each server.</summary>
-    public static IReadOnlyList<RedisScript> All { get; } = [Insert, Claim, Peek, Complete, Extend, Progress, ExpiredCount, Rescue, GetJob, QueueCounts, Scan, Bulk, Cancel, Retry, Delete, Prune, Clear, StatsPrune, IndexClaim, Clock, LockAcquire, LockRelease, WorkerHeartbeat, WorkerList, WorkerRemove, WorkerPrune, ResultsSet, ResultGet, ResultsDelete, QueueResultsDelete, ResultsPrune, EventsAppend, EventsList, EventsPrune, ScheduleUpsert, ScheduleAdvance, ScheduleDelete, ScheduleRead, SchedulesDue];
+    public static IReadOnlyList<RedisScript> All { get; } = [Insert, Claim, ClaimRelease, Peek, Complete, Extend, Progress, ExpiredCount, Rescue, GetJob, QueueCounts, Scan, Bulk, Cancel, Retry, Delete, Prune, Clear, StatsPrune, IndexClaim, Clock, LockAcquire, LockRelease, WorkerHeartbeat, WorkerList, WorkerRemove, WorkerPrune, ResultsSet, ResultGet, ResultsDelete, QueueResultsDelete, ResultsPrune, EventsAppend, EventsList, EventsPrune, ScheduleUpsert, ScheduleAdvance, ScheduleDelete, ScheduleRead, SchedulesDue];
 }

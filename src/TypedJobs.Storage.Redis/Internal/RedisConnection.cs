@@ -61,8 +61,12 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     /// <summary>
     /// The longest a hot-path script call may take before it fails with <see cref="TimeoutException"/>, whatever the multiplexer's
-    /// own timeout (the store's hot-path timeout). The command itself may still run on the server afterwards: every write
-    /// it makes is fenced, so a late one changes nothing that matters.
+    /// own timeout (the store's hot-path timeout). The command itself may still run on the server afterwards. For the calls
+    /// made with <c>hot: true</c> that loses no job: writes about running jobs are fenced by lease tokens, inserts are
+    /// idempotent by id, and a late completion, rescue or extension leaves each job in a state that a repeated call or
+    /// rescue handles. A claim is different — it creates leases, and a late one
+    /// would lease jobs to nobody — so claims are not made hot: the store bounds its wait with this timeout itself and
+    /// puts back the leases of a claim it gave up on (<c>RedisStorage.ReleaseClaimAsync</c>).
     /// </summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

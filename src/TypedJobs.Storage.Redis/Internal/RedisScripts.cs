@@ -281,6 +281,37 @@ internal static class RedisScripts
         """;
 
     /// <summary>
+    /// Puts back the jobs that one claim of one queue leased, found by the claim's token base (ARGV[6] of the claim): each
+    /// returns to waiting with the attempt the claim counted taken back, as if the claim had not happened. ARGV: now, base,
+    /// token base, most (the claim's max). Returns the number of jobs put back, then 1 when a job became ready.
+    /// </summary>
+    public const string ClaimRelease = Prelude + """
+        local now = now_us(ARGV[1])
+        local qt = ARGV[2]
+        local base = ARGV[3]
+        local most = tonumber(ARGV[4])
+        local running = redis.call('ZRANGE', qt .. ':w', 0, -1)
+        local released, wake = 0, 0
+        for k = 1, #running do
+          if released >= most then break end
+          local m = running[k]
+          local id = string.sub(m, 18, 49)
+          local key = qt .. ':j:' .. id
+          local h = redis.call('HMGET', key, 's', 'lt', 'a', 'd')
+          if h[1] == '2' and h[2] and string.sub(h[2], 1, #base) == base then
+            redis.call('ZREM', qt .. ':w', m)
+            redis.call('HDEL', key, 'lt', 'le')
+            local a = tonumber(h[3]) - 1
+            if a < 0 then a = 0 end
+            redis.call('HSET', key, 's', '1', 'a', fmt(a))
+            wake = math.max(wake, make_waiting(qt, m, tonumber(h[4]), now))
+            released = released + 1
+          end
+        end
+        return {released, wake}
+        """;
+
+    /// <summary>
     /// The jobs one queue would hand out, in claim order, without claiming them (read-only): ready jobs and scheduled
     /// ones that are due. ARGV: now, base, most, scan budget, number of task limits, then (task, limit) pairs. Returns
     /// (member, score) pairs; empty when the queue is paused.

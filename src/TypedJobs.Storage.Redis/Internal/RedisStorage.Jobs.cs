@@ -186,7 +186,7 @@ internal sealed partial class RedisStorage
             ? queues.Select(q => (q.Name, q.Max, Limits: limits)).ToArray()
             : await PlanClaimAsync(queues, parameters.Max, limits).ConfigureAwait(false);
 
-        var calls = new List<(string Queue, Task<RedisResult> Result)>(plan.Length);
+        var calls = new List<(string Queue, string QueueBase, string TokenBase, int Max, Task<RedisResult> Result)>(plan.Length);
         foreach (var (name, max, queueLimits) in plan)
         {
             if (max <= 0)
@@ -195,10 +195,10 @@ internal sealed partial class RedisStorage
             }
 
             var queueBase = Keys.QueueBase(name);
+            var tokenBase = System.Guid.NewGuid().ToString("N")[..28];
             var values = new List<RedisValue>(9 + ((queueLimits?.Count ?? 0) * 2))
             {
-                NowArg(), queueBase, max, lease, parameters.WorkerId, System.Guid.NewGuid().ToString("N")[..28], PromoteLimit, ClaimScanBudget,
-                queueLimits?.Count ?? 0,
+                NowArg(), queueBase, max, lease, parameters.WorkerId, tokenBase, PromoteLimit, ClaimScanBudget, queueLimits?.Count ?? 0,
             };
             foreach (var (task, left) in queueLimits ?? new Dictionary<string, int>())
             {
@@ -206,14 +206,40 @@ internal sealed partial class RedisStorage
                 values.Add(Math.Max(0, left));
             }
 
-            calls.Add((name, connection.EvalAsync(Lua.Claim, [RedisKeys.Route(queueBase)], [.. values], hot: true)));
+            // Not a hot call of the connection: the wait below gives up after the hot-path timeout, but the call itself is
+            // kept, so that an abandoned claim's leases can be put back once it is over (see ReleaseClaimAsync).
+            calls.Add((name, queueBase, tokenBase, max, connection.EvalAsync(Lua.Claim, [RedisKeys.Route(queueBase)], [.. values])));
         }
 
+        // Every queue's answer is awaited before anything is decided: the jobs of the queues whose scripts succeeded are
+        // leased and must reach this worker even when another queue's script failed. The claim fails only when no queue's
+        // script succeeded.
         var claimed = new List<(JobRecord Job, long Seq)>();
         long? nextDue = null;
-        foreach (var (queue, call) in calls)
+        var succeeded = 0;
+        Exception? firstError = null;
+        List<(string Queue, Exception Error)>? failed = null;
+        foreach (var (queue, queueBase, tokenBase, max, call) in calls)
         {
-            var result = (RedisResult[])(await call.ConfigureAwait(false))!;
+            RedisResult[] result;
+            try
+            {
+                result = (RedisResult[])(await call.WaitAsync(connection.CommandTimeout).ConfigureAwait(false))!;
+            }
+            catch (Exception ex)
+            {
+                firstError ??= ex;
+                (failed ??= []).Add((queue, ex));
+                var release = ReleaseClaimAsync(queue, queueBase, tokenBase, max, call);
+                if (call.IsCompleted)
+                {
+                    await release.ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            succeeded++;
             var now = Long((RedisValue)result[0]);
             var next = Long((RedisValue)result[1]);
             if (next >= 0 && (nextDue is null || next < nextDue))
@@ -227,6 +253,20 @@ internal sealed partial class RedisStorage
                 {
                     claimed.Add((job, seq));
                 }
+            }
+        }
+
+        if (failed is not null)
+        {
+            if (succeeded == 0)
+            {
+                // Nothing was handed out: the caller sees the error (the other queues' errors usually share its cause).
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstError!);
+            }
+
+            foreach (var (queue, error) in failed)
+            {
+                LogClaimQueueFailed(logger, queue, error.GetType().Name, error.Message);
             }
         }
 
@@ -248,6 +288,53 @@ internal sealed partial class RedisStorage
 
         TimeSpan? nextDueIn = claimed.Count < parameters.Max && nextDue is { } due ? TimeSpan.FromTicks(due * 10) : null;
         return new JobsClaimResult(claimed.Select(c => c.Job).ToArray(), nextDueIn);
+    }
+
+    /// <summary>
+    /// Puts back whatever a failed or abandoned claim of one queue leased. A call that failed may still have leased jobs:
+    /// a script that fails half-way keeps its writes, and a call the client gave up on (the hot-path timeout, the
+    /// multiplexer's own timeout, a broken connection) may run on the server afterwards. Those leases carry tokens no
+    /// worker knows, so without this they would sit until rescue, a full lease later, and rescue counts the attempt
+    /// (a job with no retries left would be dead-lettered without ever running).
+    /// <para>
+    /// The release must run on the server after the claim script, never before it: so it is sent only once the claim call
+    /// itself is over (answered, failed, or timed out by the multiplexer). A command the multiplexer timed out is still
+    /// ahead of the release on the same connection, and a claim whose connection broke ran before the break or never runs;
+    /// either way the release comes after it. The simpler choice — never time a claim out on the client — would not do:
+    /// the multiplexer's timeout and a broken connection abandon a claim just the same.
+    /// </para>
+    /// </summary>
+    private async Task ReleaseClaimAsync(string queue, string queueBase, string tokenBase, int max, Task<RedisResult> call)
+    {
+        try
+        {
+            await call.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Its outcome is unknown either way: the release finds what it leased, if anything.
+        }
+
+        try
+        {
+            var result = (RedisResult[])(await connection.EvalAsync(Lua.ClaimRelease, [RedisKeys.Route(queueBase)], [NowArg(), queueBase, tokenBase, max])
+                .ConfigureAwait(false))!;
+            var released = (int)result[0];
+            if (released > 0)
+            {
+                LogClaimReleased(logger, released, queue);
+            }
+
+            if ((int)result[1] == 1)
+            {
+                wake.Notify(queue);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The leases then expire and rescue returns the jobs to the queue, as before.
+            LogClaimReleaseFailed(logger, queue, ex.GetType().Name, ex.Message);
+        }
     }
 
     /// <summary>

@@ -257,4 +257,16 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
     [LoggerMessage(EventId = 4004, Level = LogLevel.Information,
         Message = "Could not read the persistence settings of Redis at {Endpoint} (CONFIG GET: {Reason}); the store does not declare itself durable")]
     private static partial void LogConfigUnknown(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning,
+        Message = "Claiming from queue '{Queue}' failed ({ErrorType}: {Error}); the claim hands out the jobs of the other queues")]
+    private static partial void LogClaimQueueFailed(ILogger logger, string queue, string errorType, string error);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information,
+        Message = "Put {Count} job(s) of queue '{Queue}' back to waiting: a claim that failed or was abandoned had leased them, and no worker received them")]
+    private static partial void LogClaimReleased(ILogger logger, int count, string queue);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning,
+        Message = "Could not put back the jobs that a failed or abandoned claim of queue '{Queue}' may have leased ({ErrorType}: {Error}); rescue returns them once their leases expire")]
+    private static partial void LogClaimReleaseFailed(ILogger logger, string queue, string errorType, string error);
 }
