@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.Redis.Internal;
@@ -38,12 +39,12 @@ public sealed class RedisClaimFailureTests : IAsyncDisposable
     };
 
     /// <summary>A store on this test's prefix that logs to <paramref name="logger"/>.</summary>
-    private async Task<RedisStorage> OpenAsync(ILogger logger)
+    private async Task<RedisStorage> OpenAsync(ILogger logger, TimeProvider? clock = null)
     {
         // The factory's store registers the prefix for clean-up.
         await factory.OpenAsync(TimeProvider.System, Ct);
         var store = new RedisStorage(new RedisStorageOptions { KeyPrefix = factory.Prefix, CommandTimeout = TimeSpan.FromMilliseconds(500) },
-            new RedisConnection(await factory.MultiplexerAsync(), -1, false), logger);
+            new RedisConnection(await factory.MultiplexerAsync(), -1, false), logger, clock);
         await store.InitializeAsync(Ct);
         return store;
     }
@@ -149,5 +150,44 @@ public sealed class RedisClaimFailureTests : IAsyncDisposable
 
         Assert.Null(record.LeaseToken);
         Assert.Equal(job.Id, Assert.Single((await store.JobsClaimAsync(Claim("qa"), Ct)).Jobs).Id);
+    }
+
+    [Fact]
+    public async Task Rescue_WhenOneQueuesScriptFails_ReportsTheJobsTheOtherQueuesRescued()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var logger = new RecordingLogger();
+        await using var store = await OpenAsync(logger, clock);
+        var a = Job("qa");
+        var b = Job("qb");
+        await store.JobsInsertAsync(new JobsInsertParams([a, b]), Ct);
+        Assert.Equal(2, (await store.JobsClaimAsync(Claim("qa", "qb") with { LeaseDuration = TimeSpan.FromMinutes(1) }, Ct)).Jobs.Count);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        // Both leases expired; qb's running set, which its rescue reads, becomes a string (WRONGTYPE).
+        var db = (await factory.MultiplexerAsync()).GetDatabase();
+        await db.KeyDeleteAsync(QueueKey("qb", ":w"));
+        await db.StringSetAsync(QueueKey("qb", ":w"), "broken");
+
+        var rescued = await store.JobsRescueAsync(new JobsRescueParams(100), Ct);
+
+        var job = Assert.Single(rescued.Jobs);
+        Assert.Equal(a.Id, job.Job.Id);
+        Assert.Equal(JobState.Dead, job.NewState);
+        Assert.Equal(JobState.Dead, (await GetAsync(store, a.Id)).State);
+        Assert.Contains(logger.Warnings, w => w.Contains("qb", StringComparison.Ordinal) && w.Contains("WRONGTYPE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Rescue_WhenEveryQueuesScriptFails_Throws()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await OpenAsync(new RecordingLogger(), clock);
+        await store.JobsInsertAsync(new JobsInsertParams([Job("qa")]), Ct);
+        await store.JobsClaimAsync(Claim("qa"), Ct);
+        var db = (await factory.MultiplexerAsync()).GetDatabase();
+        await db.KeyDeleteAsync(QueueKey("qa", ":w"));
+        await db.StringSetAsync(QueueKey("qa", ":w"), "broken");
+
+        await Assert.ThrowsAnyAsync<RedisException>(async () => await store.JobsRescueAsync(new JobsRescueParams(100), Ct));
     }
 }

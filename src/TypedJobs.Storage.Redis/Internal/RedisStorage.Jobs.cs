@@ -520,27 +520,54 @@ internal sealed partial class RedisStorage
         var counts = queues.Select(q => connection.EvalAsync(Lua.ExpiredCount, [RedisKeys.Route(Keys.QueueBase(q))], [now, Keys.QueueBase(q)], hot: true)).ToArray();
         var (deadPre, deadPost) = Split(StorageRules.RescuedDeadError("\0"));
         var (_, readyPost) = Split(StorageRules.RescuedReadyError("\0"));
+        // A queue whose step fails does not hide what the others rescued (their jobs are already back or dead on the
+        // server, and the caller reports them); the failed queue's expired leases stay for the next rescue. The call
+        // fails only when no queue answered.
         var rescued = new List<RescuedJob>();
+        var answered = 0;
+        List<(string Queue, Exception Error)>? failed = null;
         for (var q = 0; q < queues.Length; q++)
         {
-            if ((long)(await counts[q].ConfigureAwait(false)) == 0 || rescued.Count >= parameters.Max)
+            try
             {
-                continue;
+                if ((long)(await counts[q].ConfigureAwait(false)) == 0 || rescued.Count >= parameters.Max)
+                {
+                    answered++;
+                    continue;
+                }
+
+                var queueBase = Keys.QueueBase(queues[q]);
+                var result = (RedisResult[])(await connection.EvalAsync(Lua.Rescue, [RedisKeys.Route(queueBase)],
+                    [NowArg(), queueBase, parameters.Max - rescued.Count, deadPre, deadPost, readyPost], hot: true).ConfigureAwait(false))!;
+                answered++;
+                for (var k = 1; k + 4 < result.Length; k += 5)
+                {
+                    var worker = (string?)result[k + 4];
+                    rescued.Add(new RescuedJob(new JobRef(Id((RedisValue)result[k]), queues[q]), (string)result[k + 1]!, Int((RedisValue)result[k + 2]),
+                        (string)result[k + 3]! == "4" ? JobState.Dead : JobState.Ready, string.IsNullOrEmpty(worker) ? null : worker));
+                }
+
+                if ((int)result[0] == 1)
+                {
+                    wake.Notify(queues[q]);
+                }
+            }
+            catch (Exception ex)
+            {
+                (failed ??= []).Add((queues[q], ex));
+            }
+        }
+
+        if (failed is not null)
+        {
+            if (answered == 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[0].Error);
             }
 
-            var queueBase = Keys.QueueBase(queues[q]);
-            var result = (RedisResult[])(await connection.EvalAsync(Lua.Rescue, [RedisKeys.Route(queueBase)],
-                [NowArg(), queueBase, parameters.Max - rescued.Count, deadPre, deadPost, readyPost], hot: true).ConfigureAwait(false))!;
-            for (var k = 1; k + 4 < result.Length; k += 5)
+            foreach (var (queue, error) in failed)
             {
-                var worker = (string?)result[k + 4];
-                rescued.Add(new RescuedJob(new JobRef(Id((RedisValue)result[k]), queues[q]), (string)result[k + 1]!, Int((RedisValue)result[k + 2]),
-                    (string)result[k + 3]! == "4" ? JobState.Dead : JobState.Ready, string.IsNullOrEmpty(worker) ? null : worker));
-            }
-
-            if ((int)result[0] == 1)
-            {
-                wake.Notify(queues[q]);
+                LogRescueQueueFailed(logger, queue, error.GetType().Name, error.Message);
             }
         }
 

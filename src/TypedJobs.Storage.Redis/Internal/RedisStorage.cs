@@ -269,4 +269,8 @@ internal sealed partial class RedisStorage : IJobStore, IJobAdminStore, ILockSto
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning,
         Message = "Could not put back the jobs that a failed or abandoned claim of queue '{Queue}' may have leased ({ErrorType}: {Error}); rescue returns them once their leases expire")]
     private static partial void LogClaimReleaseFailed(ILogger logger, string queue, string errorType, string error);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning,
+        Message = "Rescuing the expired leases of queue '{Queue}' failed ({ErrorType}: {Error}); the rescue reports the jobs of the other queues, and the next one tries this queue again")]
+    private static partial void LogRescueQueueFailed(ILogger logger, string queue, string errorType, string error);
 }
