@@ -78,6 +78,23 @@ public sealed class RedisClaimFailureTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Claim_WithSharesToPlan_WhenOneQueuesPeekFails_StillClaimsFromTheOtherQueues()
+    {
+        var logger = new RecordingLogger();
+        await using var store = await OpenAsync(logger);
+        var a = Job("qa");
+        await store.JobsInsertAsync(new JobsInsertParams([a, Job("qb")]), Ct);
+        var db = (await factory.MultiplexerAsync()).GetDatabase();
+        await db.StringSetAsync(QueueKey("qb", ":s"), "broken");
+
+        // Fewer free slots than the queues could fill: the claim first asks each queue what it would hand out.
+        var claimed = await store.JobsClaimAsync(Claim("qa", "qb") with { Max = 5 }, Ct);
+
+        Assert.Equal(a.Id, Assert.Single(claimed.Jobs).Id);
+        Assert.Contains(logger.Warnings, w => w.Contains("qb", StringComparison.Ordinal) && w.Contains("WRONGTYPE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Claim_WhenEveryQueuesScriptFails_Throws()
     {
         await using var store = await OpenAsync(new RecordingLogger());

@@ -359,14 +359,37 @@ internal sealed partial class RedisStorage
             return connection.EvalAsync(Lua.Peek, [RedisKeys.Route(queueBase)], [.. values], hot: true);
         }).ToArray();
 
+        // A queue whose read fails gets no share (logged like a failed claim); the others are claimed. Nothing is leased
+        // yet, so failing the whole claim is left for when no queue answered.
         var candidates = new List<(int Queue, string Member, long Score)>();
+        var left = queues.Select(q => q.Max).ToArray();
+        Exception? firstError = null;
+        var answered = 0;
         for (var q = 0; q < peeks.Length; q++)
         {
-            var result = (RedisResult[])(await peeks[q].ConfigureAwait(false))!;
+            RedisResult[] result;
+            try
+            {
+                result = (RedisResult[])(await peeks[q].ConfigureAwait(false))!;
+            }
+            catch (Exception ex)
+            {
+                firstError ??= ex;
+                left[q] = 0;
+                LogClaimQueueFailed(logger, queues[q].Name, ex.GetType().Name, ex.Message);
+                continue;
+            }
+
+            answered++;
             for (var k = 0; k + 1 < result.Length; k += 2)
             {
                 candidates.Add((q, (string)result[k]!, Long((RedisValue)result[k + 1])));
             }
+        }
+
+        if (answered == 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstError!);
         }
 
         candidates.Sort(static (a, b) =>
@@ -374,7 +397,6 @@ internal sealed partial class RedisStorage
             var c = a.Score.CompareTo(b.Score);
             return c != 0 ? c : string.CompareOrdinal(a.Member, b.Member);
         });
-        var left = queues.Select(q => q.Max).ToArray();
         var taskLeft = limits is null ? null : new Dictionary<string, int>(limits, StringComparer.Ordinal);
         var counts = new int[queues.Length];
         var shares = queues.Select(_ => limits is null ? null : limits.Keys.ToDictionary(k => k, _ => 0, StringComparer.Ordinal)).ToArray();
