@@ -363,8 +363,7 @@ internal sealed partial class RedisStorage
         // yet, so failing the whole claim is left for when no queue answered.
         var candidates = new List<(int Queue, string Member, long Score)>();
         var left = queues.Select(q => q.Max).ToArray();
-        Exception? firstError = null;
-        var answered = 0;
+        List<(string Queue, Exception Error)>? failed = null;
         for (var q = 0; q < peeks.Length; q++)
         {
             RedisResult[] result;
@@ -374,22 +373,28 @@ internal sealed partial class RedisStorage
             }
             catch (Exception ex)
             {
-                firstError ??= ex;
+                (failed ??= []).Add((queues[q].Name, ex));
                 left[q] = 0;
-                LogClaimQueueFailed(logger, queues[q].Name, ex.GetType().Name, ex.Message);
                 continue;
             }
 
-            answered++;
             for (var k = 0; k + 1 < result.Length; k += 2)
             {
                 candidates.Add((q, (string)result[k]!, Long((RedisValue)result[k + 1])));
             }
         }
 
-        if (answered == 0)
+        if (failed is not null)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstError!);
+            if (failed.Count == peeks.Length)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[0].Error);
+            }
+
+            foreach (var (queue, error) in failed)
+            {
+                LogClaimQueueFailed(logger, queue, error.GetType().Name, error.Message);
+            }
         }
 
         candidates.Sort(static (a, b) =>
