@@ -10,6 +10,31 @@ public class ConfigurationTests
     private static IConfiguration Config(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
+    [Theory]
+    [InlineData("redis://:Ab3x/Qz9+k=@cache.example.net:6380", "Ab3x", "Qz9")]
+    [InlineData("redis://:1234/rest@cache.example.net:6379", "1234", "rest")]
+    [InlineData("postgres://app:se?cr3t@db.example:5432/jobs", "app:se", "cr3t")]
+    public void StorageUrl_WhoseRawPasswordHoldsASlashOrQuestionMark_IsRefused_WithoutQuotingAnyPartOfIt(string url, string part1, string part2)
+    {
+        // Read as written, the pieces of such a password become the port, the path or the settings, and errors about
+        // those quoted them ("the port 'Ab3x' is not a number", "':1234' is not a host").
+        var error = Assert.Throws<FormatException>(() => Storage.StorageUrl.Parse(url));
+
+        Assert.Contains("percent-encode", error.Message);
+        Assert.DoesNotContain(part1, error.Message);
+        Assert.DoesNotContain(part2, error.Message);
+        Assert.Equal("***", Storage.StorageUrl.RedactText(url));
+    }
+
+    [Fact]
+    public void StorageUrl_APercentEncodedAtSignInTheSettingsOrPath_IsRead()
+    {
+        var url = Storage.StorageUrl.Parse("redis://user:p%2Fw%3Fd@cache.example.net:6379/0?prefix=team%40app:");
+
+        Assert.Equal(("user", "p/w?d", "cache.example.net", 6379, "/0", "team@app:"), (url.UserName, url.Password, url.Host, url.Port, url.Path, url.Get("prefix")));
+        Assert.Equal("redis://user:***@cache.example.net:6379/0?prefix=team%40app%3A", url.Redacted);
+    }
+
     [Fact]
     public void HostSettings_AreBoundFromTheTypedJobsSection_AndCodeWins()
     {

@@ -104,6 +104,15 @@ public sealed class StorageUrl
 
         rest = rest[2..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        if ((slash >= 0 && rest.IndexOf('@', slash) >= 0) || queryText.Contains('@', StringComparison.Ordinal))
+        {
+            // A raw '@' only ends the user information. One after a '/' or '?' most likely ends a password that holds a raw
+            // '/' or '?', which would be read as the host, port or path and shown in errors: refuse it, quoting nothing.
+            error = "an '@' comes after a '/' or '?'; if it ends the user name and password, percent-encode '/', '?' and '#' in " +
+                    "them (%2F, %3F, %23), and write an '@' anywhere else as %40";
+            return null;
+        }
+
         var authority = slash >= 0 ? rest[..slash] : rest;
         var path = slash >= 0 ? Uri.UnescapeDataString(rest[slash..]) : "";
         string? user = null;
