@@ -269,16 +269,24 @@ internal sealed partial class MySqlStorage
             return new JobsPruneResult(0);
         }
 
-        return new JobsPruneResult(await ExecuteAdminAsync(MySqlSql.Format(Sql.PruneJobs, MySqlSql.List("st", states.Length)), c =>
+        // One state at a time, each oldest first, until the call's maximum is reached.
+        var deleted = 0;
+        foreach (var state in states)
         {
-            for (var i = 0; i < states.Length; i++)
+            var max = parameters.Max - deleted;
+            deleted += await ExecuteAdminAsync(Sql.PruneJobs, c =>
             {
-                c.Add("@st" + N(i), states[i]);
+                c.Add("@st", state);
+                c.AddMicroseconds("@age", parameters.OlderThan);
+                c.Add("@max", max);
+            }, cancellationToken).ConfigureAwait(false);
+            if (deleted >= parameters.Max)
+            {
+                break;
             }
+        }
 
-            c.AddMicroseconds("@age", parameters.OlderThan);
-            c.Add("@max", parameters.Max);
-        }, cancellationToken).ConfigureAwait(false));
+        return new JobsPruneResult(deleted);
     }
 
     public async ValueTask<QueuesListResult> QueuesListAsync(QueuesListParams parameters, CancellationToken cancellationToken) =>
