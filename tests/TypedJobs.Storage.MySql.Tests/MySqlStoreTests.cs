@@ -112,6 +112,53 @@ public sealed class MySqlStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_OfAQueueWithNothingScheduled_ReadsTheClaimIndexAsOneRangeInClaimOrder_WithoutASort()
+    {
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
+        await connection.OpenAsync(Ct);
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN " + MySqlSql.Format(storage.Sql.ClaimCandidatesOneRange, "0", "");
+        explain.Parameters.AddWithValue("@q0", "default"u8.ToArray());
+        explain.Parameters.AddWithValue("@l0", 10);
+        var ranges = 0;
+        await using var reader = await explain.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            var table = reader["table"] as string ?? "";
+            Assert.DoesNotContain("filesort", reader["Extra"] as string ?? "", StringComparison.OrdinalIgnoreCase);
+            if (table.EndsWith("jobs", StringComparison.Ordinal))
+            {
+                ranges++;
+                Assert.Equal("claim", reader["key"]);
+            }
+        }
+
+        Assert.Equal(1, ranges);
+    }
+
+    [Fact]
+    public async Task Claim_ReadsARangePerPriority_ForAQueueThatHadJobsScheduledAtItsLastClaim_AndOneRangeOtherwise()
+    {
+        // The one-range read is only safe while nothing is scheduled for later: it would read every scheduled job of a
+        // priority at or above the due ones. Each claim's next-due read decides which read the queue's next claim uses.
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        var claim = new JobsClaimParams { WorkerId = "w", Queues = [new QueueClaim("default", 10)], Max = 10, LeaseDuration = TimeSpan.FromMinutes(1) };
+        Assert.True(storage.ScheduledAtLastClaim("default"), "a queue not claimed from yet gets the safe read");
+
+        await storage.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct);
+        Assert.Single((await storage.JobsClaimAsync(claim, Ct)).Jobs);
+        Assert.False(storage.ScheduledAtLastClaim("default"));
+
+        await storage.JobsInsertAsync(new JobsInsertParams([NewJob() with { Delay = TimeSpan.FromHours(1) }, NewJob()]), Ct);
+        Assert.Single((await storage.JobsClaimAsync(claim, Ct)).Jobs);
+        Assert.True(storage.ScheduledAtLastClaim("default"));
+        Assert.True(storage.ScheduledAtLastClaim("never-claimed"));
+    }
+
+    [Fact]
     public async Task NextDue_ReadsOneIndexEntryPerPriority_HoweverManyJobsAreScheduled()
     {
         // Every claim asks for the queue's next due time; thousands of scheduled jobs at one priority must not be read

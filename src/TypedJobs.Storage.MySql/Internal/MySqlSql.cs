@@ -246,6 +246,18 @@ internal sealed class MySqlSql
                 .. KnownPriorities.Select(p => ClaimArm($"priority = {p}", "due_at, seq")),
                 ClaimArm("priority < 0", "priority DESC, due_at, seq"),
             ]) + "\nORDER BY priority DESC, due_at, seq\nLIMIT @l<0>";
+        // The same read as one range in claim order, for a queue that had no job scheduled for later at its last claim:
+        // then every waiting job is due, the range stops at the limit, and one statement costs far less to plan and run
+        // than six (measured: 30-40% more jobs per second processed). A job scheduled since is read at most once by it:
+        // that claim's next-due read sees it, and the queue's next claims use the ranges above.
+        ClaimCandidatesOneRange = $"""
+            SELECT {JobColumns}, {now} AS now_at FROM {jobs} FORCE INDEX (claim)
+            WHERE queue = @q<0> AND state = 1 AND due_at <= {now}<1>
+              AND NOT EXISTS (SELECT 1 FROM {queues} WHERE name = @q<0> AND paused = 1)
+            ORDER BY priority DESC, due_at, seq
+            LIMIT @l<0>
+            FOR UPDATE SKIP LOCKED
+            """;
         // The earliest waiting job of a queue that is not due yet: one index dive per priority of the claim index, each
         // reading a single entry (ORDER BY due_at LIMIT 1; a MIN over the range would read every job scheduled at that
         // priority, the claim index's priority being descending).
@@ -531,6 +543,8 @@ internal sealed class MySqlSql
     public string WatchCommit { get; }
 
     public string ClaimCandidates { get; }
+
+    public string ClaimCandidatesOneRange { get; }
 
     public string NextDue { get; }
 

@@ -527,6 +527,31 @@ internal sealed partial class MySqlStorage
     /// then one UPDATE that gives each chosen job its lease, and the commit. A task that reaches its limit is excluded and
     /// the queues are read again, so a capped task never blocks the jobs behind it.
     /// </summary>
+    /// <summary>
+    /// Whether the queue had a job scheduled for later at the last claim of this store instance (or has not been claimed
+    /// from yet): its claims then read one index range per priority, so scheduled jobs are never read; otherwise one range
+    /// (<see cref="MySqlSql.ClaimCandidatesOneRange"/>).
+    /// </summary>
+    internal bool ScheduledAtLastClaim(string queue) => !queuesWithoutScheduled.ContainsKey(queue);
+
+    private void RememberScheduled(string queue, bool scheduled)
+    {
+        if (scheduled)
+        {
+            queuesWithoutScheduled.TryRemove(queue, out _);
+        }
+        else
+        {
+            if (queuesWithoutScheduled.Count >= MaxRememberedQueues)
+            {
+                // Queue names made up at run time: forgetting them only costs their next claim the safe, slower read.
+                queuesWithoutScheduled.Clear();
+            }
+
+            queuesWithoutScheduled[queue] = 0;
+        }
+    }
+
     private async Task<JobsClaimResult> ClaimAsync(MySqlConnection connection, JobsClaimParams parameters, QueueClaim[] queues,
         CancellationToken ct)
     {
@@ -587,7 +612,8 @@ internal sealed partial class MySqlStorage
                         }
 
                         asked.Add(q);
-                        text.Append(MySqlSql.Format(Sql.ClaimCandidates, N(q), exclusion)).Append(";\n");
+                        var candidatesSql = ScheduledAtLastClaim(queues[q].Name) ? Sql.ClaimCandidates : Sql.ClaimCandidatesOneRange;
+                        text.Append(MySqlSql.Format(candidatesSql, N(q), exclusion)).Append(";\n");
                         select.AddName("@q" + N(q), queues[q].Name);
                         select.Add("@l" + N(q), Math.Min(queueLeft[q], total - chosen.Count));
                     }
@@ -621,14 +647,17 @@ internal sealed partial class MySqlStorage
 
                     if (first)
                     {
-                        foreach (var _ in asked)
+                        foreach (var q in asked)
                         {
+                            var scheduled = false;
                             if (await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0))
                             {
                                 var due = GetTime(reader, 0);
                                 nextDue = nextDue is null || due < nextDue ? due : nextDue;
+                                scheduled = true;
                             }
 
+                            RememberScheduled(queues[q].Name, scheduled);
                             await reader.NextResultAsync(ct).ConfigureAwait(false);
                         }
                     }

@@ -18,6 +18,9 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
     ITransactionalJobStore, IStorageMigrations, IAsyncDisposable, IDisposable
 {
     private const int MaxRetries = 8;
+    /// <summary>How many queues <see cref="ScheduledAtLastClaim"/> remembers before it starts over.</summary>
+    private const int MaxRememberedQueues = 10_000;
+
     private readonly MySqlStorageOptions options;
     private readonly MySqlDataSource dataSource;
     private readonly bool ownsDataSource;
@@ -25,6 +28,9 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
     private readonly ILogger logger;
     private readonly AsyncSignal signal = new();
     private readonly SemaphoreSlim commitWatchers = new(MaxCommitWatchers);
+
+    // Queues whose last claim found no job scheduled for later (their claims read one range; see ScheduledAtLastClaim).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> queuesWithoutScheduled = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stopping = new();
     private readonly object initGate = new();
     private Task? initialized;
