@@ -237,42 +237,6 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         Assert.Equal(due, Assert.Single(claimed.Jobs).Id);
     }
 
-    [Fact]
-    public async Task Prune_ReadsOnlyTheJobsItDeletes_HoweverManyHaveFinished()
-    {
-        // 2,000 succeeded jobs, all old enough to prune. One prune call of ten jobs must read about ten index entries, not
-        // sort every finished job first (which it did when it asked for several states in one statement), and it locks
-        // only what it deletes (READ COMMITTED), so completions and claims do not wait for it.
-        var storage = Open();
-        await storage.InitializeAsync(Ct);
-        await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 2000).Select(_ => NewJob()).ToArray()), Ct);
-        var claimed = await storage.JobsClaimAsync(new JobsClaimParams
-        {
-            WorkerId = "w", Queues = [new QueueClaim("default", 2000)], Max = 2000, LeaseDuration = TimeSpan.FromMinutes(1),
-        }, Ct);
-        await storage.JobsCompleteAsync(new JobsCompleteParams(claimed.Jobs.Select(j => new JobCompletion
-        {
-            Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded,
-        }).ToArray()), Ct);
-        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
-        await connection.OpenAsync(Ct);
-
-        var before = await RowReadsAsync(connection);
-        await using var prune = connection.CreateCommand();
-        prune.CommandText = storage.Sql.PruneJobs;
-        prune.Parameters.AddWithValue("@st", (int)JobState.Succeeded);
-        prune.Parameters.AddWithValue("@age", 0L);
-        prune.Parameters.AddWithValue("@max", 10);
-        var deleted = await prune.ExecuteNonQueryAsync(Ct);
-        var reads = await RowReadsAsync(connection) - before;
-
-        Assert.Equal(10, deleted);
-        Assert.InRange(reads, 0, 30);
-        // The store's call over two states deletes up to its maximum across them.
-        Assert.Equal(1500, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
-        Assert.Equal(490, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
-    }
-
     /// <summary>
     /// The session's index reads that follow a first one: the handler's read-next and read-previous counters, and the
     /// entries the storage engine checked against a condition pushed down to it (MariaDB's index condition pushdown, which
@@ -283,15 +247,6 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         await using var status = connection.CreateCommand();
         status.CommandText = "SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME IN ('HANDLER_READ_NEXT', 'HANDLER_READ_PREV', 'HANDLER_ICP_ATTEMPTS')";
         return Convert.ToInt64(await status.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Every row the session read: through an index (<see cref="IndexReadsAsync"/>) or by scanning the table.</summary>
-    private static async Task<long> RowReadsAsync(MySqlConnection connection)
-    {
-        await using var status = connection.CreateCommand();
-        status.CommandText = "SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME IN ('HANDLER_READ_RND_NEXT', 'HANDLER_READ_RND')";
-        var scanned = Convert.ToInt64(await status.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        return scanned + await IndexReadsAsync(connection);
     }
 
     [Fact]

@@ -386,14 +386,9 @@ internal sealed class MySqlSql
             WHERE seq IN (<0>) AND state < 3
             """;
         BulkDelete = $"DELETE FROM {jobs} WHERE seq IN (<0>)";
-        // One finished state per statement, so the `finished (state, finished_at)` index is read in order and the read stops
-        // at the limit (over several states it sorted every finished job first), and under READ COMMITTED, so it locks only
-        // the rows it deletes: under the session's REPEATABLE READ every row it read stayed locked, with the gaps between
-        // them, holding up completions, claims and inserts for as long as it ran.
         PruneJobs = $"""
-            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
             DELETE FROM {jobs}
-            WHERE state = @st AND finished_at < {now} - INTERVAL @age MICROSECOND
+            WHERE state IN (<0>) AND finished_at < {now} - INTERVAL @age MICROSECOND
             ORDER BY finished_at
             LIMIT @max
             """;

@@ -269,24 +269,16 @@ internal sealed partial class MySqlStorage
             return new JobsPruneResult(0);
         }
 
-        // One state at a time, each oldest first, until the call's maximum is reached.
-        var deleted = 0;
-        foreach (var state in states)
+        return new JobsPruneResult(await ExecuteAdminAsync(MySqlSql.Format(Sql.PruneJobs, MySqlSql.List("st", states.Length)), c =>
         {
-            var max = parameters.Max - deleted;
-            deleted += await ExecuteAdminAsync(Sql.PruneJobs, c =>
+            for (var i = 0; i < states.Length; i++)
             {
-                c.Add("@st", state);
-                c.AddMicroseconds("@age", parameters.OlderThan);
-                c.Add("@max", max);
-            }, cancellationToken).ConfigureAwait(false);
-            if (deleted >= parameters.Max)
-            {
-                break;
+                c.Add("@st" + N(i), states[i]);
             }
-        }
 
-        return new JobsPruneResult(deleted);
+            c.AddMicroseconds("@age", parameters.OlderThan);
+            c.Add("@max", parameters.Max);
+        }, cancellationToken).ConfigureAwait(false));
     }
 
     public async ValueTask<QueuesListResult> QueuesListAsync(QueuesListParams parameters, CancellationToken cancellationToken) =>
