@@ -273,7 +273,7 @@ public sealed class FaultIsolationTests
     public async Task TheShutdownDeadlineForUnwrittenOutcomes_IsOnTheWorkersClock()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
-        var store = new CompletionsFail(new MemoryStorage(time));
+        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: true);
         var ran = new TaskCompletionSource();
         var task = Tasks.Create("outcome-never-written", (_, _) =>
         {
@@ -295,6 +295,73 @@ public sealed class FaultIsolationTests
             tick: () => time.Advance(TimeSpan.FromSeconds(10)));
         await stop;
         Assert.Equal(1, store.Removed);
+        host.Dispose();
+    }
+
+    [Fact]
+    public async Task AHandlerThatIgnoresItsToken_WhenTheHostsShutdownTimeoutHasPassed_IsGivenUpAndItsJobReturned_BeforeTheHostStops()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: false);
+        var started = new TaskCompletionSource();
+        var stuck = new TaskCompletionSource();
+        var task = Tasks.Create("ignores-the-shutdown", async (_, _) =>
+        {
+            started.TrySetResult();
+            await stuck.Task;
+        });
+        var host = await StartAsync(store, time, b => b.AddTask(task).AddWorker(w =>
+        {
+            w.ShutdownTimeout = TimeSpan.FromMinutes(10);
+            w.AbandonGrace = TimeSpan.FromMinutes(1);
+        }));
+        var id = await host.Services.GetRequiredService<IJobClient>().EnqueueAsync(task, new TestPayload("x"));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The host's shutdown deadline has passed already (other services used it up). The worker's own 11 minutes
+        // never pass on its clock here: only hurrying can stop it. Returning before it has stopped would let the host
+        // dispose the store under it, with the job still leased to a worker that is gone.
+        await host.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(120));
+
+        var job = (await store.JobsGetAsync(new JobsGetParams(id), default)).Job!;
+        Assert.Equal(JobState.Ready, job.State);
+        Assert.Equal(0, job.Attempt);
+        Assert.Equal(1, store.Removed);
+        stuck.TrySetResult();
+        host.Dispose();
+    }
+
+    [Fact]
+    public async Task OutcomesUnwritten_WhenTheHostsShutdownTimeoutHasPassed_AreTriedForTheHurriedBudgetOnly()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: true);
+        var ran = new TaskCompletionSource();
+        var task = Tasks.Create("outcome-unwritten-hurried", (_, _) =>
+        {
+            ran.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        var host = await StartAsync(store, time, b => b.AddTask(task).AddWorker(w =>
+        {
+            w.ShutdownTimeout = TimeSpan.FromMinutes(10);
+            w.AbandonGrace = TimeSpan.FromMinutes(1);
+        }));
+        await host.Services.GetRequiredService<IJobClient>().EnqueueAsync(task, new TestPayload("x"));
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Unhurried, the writer would keep trying for ShutdownTimeout + AbandonGrace (11 minutes on the worker's clock).
+        var stop = host.StopAsync(new CancellationToken(canceled: true));
+        var advanced = TimeSpan.Zero;
+        await Eventually.TrueAsync(() => stop.IsCompleted, "the worker to stop", TimeSpan.FromSeconds(120), tick: () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            advanced += TimeSpan.FromSeconds(1);
+        });
+        await stop;
+
+        Assert.Equal(1, store.Removed);
+        Assert.InRange(advanced, JobWorker.HurriedWriteBudget, TimeSpan.FromMinutes(1));
         host.Dispose();
     }
 
@@ -416,14 +483,14 @@ public sealed class FaultIsolationTests
         }
     }
 
-    private sealed class CompletionsFail(MemoryStorage inner) : Storage.Conformance.DelegatingStorage(inner)
+    private sealed class RemovalsCounted(MemoryStorage inner, bool completionsFail) : Storage.Conformance.DelegatingStorage(inner)
     {
         private int removed;
 
         public int Removed => Volatile.Read(ref removed);
 
         public override ValueTask<JobsCompleteResult> JobsCompleteAsync(JobsCompleteParams parameters, CancellationToken cancellationToken) =>
-            throw new TimeoutException("the store is unreachable");
+            completionsFail ? throw new TimeoutException("the store is unreachable") : base.JobsCompleteAsync(parameters, cancellationToken);
 
         public override ValueTask<WorkersRemoveResult> WorkersRemoveAsync(WorkersRemoveParams parameters, CancellationToken cancellationToken)
         {

@@ -75,4 +75,7 @@ internal static partial class Log
 
     [LoggerMessage(24, LogLevel.Error, "Job {JobId}: tracing, metrics or logging failed after the attempt ended; its outcome is written all the same")]
     public static partial void InstrumentationFailed(ILogger logger, Exception exception, JobId jobId);
+
+    [LoggerMessage(25, LogLevel.Warning, "Worker {WorkerId}: the host's shutdown timeout passed with {Running} attempts still running; they are given up now, and outcomes are written for at most {Budget} more")]
+    public static partial void ShutdownHurried(ILogger logger, string workerId, int running, TimeSpan budget);
 }

@@ -17,7 +17,9 @@ namespace TypedJobs.Engine;
 /// lease it cannot prove. Rescue and pruning run once per process in <see cref="MaintenanceService"/>. Shutdown is
 /// bounded: stop claiming, let attempts finish for <see cref="WorkerOptions.ShutdownTimeout"/>, cancel the rest, give up
 /// those that ignore it after <see cref="WorkerOptions.AbandonGrace"/> (returning their jobs without using an attempt),
-/// and write what is left for a bounded time.
+/// and write what is left for a bounded time. When the host's own shutdown timeout passes first, the worker hurries: it
+/// gives up what still runs at once and writes for at most <see cref="HurriedWriteBudget"/> more, and the host waits for
+/// that, so the store is never disposed while the worker still writes to it.
 /// </summary>
 internal sealed class JobWorker : BackgroundService
 {
@@ -34,6 +36,11 @@ internal sealed class JobWorker : BackgroundService
     private readonly JobExecutor executor;
     private readonly JobProducer producer;
     private readonly CancellationTokenSource background = new();
+    // Cancelled when the host's shutdown timeout passes before this worker has stopped.
+    private readonly CancellationTokenSource hurry = new();
+
+    /// <summary>How long outcomes are still written once the host's shutdown timeout has passed.</summary>
+    internal static readonly TimeSpan HurriedWriteBudget = TimeSpan.FromSeconds(5);
 
     public JobWorker(StorageSet storage, TaskRegistry registry, TypedJobsOptions options, WorkerOptions worker, JobEventHub hub,
         LocalJobs localJobs, TypedJobsMetrics metrics, TimeProvider time, IServiceScopeFactory scopes, ILogger<JobWorker> logger,
@@ -120,6 +127,30 @@ internal sealed class JobWorker : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Stops the worker and waits until it has stopped, even past the host's shutdown timeout: at that timeout the
+    /// worker hurries (running attempts are given up at once, outcomes get <see cref="HurriedWriteBudget"/>), so the wait
+    /// stays bounded. Returning earlier would let the host dispose the store while outcomes are still being written.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await using var hurrying = cancellationToken.UnsafeRegister(static state => ((JobWorker)state!).Hurry(), this).ConfigureAwait(false);
+        await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private void Hurry()
+    {
+        if (hurry.IsCancellationRequested || ExecuteTask is null || ExecuteTask.IsCompleted)
+        {
+            return;
+        }
+
+        Log.ShutdownHurried(logger, WorkerId, slots.Running, HurriedWriteBudget);
+        // Only this worker's own waits are registered on the token, and none of them throws.
+        hurry.Cancel();
+        writer.GiveUpWithin(HurriedWriteBudget);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ManualExecution)
@@ -147,7 +178,7 @@ internal sealed class JobWorker : BackgroundService
             executor.ReleasePrefetched();
             await DrainAsync().ConfigureAwait(false);
             // Outcomes still unwritten get a bounded time; the leases stay extended meanwhile.
-            writer.Complete(worker.ShutdownTimeout + worker.AbandonGrace);
+            writer.Complete(hurry.IsCancellationRequested ? HurriedWriteBudget : worker.ShutdownTimeout + worker.AbandonGrace);
             await writing.ConfigureAwait(false);
             await background.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(keeping, registering).ConfigureAwait(false);
@@ -166,7 +197,8 @@ internal sealed class JobWorker : BackgroundService
 
     /// <summary>
     /// The producer has stopped: let running attempts finish for the shutdown timeout, then cancel them (they return
-    /// their jobs without using an attempt), and give up those that ignore the cancellation after the abandon grace.
+    /// their jobs without using an attempt), and give up those that ignore the cancellation after the abandon grace. A
+    /// hurried shutdown (the host's timeout passed) skips what is left of both waits.
     /// </summary>
     private async Task DrainAsync()
     {
@@ -193,9 +225,10 @@ internal sealed class JobWorker : BackgroundService
         }
     }
 
+    /// <summary>Waits for <paramref name="task"/> for at most <paramref name="timeout"/> on the worker's clock, or until the shutdown hurries.</summary>
     private async Task WaitAsync(Task task, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(hurry.Token);
         await Task.WhenAny(task, Task.Delay(timeout, time, cts.Token)).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
     }

@@ -28,6 +28,8 @@ internal sealed class OutcomeWriter(
     private readonly Channel<Outcome> outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     // On the worker's clock, like every other wait of the engine.
     private readonly CancellationTokenSource giveUp = new(Timeout.InfiniteTimeSpan, time);
+    private readonly object deadlineGate = new();
+    private DateTimeOffset giveUpAt = DateTimeOffset.MaxValue;
 
     // Buffers of the one batch being written (the loop, or a manual flush when the loop does not run), reused.
     private readonly List<Outcome> pending = [];
@@ -105,7 +107,21 @@ internal sealed class OutcomeWriter(
     public void Complete(TimeSpan deadline)
     {
         outcomes.Writer.TryComplete();
-        giveUp.CancelAfter(deadline);
+        GiveUpWithin(deadline);
+    }
+
+    /// <summary>Brings the time at which failed writes are given up forward to <paramref name="within"/> from now; never later.</summary>
+    public void GiveUpWithin(TimeSpan within)
+    {
+        lock (deadlineGate)
+        {
+            var at = time.GetUtcNow() + within;
+            if (at < giveUpAt)
+            {
+                giveUpAt = at;
+                giveUp.CancelAfter(within);
+            }
+        }
     }
 
     private async Task WriteAsync(List<Outcome> batch)

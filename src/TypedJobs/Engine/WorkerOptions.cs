@@ -21,7 +21,11 @@ public sealed class WorkerOptions
     /// <summary>How often the worker extends all its leases in one call. Default: a third of <see cref="LeaseDuration"/>.</summary>
     public TimeSpan? HeartbeatInterval { get; set; }
 
-    /// <summary>How long running jobs may finish after shutdown begins before they are cancelled and returned to their queues. Default 20 seconds.</summary>
+    /// <summary>
+    /// How long running jobs may finish after shutdown begins before they are cancelled and returned to their queues.
+    /// Default 20 seconds. Keep it and <see cref="AbandonGrace"/> together below the host's shutdown timeout: when that
+    /// passes first, running jobs are given up at once and outcomes are written for at most 5 seconds more.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
