@@ -78,4 +78,7 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Warning, "Worker {WorkerId}: the host's shutdown timeout passed with {Running} attempts still running; they are given up now, and outcomes are written for at most {Budget} more")]
     public static partial void ShutdownHurried(ILogger logger, string workerId, int running, TimeSpan budget);
+
+    [LoggerMessage(26, LogLevel.Error, "Worker {WorkerId}: the lease keeper's check of running attempts failed; it checks again at its next tick")]
+    public static partial void LeaseCheckFailed(ILogger logger, Exception exception, string workerId);
 }

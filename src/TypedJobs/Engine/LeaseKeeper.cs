@@ -110,7 +110,7 @@ internal sealed class LeaseKeeper(
             catch (Exception ex)
             {
                 // Only a bug can get here (store calls are not awaited above): the loop must survive it.
-                Log.StoreCallFailed(logger, ex, workerId, nameof(StopUnprovable));
+                Log.LeaseCheckFailed(logger, ex, workerId);
             }
         }
     }
