@@ -365,6 +365,22 @@ public sealed class FaultIsolationTests
         host.Dispose();
     }
 
+    [Fact]
+    public async Task AMaintenanceCallInFlightWhenTheHostsShutdownTimeoutHasPassed_EndsBeforeTheHostStops()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        var store = new RescueHangs(new MemoryStorage(time));
+        var host = await StartAsync(store, time, b => b.AddWorker(_ => { }));
+        await store.InFlight.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The rescue observes the stopping token, then takes a moment to unwind (as a driver cancelling a command does).
+        // The host must not go on to dispose the store before that.
+        await host.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.True(store.Ended);
+        host.Dispose();
+    }
+
     /// <summary>Stops the host, moving the fake clock while shutdown waits on it, and disposes it.</summary>
     private static async Task StopAsync(IHost host, FakeTimeProvider time)
     {
@@ -480,6 +496,37 @@ public sealed class FaultIsolationTests
         {
             Interlocked.Increment(ref removed);
             return base.WorkersRemoveAsync(parameters, cancellationToken);
+        }
+    }
+
+    private sealed class RescueHangs(MemoryStorage inner) : Storage.Conformance.DelegatingStorage(inner)
+    {
+        private int calls;
+        private volatile bool ended;
+
+        public TaskCompletionSource InFlight { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Ended => ended;
+
+        public override async ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref calls) > 1)
+            {
+                return await base.JobsRescueAsync(parameters, cancellationToken);
+            }
+
+            InFlight.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                throw new InvalidOperationException("unreachable: the delay never ends on its own");
+            }
+            catch (OperationCanceledException)
+            {
+                await Task.Delay(50, CancellationToken.None);
+                ended = true;
+                throw;
+            }
         }
     }
 

@@ -33,6 +33,12 @@ internal sealed class MaintenanceService(
 
     private TimeSpan LeaseDuration => workers.Select(static w => w.LeaseDuration).DefaultIfEmpty(TimeSpan.FromSeconds(30)).Max();
 
+    /// <summary>
+    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
+    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ManualExecution)
