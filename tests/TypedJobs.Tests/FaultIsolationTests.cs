@@ -365,15 +365,17 @@ public sealed class FaultIsolationTests
         host.Dispose();
     }
 
-    [Fact]
-    public async Task AMaintenanceCallInFlightWhenTheHostsShutdownTimeoutHasPassed_EndsBeforeTheHostStops()
+    [Theory]
+    [InlineData(nameof(IJobStore.JobsRescueAsync))]
+    [InlineData(nameof(IScheduleStore.SchedulesDueAsync))]
+    public async Task AMaintenanceOrSchedulerCallInFlightWhenTheHostsShutdownTimeoutHasPassed_EndsBeforeTheHostStops(string operation)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
-        var store = new RescueHangs(new MemoryStorage(time));
+        var store = new FirstCallHangs(new MemoryStorage(time), operation);
         var host = await StartAsync(store, time, b => b.AddWorker(_ => { }));
         await store.InFlight.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        // The rescue observes the stopping token, then takes a moment to unwind (as a driver cancelling a command does).
+        // The call observes the stopping token, then takes a moment to unwind (as a driver cancelling a command does).
         // The host must not go on to dispose the store before that.
         await host.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(120));
 
@@ -499,7 +501,7 @@ public sealed class FaultIsolationTests
         }
     }
 
-    private sealed class RescueHangs(MemoryStorage inner) : Storage.Conformance.DelegatingStorage(inner)
+    private sealed class FirstCallHangs(MemoryStorage inner, string operation) : Storage.Conformance.DelegatingStorage(inner)
     {
         private int calls;
         private volatile bool ended;
@@ -508,11 +510,19 @@ public sealed class FaultIsolationTests
 
         public bool Ended => ended;
 
-        public override async ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken)
+        public override ValueTask<JobsRescueResult> JobsRescueAsync(JobsRescueParams parameters, CancellationToken cancellationToken) =>
+            operation == nameof(JobsRescueAsync) ? HangOnceAsync(() => base.JobsRescueAsync(parameters, cancellationToken), cancellationToken)
+                : base.JobsRescueAsync(parameters, cancellationToken);
+
+        public override ValueTask<SchedulesDueResult> SchedulesDueAsync(SchedulesDueParams parameters, CancellationToken cancellationToken) =>
+            operation == nameof(SchedulesDueAsync) ? HangOnceAsync(() => base.SchedulesDueAsync(parameters, cancellationToken), cancellationToken)
+                : base.SchedulesDueAsync(parameters, cancellationToken);
+
+        private async ValueTask<T> HangOnceAsync<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref calls) > 1)
             {
-                return await base.JobsRescueAsync(parameters, cancellationToken);
+                return await call();
             }
 
             InFlight.TrySetResult();

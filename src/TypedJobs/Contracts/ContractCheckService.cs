@@ -26,6 +26,12 @@ internal sealed class ContractCheckService(
     /// <summary>The report of the last check (for tests).</summary>
     internal StoredJobsReport? Report { get; private set; }
 
+    /// <summary>
+    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
+    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.CheckStoredJobsAtStartup)

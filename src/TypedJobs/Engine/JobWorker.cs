@@ -223,6 +223,16 @@ internal sealed class JobWorker : BackgroundService
         {
             executor.Abandon(execution, executor.ReleaseOutcome(execution));
         }
+
+        // An attempt whose handler finished while it was being given up has its outcome on the way to the writer (it
+        // won the race, so it was not given up): wait for it before the writer is told nothing more comes, or it would be
+        // dropped and the job run again after its lease expired. Not tied to the hurry: this wait is over in moments.
+        if (!drained.IsCompleted)
+        {
+            using var cts = new CancellationTokenSource();
+            await Task.WhenAny(drained, Task.Delay(HurriedWriteBudget, time, cts.Token)).ConfigureAwait(false);
+            await cts.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Waits for <paramref name="task"/> for at most <paramref name="timeout"/> on the worker's clock, or until the shutdown hurries.</summary>

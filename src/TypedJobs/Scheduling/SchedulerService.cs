@@ -88,6 +88,12 @@ internal sealed class SchedulerService : BackgroundService
     /// <summary>Whether the scheduler is enabled and has a schedules store (the testing kit runs its passes only then).</summary>
     internal bool CanRun => options.Enabled && admin.HasStore;
 
+    /// <summary>
+    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
+    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (manual)
