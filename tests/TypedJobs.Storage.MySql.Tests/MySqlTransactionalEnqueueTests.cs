@@ -108,6 +108,15 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
         return connection;
     }
 
+    /// <summary>A consistent read in <paramref name="transaction"/>, so its snapshot is taken before what the test does next.</summary>
+    private static async Task TakeSnapshotAsync(MySqlTransaction transaction)
+    {
+        await using var snapshot = transaction.Connection!.CreateCommand();
+        snapshot.Transaction = transaction;
+        snapshot.CommandText = "SELECT COUNT(*) FROM orders";
+        await snapshot.ExecuteScalarAsync(Ct);
+    }
+
     private static async Task InsertOrderAsync(MySqlConnection connection, MySqlTransaction transaction, int id)
     {
         await using var insert = connection.CreateCommand();
@@ -343,12 +352,7 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
         await using var storage = await OpenStoreAsync();
         await using var connection = await ConnectAsync();
         await using var transaction = await connection.BeginTransactionAsync(Ct);
-        await using (var snapshot = connection.CreateCommand())
-        {
-            snapshot.Transaction = transaction;
-            snapshot.CommandText = "SELECT COUNT(*) FROM orders";
-            await snapshot.ExecuteScalarAsync(Ct);
-        }
+        await TakeSnapshotAsync(transaction);
 
         var late = NewJob();
         var holder = NewJob() with { UniqueKey = "late" };
@@ -373,12 +377,7 @@ public sealed class MySqlTransactionalEnqueueTests : IAsyncLifetime
         await using var storage = await OpenStoreAsync();
         await using var connection = await ConnectAsync();
         await using var transaction = await connection.BeginTransactionAsync(Ct);
-        await using (var snapshot = connection.CreateCommand())
-        {
-            snapshot.Transaction = transaction;
-            snapshot.CommandText = "SELECT COUNT(*) FROM orders";
-            await snapshot.ExecuteScalarAsync(Ct);
-        }
+        await TakeSnapshotAsync(transaction);
 
         var holder = NewJob() with { UniqueKey = "late" };
         await storage.JobsInsertAsync(new JobsInsertParams([holder]), Ct);
