@@ -23,6 +23,8 @@ using TypedJobs.Registration;
 //   rates with the backlog ÷ in an empty store, and on the memory store the managed heap bytes per waiting job
 //   (GC.GetTotalMemory(true) before and after filling ÷ N). Same queue and task, lower priority: the worker cannot
 //   filter the backlog out by queue or task name, it must order past it.
+//   PostgreSQL insert ceiling: --stores postgres --insert-ceiling R [--jobs N] times, in R alternating rounds, TypedJobs'
+//   bulk enqueue against the server inserting the same rows it generates itself (InsertCeiling.cs).
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
 //   Peers in the same run (--peers quartz,hangfire-memory,hangfire-sqlite): after each TypedJobs row, the peers of that
 //   store kind (quartz and hangfire-memory beside memory, hangfire-sqlite beside sqlite) run the same no-op work, with
@@ -58,6 +60,12 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 var options = BenchOptions.Parse(args);
 Runner.StartupCheck = options.StartupCheck;
 AllocationSampler.Enable(options.Allocations);
+if (options.InsertCeiling > 0)
+{
+    await InsertCeiling.RunAsync(options, options.InsertCeiling);
+    return;
+}
+
 if (options.Backlog > 0 || options.Scheduled > 0)
 {
     await Backlog.RunAsync(options);
@@ -142,6 +150,9 @@ namespace TypedJobs.Bench
         /// <summary>How many allocated types to list after each TypedJobs row (<c>--allocations N</c>, <see cref="AllocationSampler"/>); 0, the default, samples nothing.</summary>
         public int Allocations { get; init; }
 
+        /// <summary>Rounds of the PostgreSQL insert-ceiling mode (<c>--insert-ceiling N</c>, <see cref="InsertCeiling"/>); 0, the default, runs the normal rows.</summary>
+        public int InsertCeiling { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var jobs = 200_000;
@@ -159,6 +170,7 @@ namespace TypedJobs.Bench
             string? json = null;
             var startupCheck = false;
             var allocations = 0;
+            var insertCeiling = 0;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -177,6 +189,7 @@ namespace TypedJobs.Bench
                     case "--slow-peer-jobs": slowPeerJobs = int.Parse(args[i + 1]); break;
                     case "--json": json = args[i + 1]; break;
                     case "--allocations": allocations = int.Parse(args[i + 1]); break;
+                    case "--insert-ceiling": insertCeiling = int.Parse(args[i + 1]); break;
                     case "--startup-check":
                         startupCheck = args[i + 1] switch
                         {
@@ -187,7 +200,7 @@ namespace TypedJobs.Bench
                         break;
                     default: throw new ArgumentException(
                         $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, " +
-                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check, --allocations");
+                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check, --allocations, --insert-ceiling");
                 }
             }
 
@@ -202,6 +215,7 @@ namespace TypedJobs.Bench
                 Json = json,
                 StartupCheck = startupCheck,
                 Allocations = allocations,
+                InsertCeiling = insertCeiling,
             };
         }
     }
@@ -399,7 +413,7 @@ namespace TypedJobs.Bench
                 backlog == 0 ? 0 : (double)(heapWaiting - heapBefore) / backlog, scheduled == 0 ? 0 : (double)(heapScheduled - heapWaiting) / scheduled);
         }
 
-        private static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
+        internal static async Task<BenchHost> StartAsync(StoreSetup store, string path, JobTask task, bool worker, int concurrency,
             object? sharedStorage = null)
         {
             Directory.CreateDirectory(path);

@@ -15,7 +15,7 @@ internal static class StoreSetups
     /// The servers started by <c>eng/servers/postgres.sh</c>, <c>mysql.sh</c> and <c>redis.sh</c>, found through the
     /// variables those scripts export; every store the bench opens gets a fresh schema, table prefix or key prefix.
     /// </summary>
-    private static string? ServerUrl(string name)
+    internal static string? ServerUrl(string name)
     {
         var variable = name switch
         {
