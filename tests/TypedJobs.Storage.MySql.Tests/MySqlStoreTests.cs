@@ -139,23 +139,35 @@ public sealed class MySqlStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Claim_ReadsARangePerPriority_ForAQueueThatHadJobsScheduledAtItsLastClaim_AndOneRangeOtherwise()
+    public async Task Claim_ReadsARangePerPriority_WhenOneRangeWouldHaveReadAScheduledJob_AndOneRangeOtherwise()
     {
-        // The one-range read is only safe while nothing is scheduled for later: it would read every scheduled job of a
-        // priority at or above the due ones. Each claim's next-due read decides which read the queue's next claim uses.
+        // One range reads, in claim order, every job scheduled for later that lies before the last job it takes: those of
+        // a higher priority than it, and those of its own priority once the due ones are taken. Each claim's next-due read
+        // decides which read the queue's next claim uses.
         var storage = Open();
         await storage.InitializeAsync(Ct);
-        var claim = new JobsClaimParams { WorkerId = "w", Queues = [new QueueClaim("default", 10)], Max = 10, LeaseDuration = TimeSpan.FromMinutes(1) };
-        Assert.True(storage.ScheduledAtLastClaim("default"), "a queue not claimed from yet gets the safe read");
+        JobsClaimParams Claim(int max) => new() { WorkerId = "w", Queues = [new QueueClaim("default", max)], Max = max, LeaseDuration = TimeSpan.FromMinutes(1) };
+        Assert.True(storage.ReadsRangePerPriority("default"), "a queue not claimed from yet gets the safe read");
 
+        // Nothing scheduled: one range.
         await storage.JobsInsertAsync(new JobsInsertParams([NewJob()]), Ct);
-        Assert.Single((await storage.JobsClaimAsync(claim, Ct)).Jobs);
-        Assert.False(storage.ScheduledAtLastClaim("default"));
+        Assert.Single((await storage.JobsClaimAsync(Claim(10), Ct)).Jobs);
+        Assert.False(storage.ReadsRangePerPriority("default"));
 
-        await storage.JobsInsertAsync(new JobsInsertParams([NewJob() with { Delay = TimeSpan.FromHours(1) }, NewJob()]), Ct);
-        Assert.Single((await storage.JobsClaimAsync(claim, Ct)).Jobs);
-        Assert.True(storage.ScheduledAtLastClaim("default"));
-        Assert.True(storage.ScheduledAtLastClaim("never-claimed"));
+        // A job scheduled at the claimed priority, and the claim came back full: the range stopped before it.
+        await storage.JobsInsertAsync(new JobsInsertParams([NewJob() with { Delay = TimeSpan.FromHours(1) }, NewJob(), NewJob(), NewJob()]), Ct);
+        Assert.Equal(2, (await storage.JobsClaimAsync(Claim(2), Ct)).Jobs.Count);
+        Assert.False(storage.ReadsRangePerPriority("default"));
+
+        // The same, but short: the range went on into the scheduled job.
+        Assert.Single((await storage.JobsClaimAsync(Claim(2), Ct)).Jobs);
+        Assert.True(storage.ReadsRangePerPriority("default"));
+
+        // Full again, but a job of a higher priority is scheduled: one range would read it before the due ones.
+        await storage.JobsInsertAsync(new JobsInsertParams([NewJob(), NewJob(), NewJob() with { Priority = Priority.Critical, Delay = TimeSpan.FromHours(1) }]), Ct);
+        Assert.Single((await storage.JobsClaimAsync(Claim(1), Ct)).Jobs);
+        Assert.True(storage.ReadsRangePerPriority("default"));
+        Assert.True(storage.ReadsRangePerPriority("never-claimed"));
     }
 
     [Fact]

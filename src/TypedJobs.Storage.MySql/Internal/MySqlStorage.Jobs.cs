@@ -528,27 +528,28 @@ internal sealed partial class MySqlStorage
     /// the queues are read again, so a capped task never blocks the jobs behind it.
     /// </summary>
     /// <summary>
-    /// Whether the queue had a job scheduled for later at the last claim of this store instance (or has not been claimed
-    /// from yet): its claims then read one index range per priority, so scheduled jobs are never read; otherwise one range
-    /// (<see cref="MySqlSql.ClaimCandidatesOneRange"/>).
+    /// Whether the queue's claims read one index range per priority (<see cref="MySqlSql.ClaimCandidates"/>), so jobs
+    /// scheduled for later are never read: until the queue's first claim of this store instance, and after a claim that
+    /// found a job scheduled for later which one range would have read — it came back short, or took jobs of a lower
+    /// priority than the highest one with a scheduled job. Otherwise one range (<see cref="MySqlSql.ClaimCandidatesOneRange"/>).
     /// </summary>
-    internal bool ScheduledAtLastClaim(string queue) => !queuesWithoutScheduled.ContainsKey(queue);
+    internal bool ReadsRangePerPriority(string queue) => !oneRangeQueues.ContainsKey(queue);
 
-    private void RememberScheduled(string queue, bool scheduled)
+    private void RememberRead(string queue, bool rangePerPriority)
     {
-        if (scheduled)
+        if (rangePerPriority)
         {
-            queuesWithoutScheduled.TryRemove(queue, out _);
+            oneRangeQueues.TryRemove(queue, out _);
         }
         else
         {
-            if (queuesWithoutScheduled.Count >= MaxRememberedQueues)
+            if (oneRangeQueues.Count >= MaxRememberedQueues)
             {
                 // Queue names made up at run time: forgetting them only costs their next claim the safe, slower read.
-                queuesWithoutScheduled.Clear();
+                oneRangeQueues.Clear();
             }
 
-            queuesWithoutScheduled[queue] = 0;
+            oneRangeQueues[queue] = 0;
         }
     }
 
@@ -569,6 +570,10 @@ internal sealed partial class MySqlStorage
         }
 
         var queueLeft = queues.Select(q => q.Max).ToArray();
+        // Per queue, at the first read: how many jobs were asked for and read, and the lowest priority read.
+        var asked0 = new int[queues.Length];
+        var read0 = new int[queues.Length];
+        var lowest0 = new int[queues.Length];
         var chosen = new List<Candidate>();
         var total = parameters.Max;
         DateTimeOffset? now = null;
@@ -612,10 +617,17 @@ internal sealed partial class MySqlStorage
                         }
 
                         asked.Add(q);
-                        var candidatesSql = ScheduledAtLastClaim(queues[q].Name) ? Sql.ClaimCandidates : Sql.ClaimCandidatesOneRange;
+                        var candidatesSql = ReadsRangePerPriority(queues[q].Name) ? Sql.ClaimCandidates : Sql.ClaimCandidatesOneRange;
+                        var limit = Math.Min(queueLeft[q], total - chosen.Count);
+                        if (first)
+                        {
+                            asked0[q] = limit;
+                            lowest0[q] = int.MaxValue;
+                        }
+
                         text.Append(MySqlSql.Format(candidatesSql, N(q), exclusion)).Append(";\n");
                         select.AddName("@q" + N(q), queues[q].Name);
-                        select.Add("@l" + N(q), Math.Min(queueLeft[q], total - chosen.Count));
+                        select.Add("@l" + N(q), limit);
                     }
 
                     if (first)
@@ -640,6 +652,11 @@ internal sealed partial class MySqlStorage
                             var job = ReadJob(reader, out var seq);
                             now ??= GetTime(reader, 24);
                             candidates.Add(new Candidate(job, seq, q));
+                            if (first)
+                            {
+                                read0[q]++;
+                                lowest0[q] = Math.Min(lowest0[q], (int)job.Priority);
+                            }
                         }
 
                         await reader.NextResultAsync(ct).ConfigureAwait(false);
@@ -649,15 +666,17 @@ internal sealed partial class MySqlStorage
                     {
                         foreach (var q in asked)
                         {
-                            var scheduled = false;
+                            // One range is safe for the next claim when it would stop before any scheduled job: nothing is
+                            // scheduled, or this claim was filled with jobs of no lower priority than the highest scheduled one.
+                            var rangePerPriority = false;
                             if (await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0))
                             {
                                 var due = GetTime(reader, 0);
                                 nextDue = nextDue is null || due < nextDue ? due : nextDue;
-                                scheduled = true;
+                                rangePerPriority = read0[q] < asked0[q] || lowest0[q] < Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
                             }
 
-                            RememberScheduled(queues[q].Name, scheduled);
+                            RememberRead(queues[q].Name, rangePerPriority);
                             await reader.NextResultAsync(ct).ConfigureAwait(false);
                         }
                     }

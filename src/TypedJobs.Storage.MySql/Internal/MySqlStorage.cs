@@ -18,7 +18,7 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
     ITransactionalJobStore, IStorageMigrations, IAsyncDisposable, IDisposable
 {
     private const int MaxRetries = 8;
-    /// <summary>How many queues <see cref="ScheduledAtLastClaim"/> remembers before it starts over.</summary>
+    /// <summary>How many queues <see cref="ReadsRangePerPriority"/> remembers before it starts over.</summary>
     private const int MaxRememberedQueues = 10_000;
 
     private readonly MySqlStorageOptions options;
@@ -29,8 +29,8 @@ internal sealed partial class MySqlStorage : IJobStore, IJobAdminStore, ILockSto
     private readonly AsyncSignal signal = new();
     private readonly SemaphoreSlim commitWatchers = new(MaxCommitWatchers);
 
-    // Queues whose last claim found no job scheduled for later (their claims read one range; see ScheduledAtLastClaim).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> queuesWithoutScheduled = new(StringComparer.Ordinal);
+    // Queues whose claims read one range (see ReadsRangePerPriority).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> oneRangeQueues = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stopping = new();
     private readonly object initGate = new();
     private Task? initialized;
