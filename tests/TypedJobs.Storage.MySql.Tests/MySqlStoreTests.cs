@@ -249,6 +249,90 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         Assert.Equal(due, Assert.Single(claimed.Jobs).Id);
     }
 
+    [Fact]
+    public async Task Prune_ReadsOnlyTheJobsItDeletes_HoweverManyHaveFinished_AndPrunesEachStateUpToTheMaximum()
+    {
+        // 2,000 succeeded and 20 cancelled jobs, all old enough to prune. Pruning ten must read about ten index entries and
+        // rows: with both states in one DELETE ... ORDER BY finished_at LIMIT, MariaDB read every finished job (and locked
+        // them all under REPEATABLE READ, holding up completions, claims and inserts while it ran).
+        var storage = Open();
+        await storage.InitializeAsync(Ct);
+        await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 2000).Select(_ => NewJob()).ToArray()), Ct);
+        var claimed = await storage.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("default", 2000)], Max = 2000, LeaseDuration = TimeSpan.FromMinutes(1),
+        }, Ct);
+        await storage.JobsCompleteAsync(new JobsCompleteParams(claimed.Jobs.Select(j => new JobCompletion
+        {
+            Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded,
+        }).ToArray()), Ct);
+        var waiting = await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 20).Select(_ => NewJob()).ToArray()), Ct);
+        foreach (var outcome in waiting.Outcomes)
+        {
+            Assert.True((await storage.JobsCancelAsync(new JobsCancelParams(new JobRef(outcome.Id, "default")), Ct)).Cancelled);
+        }
+
+        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
+        await connection.OpenAsync(Ct);
+        await using (var analyze = connection.CreateCommand())
+        {
+            // Whatever the statistics say, the statements hold to the index.
+            analyze.CommandText = "ANALYZE TABLE typedjobs_jobs";
+            await analyze.ExecuteNonQueryAsync(Ct);
+        }
+
+        var before = await RowReadsAsync(connection);
+        var seqs = new List<long>();
+        await using (var select = connection.CreateCommand())
+        {
+            select.CommandText = storage.Sql.PruneCandidates;
+            select.Parameters.AddWithValue("@st", (int)JobState.Succeeded);
+            select.Parameters.AddWithValue("@age", 0L);
+            select.Parameters.AddWithValue("@max", 10);
+            await using var reader = await select.ExecuteReaderAsync(Ct);
+            while (await reader.ReadAsync(Ct))
+            {
+                seqs.Add(reader.GetInt64(0));
+            }
+        }
+
+        int deleted;
+        await using (var delete = connection.CreateCommand())
+        {
+            delete.CommandText = MySqlSql.Format(storage.Sql.PruneByKey, MySqlSql.List("s", seqs.Count));
+            for (var i = 0; i < seqs.Count; i++)
+            {
+                delete.Parameters.AddWithValue("@s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), seqs[i]);
+            }
+
+            delete.Parameters.AddWithValue("@st", (int)JobState.Succeeded);
+            delete.Parameters.AddWithValue("@age", 0L);
+            deleted = await delete.ExecuteNonQueryAsync(Ct);
+        }
+
+        var reads = await RowReadsAsync(connection) - before;
+        Assert.Equal(10, deleted);
+        Assert.InRange(reads, 0, 40);
+
+        // The store's call over both states: succeeded ones first, oldest first, then cancelled, up to its maximum.
+        Assert.Equal(0, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromHours(1), 100), Ct)).Deleted);
+        Assert.Equal(1500, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
+        // The last 490 succeeded and 10 of the cancelled.
+        Assert.Equal(500, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 500), Ct)).Deleted);
+        Assert.Equal(10, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter { State = JobState.Cancelled }), Ct)).Count);
+        Assert.Equal(10, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
+        Assert.Equal(0, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+    }
+
+    /// <summary>Every row the session read: through an index (<see cref="IndexReadsAsync"/>) or by a scan of the table.</summary>
+    private static async Task<long> RowReadsAsync(MySqlConnection connection)
+    {
+        await using var status = connection.CreateCommand();
+        status.CommandText = "SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME IN ('HANDLER_READ_RND_NEXT', 'HANDLER_READ_RND')";
+        var scanned = Convert.ToInt64(await status.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
+        return scanned + await IndexReadsAsync(connection);
+    }
+
     /// <summary>
     /// The session's index reads that follow a first one: the handler's read-next and read-previous counters, and the
     /// entries the storage engine checked against a condition pushed down to it (MariaDB's index condition pushdown, which

@@ -388,11 +388,20 @@ internal sealed class MySqlSql
             WHERE seq IN (<0>) AND state < 3
             """;
         BulkDelete = $"DELETE FROM {jobs} WHERE seq IN (<0>)";
-        PruneJobs = $"""
-            DELETE FROM {jobs}
-            WHERE state IN (<0>) AND finished_at < {now} - INTERVAL @age MICROSECOND
+        // Pruning finds its jobs one finished state at a time, oldest first, through the `finished (state, finished_at)`
+        // index, which a SELECT can be held to (a single-table DELETE takes no index hint, and its plan read every finished
+        // job when asked for two states in one statement: 2,018 rows for a prune of 10 in 2,000), with a plain read that
+        // locks nothing. It then deletes them by key, checking again that each is still finished and old enough, under READ
+        // COMMITTED so it locks only the rows it deletes (not the gaps of keys gone meanwhile).
+        PruneCandidates = $"""
+            SELECT seq FROM {jobs} FORCE INDEX (finished)
+            WHERE state = @st AND finished_at < {now} - INTERVAL @age MICROSECOND
             ORDER BY finished_at
             LIMIT @max
+            """;
+        PruneByKey = $"""
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+            DELETE FROM {jobs} WHERE seq IN (<0>) AND state = @st AND finished_at < {now} - INTERVAL @age MICROSECOND
             """;
         CountJobs = $"""
             SELECT queue, CASE WHEN state = 1 AND due_at > {now} THEN 0 ELSE state END AS s, COUNT(*)
@@ -593,7 +602,9 @@ internal sealed class MySqlSql
 
     public string BulkDelete { get; }
 
-    public string PruneJobs { get; }
+    public string PruneCandidates { get; }
+
+    public string PruneByKey { get; }
 
     public string CountJobs { get; }
 

@@ -269,15 +269,48 @@ internal sealed partial class MySqlStorage
             return new JobsPruneResult(0);
         }
 
-        return new JobsPruneResult(await ExecuteAdminAsync(MySqlSql.Format(Sql.PruneJobs, MySqlSql.List("st", states.Length)), c =>
+        // One state after the other, each oldest first, until the call's maximum is reached (MySqlSql.PruneCandidates).
+        return new JobsPruneResult(await RunAsync(Kind.Admin, async (connection, ct) =>
         {
-            for (var i = 0; i < states.Length; i++)
+            var deleted = 0;
+            var seqs = new List<long>();
+            foreach (var state in states)
             {
-                c.Add("@st" + N(i), states[i]);
+                if (deleted >= parameters.Max)
+                {
+                    break;
+                }
+
+                seqs.Clear();
+                await using (var select = Command(connection, Sql.PruneCandidates, Kind.Admin))
+                {
+                    select.Add("@st", state);
+                    select.AddMicroseconds("@age", parameters.OlderThan);
+                    select.Add("@max", parameters.Max - deleted);
+                    await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        seqs.Add(reader.GetInt64(0));
+                    }
+                }
+
+                if (seqs.Count == 0)
+                {
+                    continue;
+                }
+
+                await using var delete = Command(connection, MySqlSql.Format(Sql.PruneByKey, MySqlSql.List("s", seqs.Count)), Kind.Admin);
+                for (var i = 0; i < seqs.Count; i++)
+                {
+                    delete.Add("@s" + N(i), seqs[i]);
+                }
+
+                delete.Add("@st", state);
+                delete.AddMicroseconds("@age", parameters.OlderThan);
+                deleted += await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            c.AddMicroseconds("@age", parameters.OlderThan);
-            c.Add("@max", parameters.Max);
+            return deleted;
         }, cancellationToken).ConfigureAwait(false));
     }
 
