@@ -269,10 +269,11 @@ internal sealed partial class MySqlStorage
             return new JobsPruneResult(0);
         }
 
-        // One state after the other, each oldest first, until the call's maximum is reached (MySqlSql.PruneCandidates).
+        // One state after the other, each oldest first, until the call's maximum is reached (MySqlSql.PruneCandidates). Each
+        // DELETE commits on its own: the count is kept across a retry of the whole body after a transient error.
+        var deleted = 0;
         return new JobsPruneResult(await RunAsync(Kind.Admin, async (connection, ct) =>
         {
-            var deleted = 0;
             var seqs = new List<long>();
             foreach (var state in states)
             {
