@@ -272,21 +272,7 @@ public sealed class FaultIsolationTests
     [Fact]
     public async Task TheShutdownDeadlineForUnwrittenOutcomes_IsOnTheWorkersClock()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
-        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: true);
-        var ran = new TaskCompletionSource();
-        var task = Tasks.Create("outcome-never-written", (_, _) =>
-        {
-            ran.TrySetResult();
-            return ValueTask.CompletedTask;
-        });
-        var host = await StartAsync(store, time, b => b.AddTask(task).AddWorker(w =>
-        {
-            w.ShutdownTimeout = TimeSpan.FromMinutes(10);
-            w.AbandonGrace = TimeSpan.FromMinutes(1);
-        }), hostOptions: o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
-        await host.Services.GetRequiredService<IJobClient>().EnqueueAsync(task, new TestPayload("x"));
-        await ran.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var (host, store, time) = await StartWithAnUnwritableOutcomeAsync(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
         // The outcome cannot be written; the worker keeps trying until ShutdownTimeout + AbandonGrace (11 minutes) have
         // passed on its clock. On the wall clock that is 11 real minutes; on the worker's fake clock it passes at once.
@@ -334,21 +320,7 @@ public sealed class FaultIsolationTests
     [Fact]
     public async Task OutcomesUnwritten_WhenTheHostsShutdownTimeoutHasPassed_AreTriedForTheHurriedBudgetOnly()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
-        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: true);
-        var ran = new TaskCompletionSource();
-        var task = Tasks.Create("outcome-unwritten-hurried", (_, _) =>
-        {
-            ran.TrySetResult();
-            return ValueTask.CompletedTask;
-        });
-        var host = await StartAsync(store, time, b => b.AddTask(task).AddWorker(w =>
-        {
-            w.ShutdownTimeout = TimeSpan.FromMinutes(10);
-            w.AbandonGrace = TimeSpan.FromMinutes(1);
-        }));
-        await host.Services.GetRequiredService<IJobClient>().EnqueueAsync(task, new TestPayload("x"));
-        await ran.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var (host, store, time) = await StartWithAnUnwritableOutcomeAsync(hostOptions: null);
 
         // Unhurried, the writer would keep trying for ShutdownTimeout + AbandonGrace (11 minutes on the worker's clock).
         var stop = host.StopAsync(new CancellationToken(canceled: true));
@@ -381,6 +353,30 @@ public sealed class FaultIsolationTests
 
         Assert.True(store.Ended);
         host.Dispose();
+    }
+
+    /// <summary>
+    /// A worker whose store refuses every completion, with 10 minutes of shutdown timeout and 1 of abandon grace on a
+    /// fake clock, after one job ran: its outcome can never be written.
+    /// </summary>
+    private static async Task<(IHost Host, RemovalsCounted Store, FakeTimeProvider Time)> StartWithAnUnwritableOutcomeAsync(Action<HostOptions>? hostOptions)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        var store = new RemovalsCounted(new MemoryStorage(time), completionsFail: true);
+        var ran = new TaskCompletionSource();
+        var task = Tasks.Create("outcome-never-written", (_, _) =>
+        {
+            ran.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        var host = await StartAsync(store, time, b => b.AddTask(task).AddWorker(w =>
+        {
+            w.ShutdownTimeout = TimeSpan.FromMinutes(10);
+            w.AbandonGrace = TimeSpan.FromMinutes(1);
+        }), hostOptions);
+        await host.Services.GetRequiredService<IJobClient>().EnqueueAsync(task, new TestPayload("x"));
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return (host, store, time);
     }
 
     /// <summary>Stops the host, moving the fake clock while shutdown waits on it, and disposes it.</summary>
