@@ -35,6 +35,48 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Complete_SentAgainAfterItApplied_AnswersAppliedWithoutApplyingTwice()
+    {
+        // A completion batch over two queues is a script per queue; when the call fails after one queue's script ran (or
+        // its answer is lost), the writer sends the whole batch again. The queue that applied must answer true again —
+        // not false, which reads as a lost lease and skips the job's events and metrics — and change nothing. Another
+        // completion with the same token (a different target) or with another token is still refused.
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams([Job("first"), Job("second")]), Ct);
+        var claimed = (await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("first", 1), new QueueClaim("second", 1)], Max = 2, LeaseDuration = TimeSpan.FromMinutes(5),
+        }, Ct)).Jobs;
+        Assert.Equal(2, claimed.Count);
+        var done = claimed.Single(j => j.Queue == "first");
+        var retried = claimed.Single(j => j.Queue == "second");
+        JobCompletion[] completions =
+        [
+            new() { Job = done.Ref, LeaseToken = done.LeaseToken!.Value, TargetState = JobState.Succeeded },
+            new()
+            {
+                Job = retried.Ref, LeaseToken = retried.LeaseToken!.Value, TargetState = JobState.Ready, Delay = TimeSpan.FromHours(1),
+                Error = "boom", Failed = true,
+            },
+        ];
+
+        var first = await store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct);
+        var again = await store.JobsCompleteAsync(new JobsCompleteParams(completions), Ct);
+        var other = await store.JobsCompleteAsync(new JobsCompleteParams(
+            [completions[0] with { TargetState = JobState.Dead }, completions[1] with { LeaseToken = Guid.NewGuid() }]), Ct);
+
+        Assert.Equal([true, true], first.Applied);
+        Assert.Equal([true, true], again.Applied);
+        Assert.Equal([false, false], other.Applied);
+        var doneNow = (await store.JobsGetAsync(new JobsGetParams(done.Id), Ct)).Job!;
+        var retriedNow = (await store.JobsGetAsync(new JobsGetParams(retried.Id), Ct)).Job!;
+        Assert.Equal((JobState.Succeeded, 1), (doneNow.State, doneNow.Attempt));
+        Assert.Equal((JobState.Scheduled, 1, "boom"), (retriedNow.State, retriedNow.Attempt, retriedNow.LastError));
+        var stats = await store.StatsThroughputAsync(new StatsThroughputParams(TimeSpan.FromMinutes(1)), Ct);
+        Assert.Equal((1, 1), (stats.Buckets.Sum(b => b.Succeeded), stats.Buckets.Sum(b => b.Failed)));
+    }
+
+    [Fact]
     public async Task Insert_WakesAWorkerWaitingOnAnotherStoreInstance_ThroughPubSub()
     {
         var producer = await OpenAsync();

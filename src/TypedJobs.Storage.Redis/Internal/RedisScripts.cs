@@ -351,7 +351,9 @@ internal static class RedisScripts
     /// Applies decided completions of one queue, each only while its lease token matches. ARGV: now, base, count, then per
     /// completion: id, token, target ('1' waiting, '3', '4', '5'), delay (µs, or '' to keep the due time), attempt delta,
     /// error (opt), failed ('1'), mark unknown task ('1'), result (opt), result TTL (µs). Returns 1/0 per completion, then
-    /// 1 when a job became ready.
+    /// 1 when a job became ready. A job keeps the token and target of the completion that applied (<c>ct</c>), so the same
+    /// completion sent again (the call failed or timed out after this queue's script ran, and the writer retries the
+    /// batch) answers 1 without applying anything twice; any other completion with that token is still refused.
     /// </summary>
     public const string Complete = Prelude + """
         local now = now_us(ARGV[1])
@@ -365,9 +367,9 @@ internal static class RedisScripts
           local err, isfail, mark, result, ttl = opt(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], opt(ARGV[i + 8]), ARGV[i + 9]
           i = i + 10
           local key = qt .. ':j:' .. id
-          local h = redis.call('HMGET', key, 's', 'lt', 'p', 'n', 't', 'a', 'd', 'u', 'uu', 'uk')
+          local h = redis.call('HMGET', key, 's', 'lt', 'p', 'n', 't', 'a', 'd', 'u', 'uu', 'uk', 'ct')
           if h[1] ~= '2' or h[2] ~= token then
-            out[j] = 0
+            if h[11] == token .. target then out[j] = 1 else out[j] = 0 end
           else
             out[j] = 1
             local m = member(tonumber(h[3]), tonumber(h[4]), id, h[5])
@@ -375,7 +377,7 @@ internal static class RedisScripts
             redis.call('HDEL', key, 'lt', 'le')
             local a = tonumber(h[6]) + tonumber(delta)
             if a < 0 then a = 0 end
-            local set = {'a', fmt(a)}
+            local set = {'a', fmt(a), 'ct', token .. target}
             if err then
               set[#set + 1] = 'e'
               set[#set + 1] = err

@@ -153,7 +153,11 @@ public readonly record struct JobCompletion
 public sealed record JobsCompleteParams(IReadOnlyList<JobCompletion> Completions);
 
 /// <summary>Result of <see cref="IJobStore.JobsCompleteAsync"/>.</summary>
-/// <param name="Applied">Per completion, in input order: <see langword="false"/> when the lease token no longer matched (nothing was written).</param>
+/// <param name="Applied">
+/// Per completion, in input order: <see langword="false"/> when the lease token no longer matched (nothing was written).
+/// A store that can apply part of a batch (one script per queue) answers <see langword="true"/> again for a completion it
+/// already applied — the same lease token and target state — when the batch is sent again after a call that failed.
+/// </param>
 public sealed record JobsCompleteResult(IReadOnlyList<bool> Applied);
 
 /// <summary>A lease held by a worker.</summary>
