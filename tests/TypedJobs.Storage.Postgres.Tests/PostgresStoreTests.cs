@@ -616,7 +616,10 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         }
 
         await EventuallyAsync(async () => await DeadlocksAsync() > deadlocksBefore, "the server to count the deadlock");
-        Assert.Equal(1, store.DeadlockVictims);
+        // At least once: when the completion is rolled back, its retry and the blocker both wait for the first job's row,
+        // and on a busy machine the retry can take it first, which makes the same cycle again (the blocker still holds the
+        // second job's row) and the retry its victim again. Either way the completion is run again until it applies.
+        Assert.InRange(store.DeadlockVictims, 1, int.MaxValue);
 
         async Task LockRowAsync(JobId id)
         {
