@@ -15,7 +15,7 @@ internal sealed class ContractCheckService(
     StorageSet storage,
     DeployedContracts contracts,
     TypedJobsOptions options,
-    ILogger<ContractCheckService> logger) : BackgroundService
+    ILogger<ContractCheckService> logger) : StoreLoopService
 {
     /// <summary>The most waiting jobs read at startup.</summary>
     internal const int StartupMaxJobs = 10_000;
@@ -25,12 +25,6 @@ internal sealed class ContractCheckService(
 
     /// <summary>The report of the last check (for tests).</summary>
     internal StoredJobsReport? Report { get; private set; }
-
-    /// <summary>
-    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
-    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
-    /// </summary>
-    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

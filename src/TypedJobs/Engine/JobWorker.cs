@@ -229,16 +229,17 @@ internal sealed class JobWorker : BackgroundService
         // dropped and the job run again after its lease expired. Not tied to the hurry: this wait is over in moments.
         if (!drained.IsCompleted)
         {
-            using var cts = new CancellationTokenSource();
-            await Task.WhenAny(drained, Task.Delay(HurriedWriteBudget, time, cts.Token)).ConfigureAwait(false);
-            await cts.CancelAsync().ConfigureAwait(false);
+            await WaitAsync(drained, HurriedWriteBudget, endsOnHurry: false).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Waits for <paramref name="task"/> for at most <paramref name="timeout"/> on the worker's clock, or until the shutdown hurries.</summary>
-    private async Task WaitAsync(Task task, TimeSpan timeout)
+    /// <summary>
+    /// Waits for <paramref name="task"/> for at most <paramref name="timeout"/> on the worker's clock, or, when
+    /// <paramref name="endsOnHurry"/>, until the shutdown hurries.
+    /// </summary>
+    private async Task WaitAsync(Task task, TimeSpan timeout, bool endsOnHurry = true)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(hurry.Token);
+        using var cts = endsOnHurry ? CancellationTokenSource.CreateLinkedTokenSource(hurry.Token) : new CancellationTokenSource();
         await Task.WhenAny(task, Task.Delay(timeout, time, cts.Token)).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
     }

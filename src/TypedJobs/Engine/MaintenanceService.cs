@@ -20,7 +20,7 @@ internal sealed class MaintenanceService(
     JobEventHub hub,
     TypedJobsMetrics metrics,
     TimeProvider time,
-    ILogger<MaintenanceService> logger) : BackgroundService
+    ILogger<MaintenanceService> logger) : StoreLoopService
 {
     private const string LockName = "typedjobs:maintenance";
     private const int PruneBatch = 10_000;
@@ -32,12 +32,6 @@ internal sealed class MaintenanceService(
     private TimeSpan MaintenanceInterval => workers.Select(static w => w.MaintenanceInterval).DefaultIfEmpty(TimeSpan.FromMinutes(1)).Min();
 
     private TimeSpan LeaseDuration => workers.Select(static w => w.LeaseDuration).DefaultIfEmpty(TimeSpan.FromSeconds(30)).Max();
-
-    /// <summary>
-    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
-    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
-    /// </summary>
-    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

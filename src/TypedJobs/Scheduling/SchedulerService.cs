@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TypedJobs.Hosting;
 using TypedJobs.Registration;
 using TypedJobs.Storage;
 
@@ -12,7 +13,7 @@ namespace TypedJobs.Scheduling;
 /// and moves the schedule forward with an optimistic update. Any number of instances may run on one store without a
 /// leader: two instances that race for an occurrence insert one job, and only one of them advances the schedule.
 /// </summary>
-internal sealed class SchedulerService : BackgroundService
+internal sealed class SchedulerService : StoreLoopService
 {
     private const int DueBatch = 500;
 
@@ -87,12 +88,6 @@ internal sealed class SchedulerService : BackgroundService
 
     /// <summary>Whether the scheduler is enabled and has a schedules store (the testing kit runs its passes only then).</summary>
     internal bool CanRun => options.Enabled && admin.HasStore;
-
-    /// <summary>
-    /// Stops the loop and waits for the store call in flight to end, even past the host's shutdown timeout: every call
-    /// gets the stopping token, so the wait is short, and returning earlier would let the host dispose the store under it.
-    /// </summary>
-    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
