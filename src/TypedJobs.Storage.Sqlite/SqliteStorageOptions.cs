@@ -42,7 +42,8 @@ public sealed class SqliteStorageOptions
     /// <summary>
     /// How long a statement of the hot path (claims, completions, lease extensions) waits for another process's write lock
     /// before failing. Keep it well below the workers' lease duration, so a worker that cannot write learns it while
-    /// its leases still hold. Default 5 seconds.
+    /// its leases still hold. Microsoft.Data.Sqlite retries such a statement for whole seconds, so a wait is this
+    /// timeout rounded up to whole seconds, and at least one second (also for zero). Default 5 seconds.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

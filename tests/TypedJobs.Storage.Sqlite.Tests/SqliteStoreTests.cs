@@ -250,4 +250,22 @@ public sealed class SqliteStoreTests : IAsyncDisposable
 
         Assert.Null((await store.JobsGetAsync(new JobsGetParams(partial.Id), Ct)).Job);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(200)]
+    public async Task Write_WhileAnotherProcessHoldsTheWriteLock_FailsAfterTheBusyTimeout_InsteadOfWaitingForever(int busyMilliseconds)
+    {
+        var store = await OpenAsync(o => o.BusyTimeout = TimeSpan.FromMilliseconds(busyMilliseconds));
+        using var other = Connect();
+        using var holder = other.BeginTransaction(deferred: false);
+
+        var insert = store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct).AsTask();
+
+        // A busy timeout of zero must not mean "wait without end": the write fails while the lock is still held.
+        var error = await Assert.ThrowsAsync<SqliteException>(() => insert.WaitAsync(TimeSpan.FromMinutes(2), Ct));
+        Assert.Equal(5, error.SqliteErrorCode); // SQLITE_BUSY
+        holder.Rollback();
+        await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
+    }
 }

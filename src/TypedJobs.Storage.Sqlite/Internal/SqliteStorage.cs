@@ -30,7 +30,9 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
         var validated = this.options.Validate();
         var builder = new SqliteConnectionStringBuilder(validated)
         {
-            DefaultTimeout = (int)Math.Ceiling(this.options.BusyTimeout.TotalSeconds),
+            // Microsoft.Data.Sqlite retries a busy statement until this many whole seconds have passed, and without end
+            // at 0; the busy_timeout pragma set on each connection does the precise wait inside SQLite.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(this.options.BusyTimeout.TotalSeconds)),
         };
         DatabasePath = Path.GetFullPath(builder.DataSource);
         builder.Pooling = false;
@@ -302,6 +304,9 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Applied TypedJobs SQLite schema version {Version} ({Description}) to tables '{Prefix}*'")]
     private static partial void LogMigrated(ILogger logger, int version, string description, string prefix);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Could not confirm that the transaction which enqueued job {JobId} committed it; its Enqueued event is not published and workers find it at their next poll")]
+    private static partial void LogCommitProbeFailed(ILogger logger, Exception exception, JobId jobId);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "TypedJobs SQLite schema version {Version} ({Description}) of tables '{Prefix}*' is a contract migration: apply it with 'typedjobs migrate' (or ApplyContractMigrations) once no worker of an older version uses the database")]
     private static partial void LogContractPending(ILogger logger, int version, string description, string prefix);
