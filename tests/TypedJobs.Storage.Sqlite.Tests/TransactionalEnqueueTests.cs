@@ -121,6 +121,30 @@ public sealed class TransactionalEnqueueTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RollbackToASavepoint_ThenCommit_KeepsOnlyTheJobsAfterIt_AndPublishesOnlyTheirEvents()
+    {
+        var (client, task) = await StartAsync(worker: false);
+        using var connection = Connect();
+        JobId undone;
+        JobId kept;
+        using (var transaction = connection.BeginTransaction(deferred: false))
+        {
+            // What EF Core does when SaveChanges fails inside the caller's transaction: back to its savepoint, then on.
+            transaction.Save("before");
+            undone = await client.InTransaction(transaction).EnqueueAsync(task, 1, cancellationToken: Ct);
+            transaction.Rollback("before");
+            kept = await client.InTransaction(transaction).EnqueueAsync(task, 2, cancellationToken: Ct);
+            transaction.Commit();
+        }
+
+        // Both callbacks run in the order of their inserts: once the kept job's event is out, the other was decided.
+        await Eventually(() => observer.Events.Any(e => e.JobId == kept && e.Kind == JobEventKind.Enqueued), "the kept job's event");
+        Assert.Null(await client.GetJobAsync(undone, Ct));
+        Assert.NotNull(await client.GetJobAsync(kept, Ct));
+        Assert.DoesNotContain(observer.Events, e => e.JobId == undone);
+    }
+
+    [Fact]
     public async Task InTransaction_GoesThroughTheClientsChecks_AndUniqueKeys()
     {
         var (client, task) = await StartAsync(worker: false);

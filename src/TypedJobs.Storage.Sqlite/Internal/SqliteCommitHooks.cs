@@ -6,11 +6,12 @@ namespace TypedJobs.Storage.Sqlite.Internal;
 
 /// <summary>
 /// Runs callbacks after a caller's transaction commits, and never after one that rolled back, through SQLite's commit
-/// hook. The hook is installed once per native connection (pooled connections keep it). When it fires, it runs the
+/// hook. The hook is installed once per native connection (pooled connections keep it). When it fires, it takes the
 /// callbacks of the transaction that is committing (still open at that moment) and drops those of transactions that
-/// already ended, which rolled back; the callbacks go to the thread pool, since a hook must not use its connection.
-/// The hook fires as SQLite commits; should the commit still fail at the very end (an I/O error), the callbacks have
-/// already run — they only publish events and wake workers, who then find nothing.
+/// already ended, which rolled back. A hook must not use its connection, and the commit is not finished while it runs,
+/// so the callbacks go to the thread pool and wait there until the caller's commit has returned (the transaction lets go
+/// of its connection) before they run: what they read then includes the commit. A part of the transaction rolled back
+/// to a savepoint still commits, so a callback that matters for particular rows checks that they are there.
 /// </summary>
 internal static class SqliteCommitHooks
 {
@@ -48,7 +49,7 @@ internal static class SqliteCommitHooks
 
         public int Committed()
         {
-            List<Action>? ready = null;
+            List<(SqliteTransaction Transaction, Action Callback)>? ready = null;
             lock (callbacks)
             {
                 foreach (var (reference, callback) in callbacks)
@@ -56,7 +57,7 @@ internal static class SqliteCommitHooks
                     // The committing transaction is still open here; one that ended before was rolled back.
                     if (reference.TryGetTarget(out var transaction) && transaction.Connection is not null)
                     {
-                        (ready ??= []).Add(callback);
+                        (ready ??= []).Add((transaction, callback));
                     }
                 }
 
@@ -65,16 +66,31 @@ internal static class SqliteCommitHooks
 
             if (ready is not null)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static list =>
-                {
-                    foreach (var callback in list)
-                    {
-                        callback();
-                    }
-                }, ready, preferLocal: false);
+                _ = RunAfterCommitReturnsAsync(ready);
             }
 
             return 0; // 0 lets the commit proceed
         }
+
+        private static async Task RunAfterCommitReturnsAsync(List<(SqliteTransaction Transaction, Action Callback)> ready)
+        {
+            await Task.Yield();
+            var transaction = ready[0].Transaction;
+            // The transaction lets go of its connection when Commit returns. A caller that ended it with its own COMMIT
+            // statement keeps the object open until it is disposed; past the limit, the callbacks run anyway.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (transaction.Connection is not null && waited.Elapsed < CommitReturnLimit)
+            {
+                await Task.Delay(1).ConfigureAwait(false);
+            }
+
+            foreach (var (_, callback) in ready)
+            {
+                callback();
+            }
+        }
     }
+
+    /// <summary>How long callbacks wait for the caller's Commit to return before they run anyway.</summary>
+    private static readonly TimeSpan CommitReturnLimit = TimeSpan.FromSeconds(5);
 }

@@ -495,8 +495,25 @@ internal sealed partial class SqliteStorage
         }
 
         var afterCommit = parameters.AfterCommit;
+        // The caller may roll back to a savepoint taken before this insert and still commit the rest: the commit is this
+        // call's only when the first job it inserted is there afterwards.
+        JobId? probe = null;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Inserted)
+            {
+                probe = outcome.Id;
+                break;
+            }
+        }
+
         var observed = SqliteCommitHooks.AfterCommit(transaction, () =>
         {
+            if (probe is { } id && !Committed(id))
+            {
+                return;
+            }
+
             if (ready)
             {
                 Wake();
@@ -505,5 +522,24 @@ internal sealed partial class SqliteStorage
             afterCommit?.Invoke();
         });
         return ValueTask.FromResult(new JobsInsertInTransactionResult(outcomes, observed));
+    }
+
+    /// <summary>Whether the job is in the table (read on a connection of the store's own, after the caller's commit).</summary>
+    private bool Committed(JobId id)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(readConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = Sql.SelectIdExists;
+            command.Add("@id", id.Value);
+            return command.ExecuteScalar() is not null;
+        }
+        catch (SqliteException ex)
+        {
+            LogCommitProbeFailed(logger, ex, id);
+            return false;
+        }
     }
 }
