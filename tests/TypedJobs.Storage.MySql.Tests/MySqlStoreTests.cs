@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
+using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.MySql.Internal;
 
 namespace TypedJobs.Storage.MySql.Tests;
@@ -250,78 +251,150 @@ public sealed class MySqlStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Prune_ReadsOnlyTheJobsItDeletes_HoweverManyHaveFinished_AndPrunesEachStateUpToTheMaximum()
+    public async Task Prune_ReadsOnlyTheJobsItDeletes_HoweverManyHaveFinished()
     {
-        // 2,000 succeeded and 20 cancelled jobs, all old enough to prune. Pruning ten must read about ten index entries and
-        // rows: with both states in one DELETE ... ORDER BY finished_at LIMIT, MariaDB read every finished job (and locked
-        // them all under REPEATABLE READ, holding up completions, claims and inserts while it ran).
-        var storage = Open();
+        // 2,000 succeeded jobs, all old enough to prune, the ten oldest finished a minute before the others. A prune of ten
+        // over both finished states must read about ten rows: as one DELETE ... WHERE state IN (...) ORDER BY finished_at
+        // LIMIT, MariaDB read every finished job (and under REPEATABLE READ locked them all while it ran, holding up
+        // completions, claims and inserts). The reads counted are those of the store's own call: it prunes on a data source
+        // of one connection that keeps its session between uses, whose counters the test reads before and after.
+        var clock = new FakeClock();
+        var seed = Open(clock: clock);
+        await seed.InitializeAsync(Ct);
+        var oldest = await FinishAsync(seed, JobState.Succeeded, 10);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await FinishAsync(seed, JobState.Succeeded, 1990);
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        await using var session = new MySqlDataSource(MySqlTestServer.For(database, b =>
+        {
+            b.MaximumPoolSize = 1;
+            b.ConnectionReset = false;
+        }));
+        var storage = new MySqlStorage(new MySqlStorageOptions { DataSource = session }, clock, NullLogger.Instance);
+        opened.Add(storage);
         await storage.InitializeAsync(Ct);
-        await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 2000).Select(_ => NewJob()).ToArray()), Ct);
+
+        var (deleted, reads) = await PruneCountingReadsAsync(storage, session, 10);
+
+        Assert.Equal(10, deleted);
+        Assert.InRange(reads, 0, 50);
+        foreach (var id in oldest)
+        {
+            Assert.Null((await seed.JobsGetAsync(new JobsGetParams(id), Ct)).Job);
+        }
+
+        Assert.Equal(1990, (await seed.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+
+        // Whatever the table's statistics say, the call reads the same.
+        await MySqlTestServer.ExecuteAsync("ANALYZE TABLE typedjobs_jobs", database);
+        (deleted, reads) = await PruneCountingReadsAsync(storage, session, 10);
+
+        Assert.Equal(10, deleted);
+        Assert.InRange(reads, 0, 50);
+        Assert.Equal(1980, (await seed.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Prune_DeletesUpToItsMaximumAcrossTheStates_OneStateAfterTheOther_AndKeepsJobsNewerThanTheAge()
+    {
+        // Under two table prefixes: five succeeded and five cancelled jobs finished two hours ago, and one of each just now.
+        var clock = new FakeClock();
+        var whole = Open("whole_", clock: clock);
+        var part = Open("part_", clock: clock);
+        foreach (var storage in new[] { whole, part })
+        {
+            await storage.InitializeAsync(Ct);
+            await FinishAsync(storage, JobState.Succeeded, 5);
+            await FinishAsync(storage, JobState.Cancelled, 5);
+        }
+
+        clock.Advance(TimeSpan.FromHours(2));
+        var recent = new Dictionary<MySqlStorage, JobId[]>();
+        foreach (var storage in new[] { whole, part })
+        {
+            recent[storage] = [.. await FinishAsync(storage, JobState.Succeeded, 1), .. await FinishAsync(storage, JobState.Cancelled, 1)];
+        }
+
+        var states = new[] { JobState.Succeeded, JobState.Cancelled };
+        var age = TimeSpan.FromHours(1);
+
+        // A maximum that covers both states deletes every old job of both in one call.
+        Assert.Equal(10, (await whole.JobsPruneAsync(new JobsPruneParams(states, age, 10), Ct)).Deleted);
+        // A smaller one stops at it: the succeeded jobs first, then the cancelled ones; the next call takes the rest.
+        Assert.Equal(7, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
+        Assert.Equal(1, await CountAsync(part, JobState.Succeeded));
+        Assert.Equal(4, await CountAsync(part, JobState.Cancelled));
+        Assert.Equal(3, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
+        Assert.Equal(0, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
+
+        foreach (var storage in new[] { whole, part })
+        {
+            Assert.Equal(2, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+            foreach (var id in recent[storage])
+            {
+                Assert.NotNull((await storage.JobsGetAsync(new JobsGetParams(id), Ct)).Job);
+            }
+        }
+
+        static async Task<long> CountAsync(MySqlStorage storage, JobState state) =>
+            (await storage.JobsCountAsync(new JobsCountParams(new JobFilter { State = state }), Ct)).Count;
+    }
+
+    /// <summary>Inserts <paramref name="count"/> jobs and finishes them now, succeeded (claimed, then completed) or cancelled while waiting.</summary>
+    private static async Task<JobId[]> FinishAsync(MySqlStorage storage, JobState state, int count)
+    {
+        var ids = (await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, count).Select(_ => NewJob()).ToArray()), Ct))
+            .Outcomes.Select(o => o.Id).ToArray();
+        if (state == JobState.Cancelled)
+        {
+            foreach (var id in ids)
+            {
+                Assert.True((await storage.JobsCancelAsync(new JobsCancelParams(new JobRef(id, "default")), Ct)).Cancelled);
+            }
+
+            return ids;
+        }
+
         var claimed = await storage.JobsClaimAsync(new JobsClaimParams
         {
-            WorkerId = "w", Queues = [new QueueClaim("default", 2000)], Max = 2000, LeaseDuration = TimeSpan.FromMinutes(1),
+            WorkerId = "w",
+            Queues = [new QueueClaim("default", count)],
+            Max = count,
+            LeaseDuration = TimeSpan.FromMinutes(1),
         }, Ct);
+        Assert.Equal(count, claimed.Jobs.Count);
         await storage.JobsCompleteAsync(new JobsCompleteParams(claimed.Jobs.Select(j => new JobCompletion
         {
-            Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded,
+            Job = j.Ref,
+            LeaseToken = j.LeaseToken!.Value,
+            TargetState = state,
         }).ToArray()), Ct);
-        var waiting = await storage.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 20).Select(_ => NewJob()).ToArray()), Ct);
-        foreach (var outcome in waiting.Outcomes)
-        {
-            Assert.True((await storage.JobsCancelAsync(new JobsCancelParams(new JobRef(outcome.Id, "default")), Ct)).Cancelled);
-        }
+        return ids;
+    }
 
-        await using var connection = new MySqlConnection(MySqlTestServer.For(database));
-        await connection.OpenAsync(Ct);
-        await using (var analyze = connection.CreateCommand())
-        {
-            // Whatever the statistics say, the statements hold to the index.
-            analyze.CommandText = "ANALYZE TABLE typedjobs_jobs";
-            await analyze.ExecuteNonQueryAsync(Ct);
-        }
+    /// <summary>
+    /// Prunes old succeeded and cancelled jobs through <paramref name="storage"/>, which runs on <paramref name="session"/>,
+    /// a data source of one connection that keeps its session between uses; returns the jobs deleted and the rows that
+    /// session read meanwhile.
+    /// </summary>
+    private static async Task<(int Deleted, long Reads)> PruneCountingReadsAsync(MySqlStorage storage, MySqlDataSource session, int max)
+    {
+        var (connection, before) = await SessionReadsAsync(session);
+        var deleted = (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, max), Ct)).Deleted;
+        var (sameConnection, after) = await SessionReadsAsync(session);
+        Assert.Equal(connection, sameConnection);
+        return (deleted, after - before);
+    }
 
-        var before = await RowReadsAsync(connection);
-        var seqs = new List<long>();
-        await using (var select = connection.CreateCommand())
-        {
-            select.CommandText = storage.Sql.PruneCandidates;
-            select.Parameters.AddWithValue("@st", (int)JobState.Succeeded);
-            select.Parameters.AddWithValue("@age", 0L);
-            select.Parameters.AddWithValue("@max", 10);
-            await using var reader = await select.ExecuteReaderAsync(Ct);
-            while (await reader.ReadAsync(Ct))
-            {
-                seqs.Add(reader.GetInt64(0));
-            }
-        }
-
-        int deleted;
-        await using (var delete = connection.CreateCommand())
-        {
-            delete.CommandText = MySqlSql.Format(storage.Sql.PruneByKey, MySqlSql.List("s", seqs.Count));
-            for (var i = 0; i < seqs.Count; i++)
-            {
-                delete.Parameters.AddWithValue("@s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), seqs[i]);
-            }
-
-            delete.Parameters.AddWithValue("@st", (int)JobState.Succeeded);
-            delete.Parameters.AddWithValue("@age", 0L);
-            deleted = await delete.ExecuteNonQueryAsync(Ct);
-        }
-
-        var reads = await RowReadsAsync(connection) - before;
-        Assert.Equal(10, deleted);
-        Assert.InRange(reads, 0, 40);
-
-        // The store's call over both states: succeeded ones first, oldest first, then cancelled, up to its maximum.
-        Assert.Equal(0, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromHours(1), 100), Ct)).Deleted);
-        Assert.Equal(1500, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
-        // The last 490 succeeded and 10 of the cancelled.
-        Assert.Equal(500, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 500), Ct)).Deleted);
-        Assert.Equal(10, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter { State = JobState.Cancelled }), Ct)).Count);
-        Assert.Equal(10, (await storage.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.Zero, 1500), Ct)).Deleted);
-        Assert.Equal(0, (await storage.JobsCountAsync(new JobsCountParams(new JobFilter()), Ct)).Count);
+    /// <summary>The server's id of the one connection of <paramref name="session"/>, and the rows it has read (<see cref="RowReadsAsync"/>).</summary>
+    private static async Task<(long Connection, long Reads)> SessionReadsAsync(MySqlDataSource session)
+    {
+        await using var connection = await session.OpenConnectionAsync(Ct);
+        await using var id = connection.CreateCommand();
+        id.CommandText = "SELECT CONNECTION_ID()";
+        var connectionId = Convert.ToInt64(await id.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
+        return (connectionId, await RowReadsAsync(connection));
     }
 
     /// <summary>Every row the session read: through an index (<see cref="IndexReadsAsync"/>) or by a scan of the table.</summary>
