@@ -78,7 +78,7 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         Assert.Equal(2, status.CurrentVersion);
         Assert.Equal(SqliteSql.SchemaVersion, status.LatestVersion);
         // The contract step waits to be applied explicitly, and the expand step after it waits with it.
-        Assert.Equal([3, 4, 5, 6, 7], status.Pending.Select(m => m.Version));
+        Assert.Equal([3, 4, 5, 6, 7, 8, 9], status.Pending.Select(m => m.Version));
         Assert.Contains("contract", status.Pending[0].Description);
         Assert.Equal(JobState.Ready, (await store.JobsGetAsync(new JobsGetParams(Ready), Ct)).Job!.State);
         Assert.Equal("welcome:ada", (await store.JobsGetAsync(new JobsGetParams(Unique), Ct)).Job!.UniqueKey);
@@ -128,8 +128,8 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
 
         var contract = await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
 
-        Assert.Equal([3, 4, 5, 6, 7], contract.Applied.Select(m => m.Version));
-        Assert.Equal(7, contract.CurrentVersion);
+        Assert.Equal([3, 4, 5, 6, 7, 8, 9], contract.Applied.Select(m => m.Version));
+        Assert.Equal(9, contract.CurrentVersion);
         Assert.ThrowsAny<SqliteException>(() => Execute(Version1Insert, "k2"));
         var perQueue = new JobInsert { Id = JobId.New(), TaskName = "t", Queue = "other", Payload = "{}"u8.ToArray(), UniqueKey = "welcome:ada" };
         Assert.True(Assert.Single((await store.JobsInsertAsync(new JobsInsertParams([perQueue]), Ct)).Outcomes).Inserted);
@@ -145,7 +145,7 @@ public sealed class MigrationUpgradeTests : IAsyncDisposable
         var dry = await store.MigrationsApplyAsync(new MigrationsApplyParams(DryRun: true), Ct);
         var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
 
-        Assert.Equal([2, 3, 4, 5, 6, 7], dry.Applied.Select(m => m.Version));
+        Assert.Equal([2, 3, 4, 5, 6, 7, 8, 9], dry.Applied.Select(m => m.Version));
         Assert.Contains(dry.Applied[0].Statements, s => s.Contains("ADD COLUMN succeeded_token", StringComparison.Ordinal));
         Assert.Equal(1, status.CurrentVersion);
     }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using TypedJobs.Storage.Conformance;
 using TypedJobs.Storage.Sqlite.Internal;
 
 namespace TypedJobs.Storage.Sqlite.Tests;
@@ -79,7 +80,7 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.StartsWith($"SCAN {prefix}jobs", StringComparison.Ordinal));
         Assert.Equal(
-            [$"{prefix}jobs_claim", $"{prefix}jobs_done", $"{prefix}jobs_finished", $"{prefix}jobs_held_unique_key", $"{prefix}jobs_lease"],
+            [$"{prefix}jobs_claim", $"{prefix}jobs_done", $"{prefix}jobs_finished_state", $"{prefix}jobs_held_unique_key", $"{prefix}jobs_lease"],
             Indexes(path, prefix + "jobs"));
     }
 
@@ -98,6 +99,70 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING INDEX {prefix}jobs_lease", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_done", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Prune_reads_one_range_of_finished_jobs_per_state_and_never_the_other_states()
+    {
+        var (path, statements) = await OpenStoreAsync();
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+
+        var plan = Plan(path, statements.PruneJobs);
+
+        // Each state's arm seeks its own (state, finish time) range, so a prune of succeeded jobs does not walk past the
+        // dead ones kept longer; the arms come out in finish-time order and only their merge is sorted.
+        var reads = plan.Where(step => step.Contains($"{prefix}jobs ", StringComparison.Ordinal) || step.EndsWith($"{prefix}jobs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, reads.Count(step => step.Contains($"USING COVERING INDEX {prefix}jobs_finished_state (state=? AND finished_at<?)", StringComparison.Ordinal)));
+        Assert.DoesNotContain(reads, step => step.StartsWith($"SCAN {prefix}jobs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Prune_of_succeeded_jobs_leaves_older_dead_ones_and_takes_the_oldest_first()
+    {
+        var (path, _) = await OpenStoreAsync();
+        var clock = new FakeClock();
+        await using var timed = new SqliteStorage(new SqliteStorageOptions { ConnectionString = path }, clock);
+        await timed.InitializeAsync(Ct);
+        async Task<JobId[]> FinishAsync(int count, JobState state)
+        {
+            var jobs = Enumerable.Range(0, count).Select(_ => new JobInsert { Id = JobId.New(), TaskName = "t", Queue = "q", Payload = "{}"u8.ToArray() }).ToArray();
+            await timed.JobsInsertAsync(new JobsInsertParams(jobs), Ct);
+            var claimed = (await timed.JobsClaimAsync(new JobsClaimParams
+            {
+                WorkerId = "w", Queues = [new QueueClaim("q", count)], Max = count, LeaseDuration = TimeSpan.FromMinutes(5),
+            }, Ct)).Jobs;
+            await timed.JobsCompleteAsync(new JobsCompleteParams(claimed.Select(j => new JobCompletion
+            {
+                Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = state, Failed = state == JobState.Dead,
+            }).ToList()), Ct);
+            clock.Advance(TimeSpan.FromMinutes(1));
+            return jobs.Select(j => j.Id).ToArray();
+        }
+
+        var dead = await FinishAsync(20, JobState.Dead);
+        var older = await FinishAsync(5, JobState.Succeeded);
+        var newer = await FinishAsync(5, JobState.Succeeded);
+        clock.Advance(TimeSpan.FromHours(1));
+
+        var first = await timed.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromMinutes(30), 5), Ct);
+        foreach (var id in newer)
+        {
+            Assert.Equal(JobState.Succeeded, (await timed.JobsGetAsync(new JobsGetParams(id), Ct)).Job?.State);
+        }
+
+        var second = await timed.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromMinutes(30), 100), Ct);
+
+        Assert.Equal(5, first.Deleted);
+        Assert.Equal(5, second.Deleted);
+        foreach (var id in dead)
+        {
+            Assert.Equal(JobState.Dead, (await timed.JobsGetAsync(new JobsGetParams(id), Ct)).Job?.State);
+        }
+
+        foreach (var id in older.Concat(newer))
+        {
+            Assert.Null((await timed.JobsGetAsync(new JobsGetParams(id), Ct)).Job);
+        }
     }
 
     /// <summary>Creates the store's database (every migration applied) and returns its path and the store's statements.</summary>

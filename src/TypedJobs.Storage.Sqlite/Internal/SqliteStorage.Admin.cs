@@ -242,7 +242,12 @@ internal sealed partial class SqliteStorage
         return await WriteAsync(ctx =>
         {
             var delete = ctx.Command(Sql.PruneJobs);
-            delete.Add("@states", JsonArray(states));
+            foreach (var state in (ReadOnlySpan<JobState>)[JobState.Succeeded, JobState.Dead, JobState.Cancelled])
+            {
+                delete.Add("@prune_" + ((int)state).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Array.IndexOf(states, (long)state) >= 0 ? 1 : 0);
+            }
+
             delete.Add("@before", Ticks(time.GetUtcNow() - parameters.OlderThan));
             delete.Add("@max", parameters.Max);
             return new JobsPruneResult(delete.ExecuteNonQuery());
