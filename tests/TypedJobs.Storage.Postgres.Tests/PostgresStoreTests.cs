@@ -387,13 +387,13 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         var status = await store.MigrationsStatusAsync(new MigrationsStatusParams(), Ct);
 
         Assert.Equal(1, status.CurrentVersion);
-        Assert.Equal([2], status.Pending.Select(m => m.Version));
+        Assert.Equal([2, 3, 4], status.Pending.Select(m => m.Version));
         Assert.True(await HasPrimaryKeyAsync());
         await RunEveryKindOfStatementAsync(store);
 
         var applied = await store.MigrationsApplyAsync(new MigrationsApplyParams(), Ct);
 
-        Assert.Equal(2, applied.CurrentVersion);
+        Assert.Equal(4, applied.CurrentVersion);
         Assert.False(await HasPrimaryKeyAsync());
         await RunEveryKindOfStatementAsync(store);
         // Version 1 looks jobs up by the sequence: it refuses the schema without its key rather than scan the table.
@@ -414,6 +414,29 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.True(plan.Contains("Index Scan using typedjobs_jobs_id on typedjobs_jobs j", StringComparison.Ordinal), plan); // the claimed rows, found by id
         Assert.DoesNotContain("Seq Scan on typedjobs_jobs", plan);
         Assert.Contains("Update on typedjobs_jobs j (actual rows=50", plan);
+    }
+
+    [Fact]
+    public async Task Prune_ReadsOnlyTheJobsItDeletes_NotTheDeadOnesKeptLonger()
+    {
+        var store = await OpenAsync();
+        // 2,000 dead jobs and 10 succeeded ones, all finished an hour ago; a prune of succeeded and cancelled jobs.
+        await PostgresTestServer.ExecuteAsync($"""
+            INSERT INTO "{schema}".typedjobs_jobs (id, task, queue, priority, state, payload, max_retries, created_at, due_at, finished_at)
+            SELECT gen_random_uuid(), 't', 'q', 2, CASE WHEN g <= 2000 THEN 4 ELSE 3 END, '\x7b7d', 0, now() - interval '2 hours',
+                   now() - interval '2 hours', now() - interval '1 hour' - g * interval '1 millisecond'
+            FROM generate_series(1, 2010) g
+            """);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+
+        var plan = await store.ExplainPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromMinutes(30), 100), Ct);
+        var pruned = await store.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded, JobState.Cancelled], TimeSpan.FromMinutes(30), 100), Ct);
+
+        Assert.Contains("typedjobs_jobs_finished_state", plan);
+        Assert.DoesNotContain("Rows Removed by Filter", plan);
+        Assert.DoesNotContain("Seq Scan on typedjobs_jobs", plan);
+        Assert.Equal(10, pruned.Deleted);
+        Assert.Equal(2000L, await PostgresTestServer.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".typedjobs_jobs WHERE state = 4"));
     }
 
     /// <summary>Insert, claim, complete, rescue, list page by page, cancel, bulk actions and prune, each checked.</summary>

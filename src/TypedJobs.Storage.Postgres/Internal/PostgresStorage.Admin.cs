@@ -174,6 +174,28 @@ internal sealed partial class PostgresStorage
         }, cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>The plan of a prune as it runs (EXPLAIN ANALYZE), in a transaction rolled back afterwards: for tests.</summary>
+    internal async Task<string> ExplainPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.PruneJobs, bulkTimeout, transaction);
+        command.Add("states", parameters.States.Select(s => (short)s).ToArray());
+        command.Add("older_us", Micros(parameters.OlderThan));
+        command.Add("max", parameters.Max);
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        return plan.ToString();
+    }
+
     public async ValueTask<QueuesListResult> QueuesListAsync(QueuesListParams parameters, CancellationToken cancellationToken)
     {
         var rows = await QueryAsync(Sql.QueueCounts, bulkTimeout, static _ => { },
