@@ -296,4 +296,21 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
         Assert.Equal(2, claimed.Count(j => j.TaskName == "limited"));
         Assert.Equal(3, claimed.Count(j => j.TaskName == "free"));
     }
+
+    [Fact]
+    public async Task Claim_WithATaskAtItsCapAheadOfTheOthers_TakesTheOtherTasksInClaimOrder_AndOnlyDueOnes()
+    {
+        // The capped task's backlog sits ahead of everything else in claim order.
+        await InsertAsync(Enumerable.Range(0, 40).Select(_ => NewJob(task: "capped", priority: Priority.Critical)).ToArray());
+        var low = NewJob(task: "c", priority: Priority.Low);
+        var normal = Enumerable.Range(0, 3).Select(_ => NewJob(task: "a")).ToArray();
+        var high = NewJob(task: "b", priority: Priority.High);
+        await InsertAsync([low, .. normal, high, NewJob(task: "a", delay: TimeSpan.FromHours(1)), NewJob(task: "d", delay: TimeSpan.FromHours(1))]);
+
+        var claimed = await ClaimAsync(10, taskLimits: new Dictionary<string, int> { ["capped"] = 0, ["a"] = 2 });
+
+        Assert.Equal([high.Id, normal[0].Id, normal[1].Id, low.Id], claimed.Select(j => j.Id));
+        await Admin.QueuesPauseAsync(new QueuesPauseParams("default"), Ct);
+        Assert.Empty(await ClaimAsync(10, taskLimits: new Dictionary<string, int> { ["capped"] = 0 }));
+    }
 }

@@ -30,6 +30,8 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     [Theory]
     [InlineData(nameof(SqliteSql.ClaimCandidates))]
     [InlineData(nameof(SqliteSql.ClaimJobs))]
+    [InlineData(nameof(SqliteSql.ClaimTasks))]
+    [InlineData(nameof(SqliteSql.ClaimTaskCandidates))]
     [InlineData(nameof(SqliteSql.NextDueAt))]
     [InlineData(nameof(SqliteSql.CompleteJob))]
     [InlineData(nameof(SqliteSql.CompleteJobs))]
@@ -41,6 +43,8 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     {
         var (path, statements) = await OpenStoreAsync();
         var sql = (string)typeof(SqliteSql).GetProperty(statement)!.GetValue(statements)!;
+        // The index a claim with a task at its cap makes on first need; the others must not take it instead of theirs.
+        Execute(path, statements.CreateClaimTaskIndex);
 
         var plan = Plan(path, sql);
 
@@ -99,6 +103,24 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING INDEX {prefix}jobs_lease", StringComparison.Ordinal));
         Assert.Contains(reads, step => step.Contains($"USING COVERING INDEX {prefix}jobs_done", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Claim_with_a_task_at_its_cap_seeks_each_other_task_and_never_reads_the_capped_ones()
+    {
+        var (path, statements) = await OpenStoreAsync();
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+        Execute(path, statements.CreateClaimTaskIndex);
+
+        var tasks = Plan(path, statements.ClaimTasks);
+        var candidates = Plan(path, statements.ClaimTaskCandidates);
+
+        // The task list is one seek per task (the first one, then the next after each); each task's candidates are one
+        // range per priority of (queue, task, priority), read in index order.
+        Assert.Equal(2, tasks.Count(step => step.Contains($"USING COVERING INDEX {prefix}jobs_claim_task (queue=?", StringComparison.Ordinal)));
+        Assert.Contains(tasks, step => step.Contains($"{prefix}jobs_claim_task (queue=? AND task>?)", StringComparison.Ordinal));
+        Assert.Equal(3, candidates.Count(step => step.Contains($"INDEX {prefix}jobs_claim_task (queue=? AND task=? AND priority", StringComparison.Ordinal)));
+        Assert.DoesNotContain(tasks.Concat(candidates), step => step.StartsWith($"SCAN {prefix}jobs", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -194,6 +216,15 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         }
 
         return indexes;
+    }
+
+    private static void Execute(string path, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     private static List<string> Plan(string path, string sql)

@@ -268,4 +268,55 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         holder.Rollback();
         await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct);
     }
+
+    [Fact]
+    public async Task TaskIndex_IsMadeByTheFirstClaimThatFindsATaskAtItsCap_AndNeverWithoutOne()
+    {
+        var logger = new RecordingLogger();
+        var options = new SqliteStorageOptions { ConnectionString = DatabasePath };
+        var store = new SqliteStorage(options, clock, logger);
+        stores.Add(store);
+        await store.InitializeAsync(Ct);
+        await store.JobsInsertAsync(new JobsInsertParams([.. Enumerable.Range(0, 30).Select(_ => Job() with { TaskName = "capped" }), Job() with { TaskName = "free" }]), Ct);
+        bool HasIndex() => QueryPlanTests.Indexes(DatabasePath, "typedjobs_jobs").Contains("typedjobs_jobs_claim_task");
+
+        var uncapped = await store.JobsClaimAsync(ClaimParams() with { Max = 1, Queues = [new QueueClaim("default", 1)] }, Ct);
+        var withRoom = await store.JobsClaimAsync(ClaimParams() with { Max = 1, Queues = [new QueueClaim("default", 1)], TaskLimits = new Dictionary<string, int> { ["capped"] = 5 } }, Ct);
+        var indexBefore = HasIndex();
+        var atCap = await store.JobsClaimAsync(ClaimParams() with { TaskLimits = new Dictionary<string, int> { ["capped"] = 0 } }, Ct);
+
+        Assert.Equal("capped", Assert.Single(uncapped.Jobs).TaskName);
+        Assert.Equal("capped", Assert.Single(withRoom.Jobs).TaskName);
+        Assert.False(indexBefore);
+        Assert.Equal("free", Assert.Single(atCap.Jobs).TaskName);
+        Assert.True(HasIndex());
+        Assert.Single(logger.Entries, e => e.EventId == 3005 && e.Message.Contains("capped", StringComparison.Ordinal));
+
+        // Another store on the file (as another process) finds it there and claims through it without making it again.
+        var other = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams([Job() with { TaskName = "free" }]), Ct);
+        var again = await other.JobsClaimAsync(ClaimParams() with { TaskLimits = new Dictionary<string, int> { ["capped"] = 0 } }, Ct);
+        Assert.Equal("free", Assert.Single(again.Jobs).TaskName);
+        Assert.Single(logger.Entries, e => e.EventId == 3005);
+    }
+
+    [Fact]
+    public async Task TaskIndex_DroppedWhileTheStoreRuns_IsMadeAgainByTheNextClaimThatNeedsIt()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams([.. Enumerable.Range(0, 3).Select(_ => Job() with { TaskName = "capped" }), Job() with { TaskName = "free" }, Job() with { TaskName = "free" }]), Ct);
+        var limits = new Dictionary<string, int> { ["capped"] = 0 };
+        Assert.Single((await store.JobsClaimAsync(ClaimParams() with { Max = 1, Queues = [new QueueClaim("default", 1)], TaskLimits = limits }, Ct)).Jobs);
+        using (var connection = Connect())
+        {
+            Scalar(connection, "DROP INDEX typedjobs_jobs_claim_task");
+        }
+
+        // The first claim after the drop fails (its statement names the index); the one after makes it again.
+        await Assert.ThrowsAsync<SqliteException>(async () => await store.JobsClaimAsync(ClaimParams() with { TaskLimits = limits }, Ct));
+        var after = await store.JobsClaimAsync(ClaimParams() with { TaskLimits = limits }, Ct);
+
+        Assert.Equal("free", Assert.Single(after.Jobs).TaskName);
+        Assert.Contains("typedjobs_jobs_claim_task", QueryPlanTests.Indexes(DatabasePath, "typedjobs_jobs"));
+    }
 }

@@ -231,6 +231,38 @@ internal sealed class SqliteSql
             ORDER BY priority DESC, due_at, seq
             LIMIT @limit
             """;
+        // With a task at its cap, the claim reads each other task of the queue on its own, through an index of waiting jobs
+        // by queue and task: through the claim index alone it walked past every waiting job of the capped task ahead of
+        // them (a capped task's backlog of 300,000 jobs: 75 ms a claim, under the write lock). Every waiting job costs an
+        // entry in it (about 5% more CPU a job, a sixth less enqueue rate), so it is made by the first claim that finds a
+        // task at its cap, not by a migration: databases whose workers cap no task never pay for it. The tasks that have
+        // waiting jobs come from it one seek each (a skip-scan), and each task's candidates from its own ranges there.
+        ClaimTaskIndexExists = $"SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '{p}jobs_claim_task'";
+        CreateClaimTaskIndex = $"CREATE INDEX IF NOT EXISTS {p}jobs_claim_task ON {p}jobs (queue, task, priority DESC, due_at, seq) WHERE state = 1";
+        ClaimTasks = $"""
+            WITH RECURSIVE t(task) AS (
+              SELECT (SELECT task FROM {p}jobs INDEXED BY {p}jobs_claim_task WHERE queue = @queue AND state = 1 ORDER BY task LIMIT 1)
+              UNION ALL
+              SELECT (SELECT task FROM {p}jobs INDEXED BY {p}jobs_claim_task WHERE queue = @queue AND state = 1 AND task > t.task ORDER BY task LIMIT 1)
+              FROM t WHERE t.task IS NOT NULL)
+            SELECT task FROM t WHERE task IS NOT NULL
+            """;
+        string TaskClaimArm(string priorities) => $"""
+            SELECT seq, task, priority, due_at FROM {p}jobs INDEXED BY {p}jobs_claim_task
+            WHERE queue = @queue AND task = @task AND state = 1 AND {priorities} AND due_at <= @now
+              AND (@chosen IS NULL OR seq NOT IN (SELECT value FROM json_each(@chosen)))
+            """;
+        ClaimTaskCandidates = $"""
+            SELECT seq, task, priority, due_at FROM (
+            {TaskClaimArm("priority > 3")}
+            UNION ALL
+            {TaskClaimArm("priority IN (3, 2, 1, 0)")}
+            UNION ALL
+            {TaskClaimArm("priority < 0")})
+            WHERE NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
+            ORDER BY priority DESC, due_at, seq
+            LIMIT @limit
+            """;
         ClaimJobs = $"""
             UPDATE {p}jobs
             SET state = 2, attempt = attempt + 1, lease_token = randomblob(16), lease_expires_at = @lease_expires_at,
@@ -499,6 +531,14 @@ internal sealed class SqliteSql
     public string SelectIdExists { get; }
 
     public string ClaimCandidates { get; }
+
+    public string ClaimTaskIndexExists { get; }
+
+    public string CreateClaimTaskIndex { get; }
+
+    public string ClaimTasks { get; }
+
+    public string ClaimTaskCandidates { get; }
 
     public string ClaimJobs { get; }
 

@@ -32,7 +32,73 @@ internal sealed partial class SqliteStorage
             return new JobsClaimResult([], null);
         }
 
-        return await WriteAsync(ctx => Claim(ctx, parameters, queues), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await WriteAsync(ctx => Claim(ctx, parameters, queues), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (claimTaskIndex && ex.Message.Contains("no such index", StringComparison.Ordinal))
+        {
+            // The index was made in a write that did not commit, or dropped since: the next claim that needs it makes it.
+            claimTaskIndex = false;
+            throw;
+        }
+    }
+
+    /// <summary>Whether jobs_claim_task is known to exist (read and set by the writer, which alone claims).</summary>
+    private bool claimTaskIndex;
+
+    /// <summary>Makes jobs_claim_task unless it exists (another process, or an earlier run, may have made it).</summary>
+    private void EnsureClaimTaskIndex(WriteContext ctx, HashSet<string> excluded)
+    {
+        if (claimTaskIndex)
+        {
+            return;
+        }
+
+        var exists = ctx.Command(Sql.ClaimTaskIndexExists);
+        if (exists.ExecuteScalar() is null)
+        {
+            ctx.Command(Sql.CreateClaimTaskIndex).ExecuteNonQuery();
+            LogClaimTaskIndex(logger, string.Join(", ", excluded), options.TablePrefix);
+        }
+
+        claimTaskIndex = true;
+    }
+
+    /// <summary>
+    /// Adds the candidates <paramref name="select"/> reads (sequence, task, priority, due time) for queue
+    /// <paramref name="q"/>: with <paramref name="task"/> when every row has that task, else with the task name read
+    /// when <paramref name="readTask"/> (only task limits need it).
+    /// </summary>
+    private static void ReadCandidates(SqliteCommand select, int q, List<(long Seq, string? Task, int Queue, int Priority, long Due)> candidates,
+        string? task, bool readTask)
+    {
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            candidates.Add((reader.GetInt64(0), task ?? (readTask ? reader.GetString(1) : null), q, reader.GetInt32(2), reader.GetInt64(3)));
+        }
+    }
+
+    /// <summary>The tasks that have waiting jobs in <paramref name="queue"/> (read once per claim).</summary>
+    private List<string> QueueTasks(WriteContext ctx, string queue, ref Dictionary<string, List<string>>? tasksByQueue)
+    {
+        tasksByQueue ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (!tasksByQueue.TryGetValue(queue, out var tasks))
+        {
+            tasks = [];
+            var select = ctx.Command(Sql.ClaimTasks);
+            select.Add("@queue", queue);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                tasks.Add(reader.GetString(0));
+            }
+
+            tasksByQueue[queue] = tasks;
+        }
+
+        return tasks;
     }
 
     /// <summary>Claims from <paramref name="queues"/> (each named once; their maximums are counted down as jobs are taken).</summary>
@@ -57,6 +123,8 @@ internal sealed partial class SqliteStorage
         }
 
         var total = parameters.Max;
+        // Per queue, the tasks that have waiting jobs, read once per claim when a task is at its cap.
+        Dictionary<string, List<string>>? tasksByQueue = null;
         // The chosen, candidate and claimed lists are the writer's, reused from claim to claim.
         var chosen = ctx.ClaimChosen;
         chosen.Clear();
@@ -73,18 +141,39 @@ internal sealed partial class SqliteStorage
                     continue;
                 }
 
+                var limit = Math.Min(queues[q].Max, total - chosen.Count);
+                var chosenJson = chosen.Count == 0 ? null : JsonArray(chosen);
+                if (excluded is { Count: > 0 })
+                {
+                    EnsureClaimTaskIndex(ctx, excluded);
+                    // Each task that is not at its cap on its own, so the capped tasks' waiting jobs are never read.
+                    foreach (var task in QueueTasks(ctx, queues[q].Name, ref tasksByQueue))
+                    {
+                        if (excluded.Contains(task))
+                        {
+                            continue;
+                        }
+
+                        var ofTask = ctx.Command(Sql.ClaimTaskCandidates);
+                        ofTask.Add("@queue", queues[q].Name);
+                        ofTask.Add("@task", task);
+                        ofTask.Add("@now", nowTicks);
+                        ofTask.Add("@chosen", chosenJson);
+                        ofTask.Add("@limit", limit);
+                        ReadCandidates(ofTask, q, candidates, task, readTask: false);
+                    }
+
+                    continue;
+                }
+
                 var select = ctx.Command(Sql.ClaimCandidates);
                 select.Add("@queue", queues[q].Name);
                 select.Add("@now", nowTicks);
                 select.Add("@excluded_tasks", excluded is not { Count: > 0 } ? null : JsonArray(excluded));
-                select.Add("@chosen", chosen.Count == 0 ? null : JsonArray(chosen));
-                select.Add("@limit", Math.Min(queues[q].Max, total - chosen.Count));
-                using var reader = select.ExecuteReader();
-                while (reader.Read())
-                {
-                    // The task name matters only to task limits; without them it is not read into a string.
-                    candidates.Add((reader.GetInt64(0), taskLeft is null ? null : reader.GetString(1), q, reader.GetInt32(2), reader.GetInt64(3)));
-                }
+                select.Add("@chosen", chosenJson);
+                select.Add("@limit", limit);
+                // The task name matters only to task limits; without them it is not read into a string.
+                ReadCandidates(select, q, candidates, task: null, readTask: taskLeft is not null);
             }
 
             if (candidates.Count == 0)

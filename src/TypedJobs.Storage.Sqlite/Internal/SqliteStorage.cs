@@ -308,6 +308,9 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Could not confirm that the transaction which enqueued job {JobId} committed it; its Enqueued event is not published and workers find it at their next poll")]
     private static partial void LogCommitProbeFailed(ILogger logger, Exception exception, JobId jobId);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "A claim found tasks at their cap ({Tasks}): made the index '{Prefix}jobs_claim_task' of waiting jobs by queue and task, through which claims read the other tasks without reading the capped ones")]
+    private static partial void LogClaimTaskIndex(ILogger logger, string tasks, string prefix);
+
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "TypedJobs SQLite schema version {Version} ({Description}) of tables '{Prefix}*' is a contract migration: apply it with 'typedjobs migrate' (or ApplyContractMigrations) once no worker of an older version uses the database")]
     private static partial void LogContractPending(ILogger logger, int version, string description, string prefix);
 }
