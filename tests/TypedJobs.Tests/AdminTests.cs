@@ -83,6 +83,9 @@ public class AdminTests
         Assert.Equal(1, await host.Admin.PruneAsync([JobState.Succeeded], TimeSpan.FromHours(1)));
         Assert.Null(await host.Client.GetJobAsync(id));
         await Assert.ThrowsAsync<ArgumentException>(async () => await host.Admin.PruneAsync([JobState.Ready], TimeSpan.Zero));
+        // Ages past a century are refused before any store is asked (a database cannot subtract 10,000 years from its clock).
+        var age = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await host.Admin.PruneAsync([JobState.Dead], TimeSpan.FromDays(40_000)));
+        Assert.Contains("36525 days", age.Message);
 
         var other = await host.Client.EnqueueAsync(task, new TestPayload("y"), new JobOptions { Delay = TimeSpan.FromHours(1) });
         Assert.True(await host.Admin.DeleteAsync(other));

@@ -74,6 +74,23 @@ public class ConfigurationTests
         Assert.Contains("TypedJobs:DefaultMaxRetries", ex.Message);
     }
 
+    [Theory]
+    [InlineData("DeadRetention", "-00:00:01")]
+    [InlineData("DeadRetention", "3660000.00:00:00")]
+    [InlineData("SucceededRetention", "10675199.02:48:05.4775807")]
+    public async Task ARetentionNoClockCanSubtract_StopsStartup_NamingItsKeyAndTheValidRange(string key, string value)
+    {
+        // A prune subtracts the retention from the store's clock: 10,000 years before now is before the year 1.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTypedJobs(Config(("TypedJobs:" + key, value)).GetSection("TypedJobs"), o => o.UseInMemory());
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains($"TypedJobs:{key} = '", ex.Message);
+        Assert.Contains("between 0 and 36525 days (0 keeps jobs forever)", ex.Message);
+    }
+
     [Fact]
     public async Task WorkerSettings_AreBound_AndAListReplacesTheDefault()
     {

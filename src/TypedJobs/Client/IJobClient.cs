@@ -123,7 +123,10 @@ public interface IJobAdmin
     ValueTask<long> BulkAsync(JobsBulkAction action, JobFilter filter, IProgress<BulkProgress>? progress = null,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes finished jobs in <paramref name="states"/> that finished longer than <paramref name="olderThan"/> ago (by the store's clock).</summary>
+    /// <summary>
+    /// Deletes finished jobs in <paramref name="states"/> that finished longer than <paramref name="olderThan"/> ago (by
+    /// the store's clock). <paramref name="olderThan"/> is between zero and 36,525 days.
+    /// </summary>
     ValueTask<int> PruneAsync(IReadOnlyList<JobState> states, TimeSpan olderThan, CancellationToken cancellationToken = default);
 
     /// <summary>Every queue with its length, per-state counts and paused flag.</summary>

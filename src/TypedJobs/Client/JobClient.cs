@@ -270,7 +270,12 @@ internal sealed class JobClient(
             throw new ArgumentException("Only finished states (Succeeded, Dead, Cancelled) can be pruned.", nameof(states));
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(olderThan, TimeSpan.Zero);
+        if (olderThan < TimeSpan.Zero || olderThan > StorageRules.MaxDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan,
+                $"The age of the jobs to prune must be between zero and {StorageRules.MaxDelay.Days} days.");
+        }
+
         await storage.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         const int batch = 10_000;
         var total = 0;

@@ -53,10 +53,10 @@ public sealed class TypedJobsOptions
     /// <summary>How long results are kept for tasks that declare none. Default 1 day.</summary>
     public TimeSpan ResultRetention { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Succeeded and cancelled jobs older than this are pruned by workers. Default 1 day; <see cref="TimeSpan.Zero"/> keeps them.</summary>
+    /// <summary>Succeeded and cancelled jobs older than this are pruned by workers. Default 1 day; <see cref="TimeSpan.Zero"/> keeps them; at most 36,525 days.</summary>
     public TimeSpan SucceededRetention { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Dead jobs older than this are pruned by workers. Default 7 days; <see cref="TimeSpan.Zero"/> keeps them.</summary>
+    /// <summary>Dead jobs older than this are pruned by workers. Default 7 days; <see cref="TimeSpan.Zero"/> keeps them; at most 36,525 days.</summary>
     public TimeSpan DeadRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Whether lifecycle events are written to the events storage role. Default <see langword="false"/> (observers are always called).</summary>

@@ -205,9 +205,13 @@ internal sealed class TypedJobsOptionsValidator(IServiceProvider services) : IVa
             failures.Add($"TypedJobs:ResultRetention = '{options.ResultRetention}' must be positive.");
         }
 
-        if (options.SucceededRetention < TimeSpan.Zero || options.DeadRetention < TimeSpan.Zero)
+        foreach (var (key, retention) in (ReadOnlySpan<(string, TimeSpan)>)[("SucceededRetention", options.SucceededRetention), ("DeadRetention", options.DeadRetention)])
         {
-            failures.Add("TypedJobs:SucceededRetention and TypedJobs:DeadRetention must not be negative (0 keeps jobs forever).");
+            // A store subtracts the age from its clock; beyond a century no clock can (0 is how to keep jobs forever).
+            if (retention < TimeSpan.Zero || retention > StorageRules.MaxDelay)
+            {
+                failures.Add($"TypedJobs:{key} = '{retention}' must be between 0 and {StorageRules.MaxDelay.Days} days (0 keeps jobs forever).");
+            }
         }
 
         if (options.UnknownTaskGracePeriod < TimeSpan.Zero)
