@@ -260,6 +260,22 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task UniqueKey_OnABatchOfMoreThanOneJob_IsRefused_AndNothingIsEnqueued()
+    {
+        var task = Tasks.Create("unique-batch", (_, _) => ValueTask.CompletedTask);
+        await using var host = await TestHost.StartAsync(b => b.AddTask(task), startWorker: false);
+        var options = new JobOptions { UniqueKey = "report:42" };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Client.EnqueueBatchAsync(task, [new TestPayload("a"), new TestPayload("b")], options));
+        var single = await host.Client.EnqueueBatchAsync(task, [new TestPayload("c")], options);
+
+        Assert.Contains("names one job, but the batch has 2", error.Message);
+        Assert.Single(single);
+        Assert.Equal(1, host.Storage.Count);
+    }
+
+    [Fact]
     public async Task UniqueKey_IsReleasedWhenTheJobFinishes_UnlessKeptUntilPruned()
     {
         var task = Tasks.Create("unique-release", (_, _) => ValueTask.CompletedTask);

@@ -19,6 +19,12 @@ public interface IJobClient
         JobOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Enqueues many jobs of <paramref name="task"/> in one atomic store call; ids are returned in input order.</summary>
+    /// <remarks>
+    /// One call is one write transaction. On SQLite it holds the file's write lock while it lasts (about 10 µs a job on
+    /// a small machine: a million jobs take seconds), and other processes' writes on the file wait meanwhile, up to their
+    /// busy timeout: split very large batches when other processes work on the same file. A batch of more than one job
+    /// with <see cref="JobOptions.UniqueKey"/> is refused (<see cref="ArgumentException"/>): one key names one job.
+    /// </remarks>
     ValueTask<IReadOnlyList<JobId>> EnqueueBatchAsync<TPayload>(JobTask<TPayload> task, IEnumerable<TPayload> payloads,
         JobOptions? options = null, CancellationToken cancellationToken = default);
 

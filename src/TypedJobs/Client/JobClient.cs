@@ -77,6 +77,14 @@ internal sealed class JobClient(
             inserts.Add(Prepare(task, Serialize(task, payload), options));
         }
 
+        if (options?.UniqueKey is not null && inserts.Count > 1)
+        {
+            // One key names one job: the batch would come down to its first job, and the others' ids would all be its.
+            throw new ArgumentException(
+                $"JobOptions.UniqueKey names one job, but the batch has {inserts.Count}; enqueue them one by one, each with its own key, or deduplicate by payload ([Task(Unique = \"true\")]).",
+                nameof(options));
+        }
+
         return inserts.Count == 0 ? [] : await InsertAsync(inserts, transaction, cancellationToken).ConfigureAwait(false);
     }
 
