@@ -123,6 +123,23 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
         Assert.DoesNotContain(tasks.Concat(candidates), step => step.StartsWith($"SCAN {prefix}jobs", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(nameof(SqliteSql.BulkRetryCandidates), "jobs_finished_state (state=?)", 1)]
+    [InlineData(nameof(SqliteSql.BulkCancelCandidates), "jobs_claim", 1)]
+    [InlineData(nameof(SqliteSql.BulkCancelCandidates), "jobs_lease", 1)]
+    public async Task Bulk_retry_and_cancel_read_only_the_jobs_in_the_states_they_change(string statement, string index, int reads)
+    {
+        var (path, statements) = await OpenStoreAsync();
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+        var sql = (string)typeof(SqliteSql).GetProperty(statement)!.GetValue(statements)!;
+
+        var plan = Plan(path, sql);
+
+        // The jobs a batch retried or cancelled leave these partial indexes, so the next batch does not read them again.
+        Assert.Equal(reads, plan.Count(step => step.Contains($"INDEX {prefix}{index}", StringComparison.Ordinal)));
+        Assert.DoesNotContain(plan, step => step.Contains($"SCAN {prefix}jobs", StringComparison.Ordinal) && !step.Contains("INDEX", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Prune_reads_one_range_of_finished_jobs_per_state_and_never_the_other_states()
     {

@@ -367,9 +367,26 @@ internal sealed class SqliteSql
             WHERE id = @id AND queue = @queue AND state IN (4, 5)
             """;
         DeleteJob = $"DELETE FROM {p}jobs WHERE id = @id AND queue = @queue";
-        BulkCandidates = $"""
+        // A bulk action's next jobs, read through the partial index of the states it applies to: the jobs an earlier batch
+        // changed have left it, so each batch reads about as many jobs as it changes (through the whole table in sequence
+        // order, every batch read past all the jobs the batches before it had retried or cancelled). A delete applies to
+        // every state; the jobs it deleted are gone.
+        BulkRetryCandidates = $"""
+            SELECT seq, state, attempt FROM {p}jobs
+            WHERE state >= 3 AND state IN (4, 5) AND {Filter}
+            LIMIT @limit
+            """;
+        BulkCancelCandidates = $"""
+            SELECT * FROM (
+              SELECT seq, CASE WHEN due_at > @now THEN 0 ELSE 1 END, attempt FROM {p}jobs WHERE state = 1 AND {Filter} LIMIT @limit)
+            UNION ALL
+            SELECT * FROM (
+              SELECT seq, 2, attempt FROM {p}jobs WHERE state = 2 AND {Filter} LIMIT @limit)
+            LIMIT @limit
+            """;
+        BulkDeleteCandidates = $"""
             SELECT seq, CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END, attempt FROM {p}jobs
-            WHERE (CASE @action WHEN 0 THEN state IN (4, 5) WHEN 1 THEN state < 3 ELSE 1 END) AND {Filter}
+            WHERE {Filter}
             ORDER BY seq
             LIMIT @limit
             """;
@@ -390,8 +407,9 @@ internal sealed class SqliteSql
             RETURNING seq, id, queue, task
             """;
         // The oldest finished jobs of the asked states: one range of jobs_finished_state per state (an arm whose state was
-        // not asked reads nothing; state >= 3 lets the planner see that the partial index holds it), merged by finish time. No INDEXED BY: until schema version 8 is applied (it can wait
-        // behind a pending contract step) the planner takes jobs_finished.
+        // not asked reads nothing; state >= 3 lets the planner see that the partial index holds it), merged by finish
+        // time. No INDEXED BY: until schema version 8 is applied (it can wait behind a pending contract step) the planner
+        // takes jobs_finished.
         string PruneArm(int state) => $"""
             SELECT seq, finished_at FROM (
               SELECT seq, finished_at FROM {p}jobs
@@ -572,7 +590,11 @@ internal sealed class SqliteSql
 
     public string DeleteJob { get; }
 
-    public string BulkCandidates { get; }
+    public string BulkRetryCandidates { get; }
+
+    public string BulkCancelCandidates { get; }
+
+    public string BulkDeleteCandidates { get; }
 
     public string BulkRetry { get; }
 

@@ -182,8 +182,12 @@ internal sealed partial class SqliteStorage
         return await WriteAsync(ctx =>
         {
             var now = NowTicks();
-            var select = ctx.Command(Sql.BulkCandidates);
-            select.Add("@action", (int)parameters.Action);
+            var select = ctx.Command(parameters.Action switch
+            {
+                JobsBulkAction.Retry => Sql.BulkRetryCandidates,
+                JobsBulkAction.Cancel => Sql.BulkCancelCandidates,
+                _ => Sql.BulkDeleteCandidates,
+            });
             AddFilter(select, parameters.Filter, now);
             select.Add("@limit", parameters.Max);
             var seqs = new List<long>();
