@@ -319,4 +319,16 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         Assert.Equal("free", Assert.Single(after.Jobs).TaskName);
         Assert.Contains("typedjobs_jobs_claim_task", QueryPlanTests.Indexes(DatabasePath, "typedjobs_jobs"));
     }
+
+    [Fact]
+    public async Task ADisposedStore_RefusesReadsAndWrites_WithoutOpeningTheFile()
+    {
+        var store = await OpenAsync();
+        var id = Job().Id;
+        await store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.JobsGetAsync(new JobsGetParams(id), Ct));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.QueuesListAsync(new QueuesListParams(), Ct));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.JobsInsertAsync(new JobsInsertParams([Job()]), Ct));
+    }
 }

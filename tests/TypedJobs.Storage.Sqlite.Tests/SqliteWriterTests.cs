@@ -29,4 +29,36 @@ public class SqliteWriterTests
         var count = await writer.WriteAsync(c => Convert.ToInt32(c.Command("SELECT count(*) FROM t").ExecuteScalar()), default);
         Assert.Equal(1, count);
     }
+
+    [Fact]
+    public async Task DisposedWhileAWriteIsStillInProgress_TheWriteKeepsItsConnection_AndCommits()
+    {
+        using var dir = TempDirectory.Create();
+        var path = Path.Combine(dir.Path, "w.db");
+        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        var writer = new SqliteWriter(connection, 16, () => { }, NullLogger.Instance, stopWait: TimeSpan.FromMilliseconds(1));
+        await writer.WriteAsync(c => c.Command("CREATE TABLE t (v INTEGER)").ExecuteNonQuery(), default);
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+
+        // A write that is still going (as one waiting for another process's lock would be) when the store is disposed.
+        var slow = writer.WriteAsync(c =>
+        {
+            started.Set();
+            release.Wait();
+            return c.Command("INSERT INTO t VALUES (7)").ExecuteNonQuery();
+        }, default);
+        started.Wait(TestContext.Current.CancellationToken);
+        writer.Dispose();
+        release.Set();
+
+        Assert.Equal(1, await slow);
+        await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        check.Open();
+        using var count = check.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM t";
+        Assert.Equal(1L, count.ExecuteScalar());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => writer.WriteAsync(c => 0, default));
+    }
 }

@@ -259,6 +259,8 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
     {
         await WriterAsync(cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+        // A disposed store opens no connection (its writer's task stays completed, so WriterAsync does not say).
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed), this);
         using var connection = new SqliteConnection(readConnectionString);
         connection.Open();
         return body(connection);

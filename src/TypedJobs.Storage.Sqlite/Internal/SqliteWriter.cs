@@ -152,12 +152,20 @@ internal sealed partial class SqliteWriter : IDisposable
     private readonly ILogger logger;
     private readonly Thread thread;
 
-    public SqliteWriter(SqliteConnection connection, int maxBatch, Action wake, ILogger logger)
+    private readonly TimeSpan stopWait;
+
+    /// <param name="connection">The writer's own connection; the writer closes it when its thread ends.</param>
+    /// <param name="maxBatch">The most operations in one transaction.</param>
+    /// <param name="wake">Called after a transaction that made jobs ready committed.</param>
+    /// <param name="logger">The store's logger.</param>
+    /// <param name="stopWait">How long <see cref="Dispose"/> waits for the write in progress (default 30 seconds).</param>
+    public SqliteWriter(SqliteConnection connection, int maxBatch, Action wake, ILogger logger, TimeSpan? stopWait = null)
     {
         context = new WriteContext(connection);
         this.maxBatch = maxBatch;
         this.wake = wake;
         this.logger = logger;
+        this.stopWait = stopWait ?? TimeSpan.FromSeconds(30);
         thread = new Thread(Run) { IsBackground = true, Name = "TypedJobs SQLite writer" };
         thread.Start();
     }
@@ -175,19 +183,34 @@ internal sealed partial class SqliteWriter : IDisposable
         return operation.Task;
     }
 
+    /// <summary>
+    /// Lets the queued writes finish and waits for them up to the stop wait. The writer's thread closes the connection
+    /// when it ends: a write still waiting for another process's lock past the stop wait (the busy timeout can be up to
+    /// an hour) keeps its connection until it is done, rather than having it closed under it.
+    /// </summary>
     public void Dispose()
     {
         queue.Writer.TryComplete();
-        if (thread.IsAlive && Thread.CurrentThread != thread)
+        if (Thread.CurrentThread != thread && !thread.Join(stopWait))
         {
-            thread.Join(TimeSpan.FromSeconds(30));
+            LogStillWriting(logger, stopWait);
         }
-
-        context.Dispose();
-        context.Connection.Dispose();
     }
 
     private void Run()
+    {
+        try
+        {
+            RunGroups();
+        }
+        finally
+        {
+            context.Dispose();
+            context.Connection.Dispose();
+        }
+    }
+
+    private void RunGroups()
     {
         var reader = queue.Reader;
         var batch = new List<WriteOperation>(maxBatch);
@@ -315,6 +338,9 @@ internal sealed partial class SqliteWriter : IDisposable
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "A SQLite write transaction of {Operations} operations failed; each caller receives the error")]
     private static partial void LogGroupFailed(ILogger logger, Exception exception, int operations);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The SQLite store was disposed while a write was still in progress after {Wait}; the write goes on and closes its connection when it ends")]
+    private static partial void LogStillWriting(ILogger logger, TimeSpan wait);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Rolling back a failed SQLite write transaction failed")]
     private static partial void LogRollbackFailed(ILogger logger, Exception exception);
