@@ -296,17 +296,27 @@ public sealed class MySqlStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Prune_DeletesUpToItsMaximumAcrossTheStates_OneStateAfterTheOther_AndKeepsJobsNewerThanTheAge()
+    public async Task Prune_DeletesUpToItsMaximumAcrossTheStates_OldestFirst_AndKeepsJobsNewerThanTheAge()
     {
-        // Under two table prefixes: five succeeded and five cancelled jobs finished two hours ago, and one of each just now.
+        // Under two table prefixes: five cancelled jobs finished two hours ago, five succeeded ones a minute later, and one
+        // of each just now.
         var clock = new FakeClock();
         var whole = Open("whole_", clock: clock);
         var part = Open("part_", clock: clock);
         foreach (var storage in new[] { whole, part })
         {
             await storage.InitializeAsync(Ct);
-            await FinishAsync(storage, JobState.Succeeded, 5);
+        }
+
+        foreach (var storage in new[] { whole, part })
+        {
             await FinishAsync(storage, JobState.Cancelled, 5);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        foreach (var storage in new[] { whole, part })
+        {
+            await FinishAsync(storage, JobState.Succeeded, 5);
         }
 
         clock.Advance(TimeSpan.FromHours(2));
@@ -321,10 +331,11 @@ public sealed class MySqlStoreTests : IAsyncLifetime
 
         // A maximum that covers both states deletes every old job of both in one call.
         Assert.Equal(10, (await whole.JobsPruneAsync(new JobsPruneParams(states, age, 10), Ct)).Deleted);
-        // A smaller one stops at it: the succeeded jobs first, then the cancelled ones; the next call takes the rest.
+        // A smaller one stops at it, oldest first across the states (the cancelled jobs, though the succeeded state is
+        // asked first, then two succeeded ones); the next call takes the rest.
         Assert.Equal(7, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
-        Assert.Equal(1, await CountAsync(part, JobState.Succeeded));
-        Assert.Equal(4, await CountAsync(part, JobState.Cancelled));
+        Assert.Equal(4, await CountAsync(part, JobState.Succeeded));
+        Assert.Equal(1, await CountAsync(part, JobState.Cancelled));
         Assert.Equal(3, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
         Assert.Equal(0, (await part.JobsPruneAsync(new JobsPruneParams(states, age, 7), Ct)).Deleted);
 

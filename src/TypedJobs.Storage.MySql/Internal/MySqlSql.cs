@@ -394,7 +394,7 @@ internal sealed class MySqlSql
         // locks nothing. It then deletes them by key, checking again that each is still finished and old enough, under READ
         // COMMITTED so it locks only the rows it deletes (not the gaps of keys gone meanwhile).
         PruneCandidates = $"""
-            SELECT seq FROM {jobs} FORCE INDEX (finished)
+            SELECT seq, finished_at FROM {jobs} FORCE INDEX (finished)
             WHERE state = @st AND finished_at < {now} - INTERVAL @age MICROSECOND
             ORDER BY finished_at
             LIMIT @max

@@ -269,44 +269,42 @@ internal sealed partial class MySqlStorage
             return new JobsPruneResult(0);
         }
 
-        // One state after the other, each oldest first, until the call's maximum is reached (MySqlSql.PruneCandidates). Each
-        // DELETE commits on its own: the count is kept across a retry of the whole body after a transient error.
+        // Each state's oldest jobs (MySqlSql.PruneCandidates, one index range a state), merged oldest first across the states
+        // up to the call's maximum, so a state with a large backlog does not hold back the others' pruning. Each DELETE
+        // commits on its own: the count is kept across a retry of the whole body after a transient error.
         var deleted = 0;
         return new JobsPruneResult(await RunAsync(Kind.Admin, async (connection, ct) =>
         {
-            var seqs = new List<long>();
+            var candidates = new List<(long Seq, DateTime FinishedAt, int State)>();
             foreach (var state in states)
             {
-                if (deleted >= parameters.Max)
+                await using var select = Command(connection, Sql.PruneCandidates, Kind.Admin);
+                select.Add("@st", state);
+                select.AddMicroseconds("@age", parameters.OlderThan);
+                select.Add("@max", parameters.Max - deleted);
+                await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    break;
+                    candidates.Add((reader.GetInt64(0), reader.GetDateTime(1), state));
                 }
+            }
 
-                seqs.Clear();
-                await using (var select = Command(connection, Sql.PruneCandidates, Kind.Admin))
-                {
-                    select.Add("@st", state);
-                    select.AddMicroseconds("@age", parameters.OlderThan);
-                    select.Add("@max", parameters.Max - deleted);
-                    await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        seqs.Add(reader.GetInt64(0));
-                    }
-                }
+            candidates.Sort(static (a, b) => a.FinishedAt != b.FinishedAt ? a.FinishedAt.CompareTo(b.FinishedAt) : a.Seq.CompareTo(b.Seq));
+            if (candidates.Count > parameters.Max - deleted)
+            {
+                candidates.RemoveRange(parameters.Max - deleted, candidates.Count - (parameters.Max - deleted));
+            }
 
-                if (seqs.Count == 0)
-                {
-                    continue;
-                }
-
+            foreach (var group in candidates.GroupBy(c => c.State))
+            {
+                var seqs = group.Select(c => c.Seq).ToList();
                 await using var delete = Command(connection, MySqlSql.Format(Sql.PruneByKey, MySqlSql.List("s", seqs.Count)), Kind.Admin);
                 for (var i = 0; i < seqs.Count; i++)
                 {
                     delete.Add("@s" + N(i), seqs[i]);
                 }
 
-                delete.Add("@st", state);
+                delete.Add("@st", group.Key);
                 delete.AddMicroseconds("@age", parameters.OlderThan);
                 deleted += await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
