@@ -77,6 +77,35 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Prune_StartsEachCallAtTheNextQueue_SoAQueueWithMoreThanTheMaximumHoldsNoOtherBack()
+    {
+        var store = await OpenAsync();
+        foreach (var queue in new[] { "a", "b" })
+        {
+            await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 6).Select(_ => Job(queue)).ToArray()), Ct);
+            var claimed = (await store.JobsClaimAsync(new JobsClaimParams
+            {
+                WorkerId = "w", Queues = [new QueueClaim(queue, 6)], Max = 6, LeaseDuration = TimeSpan.FromMinutes(5),
+            }, Ct)).Jobs;
+            var done = await store.JobsCompleteAsync(new JobsCompleteParams(claimed.Select(j => new JobCompletion
+            {
+                Job = j.Ref, LeaseToken = j.LeaseToken!.Value, TargetState = JobState.Succeeded,
+            }).ToList()), Ct);
+            Assert.All(done.Applied, Assert.True);
+        }
+
+        // Two calls of four: one queue alone would give up four, then two, and the other only two.
+        var first = await store.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], TimeSpan.Zero, 4), Ct);
+        var second = await store.JobsPruneAsync(new JobsPruneParams([JobState.Succeeded], TimeSpan.Zero, 4), Ct);
+
+        Assert.Equal((4, 4), (first.Deleted, second.Deleted));
+        foreach (var queue in new[] { "a", "b" })
+        {
+            Assert.Equal(2, (await store.JobsCountAsync(new JobsCountParams(new JobFilter { Queue = queue }), Ct)).Count);
+        }
+    }
+
+    [Fact]
     public async Task Insert_WakesAWorkerWaitingOnAnotherStoreInstance_ThroughPubSub()
     {
         var producer = await OpenAsync();

@@ -305,6 +305,9 @@ internal sealed partial class RedisStorage
         return new JobsBulkResult(changed);
     }
 
+    /// <summary>Counts prune calls, to start each at another queue.</summary>
+    private int pruneTurn;
+
     public async ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -316,14 +319,18 @@ internal sealed partial class RedisStorage
 
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var deleted = 0;
-        foreach (var queue in await QueueNamesAsync().ConfigureAwait(false))
+        var queues = await QueueNamesAsync().ConfigureAwait(false);
+        // Each call starts at the next queue, so a queue with more to prune than a call's maximum does not keep the queues
+        // after it from being pruned.
+        var start = queues.Length == 0 ? 0 : (int)((uint)Interlocked.Increment(ref pruneTurn) % (uint)queues.Length);
+        for (var k = 0; k < queues.Length; k++)
         {
             if (deleted >= parameters.Max)
             {
                 break;
             }
 
-            var queueBase = Keys.QueueBase(queue);
+            var queueBase = Keys.QueueBase(queues[(start + k) % queues.Length]);
             var result = (RedisResult[])(await connection.EvalAsync(Lua.Prune, [RedisKeys.Route(queueBase)],
                 [NowArg(), queueBase, Text(Micros(parameters.OlderThan)), parameters.Max - deleted, .. states]).ConfigureAwait(false))!;
             var ids = result.Select(r => (string)r!).ToArray();
