@@ -97,14 +97,15 @@ start_redis() {
 
 stop_redis() {
   [ -n "$_redis_dir" ] && [ -d "$_redis_dir" ] || return 0
-  local pidfile
+  local pidfile pid pids=()
+  # Each pid is read once: a server removes its pid file as it exits.
   for pidfile in "$_redis_dir"/*/redis.pid; do
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && pids+=("$pid")
   done
   # Give them a moment to exit before the directory goes away.
-  for pidfile in "$_redis_dir"/*/redis.pid; do
-    [ -f "$pidfile" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   rm -rf "$_redis_dir"
   _redis_dir=""
