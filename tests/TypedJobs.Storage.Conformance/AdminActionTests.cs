@@ -132,6 +132,53 @@ public abstract class AdminActionTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Theory]
+    [InlineData(JobsBulkAction.Delete)]
+    [InlineData(JobsBulkAction.Cancel)]
+    public async Task Bulk_InBatchesThatPassTheCursorOn_ChangesEachMatchingJobOnce_AcrossQueues(JobsBulkAction action)
+    {
+        // Matching jobs in two queues, with jobs of another task between them that the filter leaves alone.
+        foreach (var queue in new[] { "a", "b" })
+        {
+            await InsertAsync(Enumerable.Range(0, 7).Select(i => NewJob(queue, task: i % 3 == 0 ? "other" : "t")).ToArray());
+            await InsertAsync(Enumerable.Range(0, 4).Select(_ => NewJob(queue, task: "t")).ToArray());
+        }
+
+        var filter = new JobFilter { TaskName = "t" };
+        var seen = new List<JobId>();
+        string? cursor = null;
+        var calls = 0;
+        while (true)
+        {
+            var batch = await Admin.JobsBulkAsync(new JobsBulkParams(action, filter, 3) { Cursor = cursor }, Ct);
+            seen.AddRange(batch.Jobs.Select(j => j.Job.Id));
+            cursor = batch.NextCursor;
+            calls++;
+            if (batch.Jobs.Count < 3)
+            {
+                break;
+            }
+
+            Assert.True(calls < 20, "the batches did not end");
+        }
+
+        Assert.Equal(16, seen.Count);
+        Assert.Equal(16, seen.Distinct().Count());
+        Assert.Equal(0, await CountAsync(new JobFilter { TaskName = "t", State = JobState.Ready }));
+        Assert.Equal(6, await CountAsync(new JobFilter { TaskName = "other" }));
+        Assert.Equal(6, await CountAsync(new JobFilter { TaskName = "other", State = JobState.Ready }));
+    }
+
+    [Fact]
+    public async Task Bulk_ACursorThisStoreDidNotMake_IsRejected()
+    {
+        await InsertOneAsync(NewJob("q"));
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await Admin.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Delete, new JobFilter()) { Cursor = "not a cursor" }, Ct));
+        Assert.Equal(1, await CountAsync(new JobFilter()));
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(1001)]
     public async Task Bulk_BatchSizeOutsideTheLimit_IsRejected(int max)

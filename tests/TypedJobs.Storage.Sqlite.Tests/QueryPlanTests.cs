@@ -141,6 +141,19 @@ public sealed partial class QueryPlanTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Bulk_delete_goes_on_after_its_cursor_by_sequence()
+    {
+        var (path, statements) = await OpenStoreAsync();
+        const string prefix = SqliteStorageOptions.DefaultTablePrefix;
+
+        var plan = Plan(path, statements.BulkDeleteCandidates);
+
+        // A seek to the cursor in the table's own order: a batch does not read the rows the batches before it passed.
+        Assert.Contains(plan, step => step.Contains($"SEARCH {prefix}jobs USING INTEGER PRIMARY KEY (rowid>?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Prune_reads_one_range_of_finished_jobs_per_state_and_never_the_other_states()
     {
         var (path, statements) = await OpenStoreAsync();

@@ -372,7 +372,7 @@ internal sealed class MySqlSql
         DeleteJob = $"DELETE FROM {jobs} WHERE id = @id AND queue = @queue";
         BulkCandidates = $"""
             SELECT seq, id, queue, task, CASE WHEN state = 1 AND due_at > {now} THEN 0 ELSE state END, attempt FROM {jobs}
-            WHERE (CASE @action WHEN 0 THEN state IN (4, 5) WHEN 1 THEN state < 3 ELSE 1 END) AND {filter}
+            WHERE seq > @after AND (CASE @action WHEN 0 THEN state IN (4, 5) WHEN 1 THEN state < 3 ELSE 1 END) AND {filter}
             ORDER BY seq
             LIMIT @limit
             FOR UPDATE

@@ -206,6 +206,15 @@ internal sealed partial class MySqlStorage
     public async ValueTask<JobsBulkResult> JobsBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
     {
         StorageRules.ValidateBulk(parameters);
+        // Each call goes on in sequence order after the last job the previous one read, so no call reads (and locks) again
+        // what one before read.
+        var after = 0L;
+        if (parameters.Cursor is { } cursor && !long.TryParse(cursor, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out after))
+        {
+            throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
+        }
+
+        var last = after;
         var changed = await RunAsync(Kind.Admin, async (connection, ct) =>
         {
             try
@@ -213,6 +222,7 @@ internal sealed partial class MySqlStorage
                 var found = new List<(long Seq, JobsBulkItem Item)>();
                 await using (var select = Command(connection, Begin + Sql.BulkCandidates, Kind.Admin))
                 {
+                    select.Add("@after", after);
                     select.Add("@action", (int)parameters.Action);
                     AddFilter(select, parameters.Filter);
                     select.Add("@limit", parameters.Max);
@@ -244,6 +254,7 @@ internal sealed partial class MySqlStorage
                 }
 
                 await apply.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                last = found[^1].Seq;
                 return found.Select(f => f.Item).ToList();
             }
             catch
@@ -257,7 +268,7 @@ internal sealed partial class MySqlStorage
             signal.Set();
         }
 
-        return new JobsBulkResult(changed);
+        return new JobsBulkResult(changed) { NextCursor = last.ToString(System.Globalization.CultureInfo.InvariantCulture) };
     }
 
     public async ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)

@@ -485,7 +485,7 @@ internal sealed class PostgresSql
         string Bulk(string applies, string change) => $"""
             WITH picked AS (
                 SELECT id, CASE WHEN state = 1 AND due_at > {now} THEN 0 ELSE state END AS state, attempt FROM {jobs}
-                WHERE {applies} AND {filter}
+                WHERE {applies} AND {filter} AND (@after::uuid IS NULL OR id > @after::uuid)
                 ORDER BY id
                 LIMIT @limit
                 FOR UPDATE

@@ -136,6 +136,13 @@ internal sealed partial class PostgresStorage
     public async ValueTask<JobsBulkResult> JobsBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
     {
         StorageRules.ValidateBulk(parameters);
+        // Each call goes on by id after the last job the previous one changed, so no call reads again what one before read.
+        Guid? after = null;
+        if (parameters.Cursor is { } cursor)
+        {
+            after = Guid.TryParseExact(cursor, "N", out var id) ? id : throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
+        }
+
         var sql = parameters.Action switch
         {
             JobsBulkAction.Retry => Sql.BulkRetry,
@@ -146,6 +153,7 @@ internal sealed partial class PostgresStorage
         {
             AddFilter(c.Parameters, parameters.Filter);
             c.Add("limit", parameters.Max);
+            c.Parameters.AddNullable("after", after, NpgsqlDbType.Uuid);
         }, static r => new JobsBulkItem(new JobRef(new JobId(r.GetGuid(0)), r.GetString(1)), r.GetString(2), (JobState)r.GetInt32(3), r.GetInt32(4)),
             cancellationToken).ConfigureAwait(false);
         if (parameters.Action == JobsBulkAction.Retry && changed.Count > 0)
@@ -154,7 +162,8 @@ internal sealed partial class PostgresStorage
             NotifyOthers();
         }
 
-        return new JobsBulkResult(changed);
+        // The rows come ordered by id: the last is where the next call goes on.
+        return new JobsBulkResult(changed) { NextCursor = changed.Count > 0 ? changed[^1].Job.Id.Value.ToString("N") : parameters.Cursor };
     }
 
     public async ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)

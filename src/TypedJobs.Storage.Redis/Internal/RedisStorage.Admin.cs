@@ -261,10 +261,33 @@ internal sealed partial class RedisStorage
         var filter = FilterArgs(parameters.Filter);
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
         var changed = new List<JobsBulkItem>();
+        // A cursor is "<sequence>:<queue>": the queues go in name order, each in sequence order, and a call goes on after
+        // the last job the previous one examined, so no call examines again what one before did.
+        string? fromQueue = null;
+        RedisValue fromBound = "-inf";
+        if (parameters.Cursor is { } cursor)
+        {
+            var colon = cursor.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || !double.TryParse(cursor.AsSpan(0, colon), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
+            }
+
+            fromQueue = cursor[(colon + 1)..];
+            fromBound = "(" + cursor[..colon];
+        }
+
+        string? next = parameters.Cursor;
         foreach (var queue in await FilteredQueuesAsync(parameters.Filter).ConfigureAwait(false))
         {
+            var order = fromQueue is null ? 1 : string.CompareOrdinal(queue, fromQueue);
+            if (order < 0)
+            {
+                continue;
+            }
+
             var queueBase = Keys.QueueBase(queue);
-            RedisValue bound = "-inf";
+            var bound = order == 0 ? fromBound : (RedisValue)"-inf";
             while (changed.Count < parameters.Max)
             {
                 var result = (RedisResult[])(await connection.EvalAsync(Lua.Bulk, [RedisKeys.Route(queueBase)],
@@ -288,6 +311,11 @@ internal sealed partial class RedisStorage
                     wake.Notify(queue);
                 }
 
+                if (!string.IsNullOrEmpty((string?)result[0]))
+                {
+                    next = (string)result[0]! + ":" + queue;
+                }
+
                 if ((int)result[1] == 1 || string.IsNullOrEmpty((string?)result[0]))
                 {
                     break;
@@ -302,7 +330,7 @@ internal sealed partial class RedisStorage
             }
         }
 
-        return new JobsBulkResult(changed);
+        return new JobsBulkResult(changed) { NextCursor = next };
     }
 
     /// <summary>Counts prune calls, to start each at another queue.</summary>

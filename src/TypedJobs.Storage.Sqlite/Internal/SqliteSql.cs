@@ -370,7 +370,7 @@ internal sealed class SqliteSql
         // A bulk action's next jobs, read through the partial index of the states it applies to: the jobs an earlier batch
         // changed have left it, so each batch reads about as many jobs as it changes (through the whole table in sequence
         // order, every batch read past all the jobs the batches before it had retried or cancelled). A delete applies to
-        // every state; the jobs it deleted are gone.
+        // every state: it goes on in sequence order after the last job the previous batch read (its cursor).
         BulkRetryCandidates = $"""
             SELECT seq, state, attempt FROM {p}jobs
             WHERE state >= 3 AND state IN (4, 5) AND {Filter}
@@ -386,7 +386,7 @@ internal sealed class SqliteSql
             """;
         BulkDeleteCandidates = $"""
             SELECT seq, CASE WHEN state = 1 AND due_at > @now THEN 0 ELSE state END, attempt FROM {p}jobs
-            WHERE {Filter}
+            WHERE seq > @after AND {Filter}
             ORDER BY seq
             LIMIT @limit
             """;

@@ -179,6 +179,13 @@ internal sealed partial class SqliteStorage
     public async ValueTask<JobsBulkResult> JobsBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
     {
         StorageRules.ValidateBulk(parameters);
+        var delete = parameters.Action == JobsBulkAction.Delete;
+        var after = long.MinValue;
+        if (delete && parameters.Cursor is { } cursor && !long.TryParse(cursor, NumberStyles.Integer, CultureInfo.InvariantCulture, out after))
+        {
+            throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
+        }
+
         return await WriteAsync(ctx =>
         {
             var now = NowTicks();
@@ -190,6 +197,11 @@ internal sealed partial class SqliteStorage
             });
             AddFilter(select, parameters.Filter, now);
             select.Add("@limit", parameters.Max);
+            if (delete)
+            {
+                select.Add("@after", after);
+            }
+
             var seqs = new List<long>();
             var before = new Dictionary<long, (JobState State, int Attempt)>();
             using (var reader = select.ExecuteReader())
@@ -203,7 +215,7 @@ internal sealed partial class SqliteStorage
 
             if (seqs.Count == 0)
             {
-                return new JobsBulkResult([]);
+                return new JobsBulkResult([]) { NextCursor = parameters.Cursor };
             }
 
             var apply = ctx.Command(parameters.Action switch
@@ -230,7 +242,8 @@ internal sealed partial class SqliteStorage
             }
 
             ctx.Wake |= parameters.Action == JobsBulkAction.Retry && changed.Count > 0;
-            return new JobsBulkResult(changed);
+            // Retried and cancelled jobs leave the indexes those actions read; a delete goes on after the last job it read.
+            return new JobsBulkResult(changed) { NextCursor = delete ? seqs[^1].ToString(CultureInfo.InvariantCulture) : null };
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -238,10 +238,12 @@ internal sealed class JobClient(
         var total = (await storage.Admin.JobsCountAsync(new JobsCountParams(filter), cancellationToken).ConfigureAwait(false)).Count;
         long done = 0;
         progress?.Report(new BulkProgress(0, total));
+        string? cursor = null;
         while (done < total)
         {
             var max = (int)Math.Min(BulkBatch, total - done);
-            var batch = await storage.Admin.JobsBulkAsync(new JobsBulkParams(action, filter, max), cancellationToken).ConfigureAwait(false);
+            var batch = await storage.Admin.JobsBulkAsync(new JobsBulkParams(action, filter, max) { Cursor = cursor }, cancellationToken).ConfigureAwait(false);
+            cursor = batch.NextCursor;
             foreach (var item in batch.Jobs)
             {
                 if (action == JobsBulkAction.Cancel)

@@ -30,8 +30,9 @@ public interface IJobAdminStore : IStorageRole
 
     /// <summary>
     /// Applies one action (retry, cancel, delete) to at most <see cref="JobsBulkParams.Max"/> jobs that match a filter
-    /// and that the action applies to, atomically per job, and returns them. Callers repeat the call until it returns
-    /// fewer than the maximum.
+    /// and that the action applies to, atomically per job, and returns them. Callers repeat the call, each with the
+    /// previous one's <see cref="JobsBulkResult.NextCursor"/>, until it returns fewer than the maximum; the calls together
+    /// then read each job once, however many there are.
     /// </summary>
     ValueTask<JobsBulkResult> JobsBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken);
 
@@ -156,7 +157,14 @@ public enum JobsBulkAction
 /// <param name="Action">What to do.</param>
 /// <param name="Filter">Which jobs; only those the action applies to are touched.</param>
 /// <param name="Max">The most jobs in this call (1-1000).</param>
-public sealed record JobsBulkParams(JobsBulkAction Action, JobFilter Filter, int Max = 500);
+public sealed record JobsBulkParams(JobsBulkAction Action, JobFilter Filter, int Max = 500)
+{
+    /// <summary>
+    /// Where the previous call of the same action and filter stopped (its <see cref="JobsBulkResult.NextCursor"/>), so
+    /// that this one does not read again what that one passed; <see langword="null"/> to start at the beginning.
+    /// </summary>
+    public string? Cursor { get; init; }
+}
 
 /// <summary>A job a bulk action changed.</summary>
 /// <param name="Job">The job.</param>
@@ -167,7 +175,15 @@ public readonly record struct JobsBulkItem(JobRef Job, string TaskName, JobState
 
 /// <summary>Result of <see cref="IJobAdminStore.JobsBulkAsync"/>.</summary>
 /// <param name="Jobs">The jobs changed in this call.</param>
-public sealed record JobsBulkResult(IReadOnlyList<JobsBulkItem> Jobs);
+public sealed record JobsBulkResult(IReadOnlyList<JobsBulkItem> Jobs)
+{
+    /// <summary>
+    /// Where the next call may go on (pass it as <see cref="JobsBulkParams.Cursor"/>): past every job this call read. A
+    /// store whose reads never meet the jobs it already changed (they leave the index it reads) returns
+    /// <see langword="null"/>, and the next call starts at the beginning.
+    /// </summary>
+    public string? NextCursor { get; init; }
+}
 
 /// <summary>Parameters of <see cref="IJobAdminStore.JobsPruneAsync"/>.</summary>
 /// <param name="States">Finished states to prune.</param>

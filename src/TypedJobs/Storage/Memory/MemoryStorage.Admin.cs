@@ -155,15 +155,22 @@ public sealed partial class MemoryStorage
         ArgumentNullException.ThrowIfNull(parameters);
         StorageRules.ValidateBulk(parameters);
         var changed = new List<JobsBulkItem>();
+        string? next = parameters.Cursor;
         lock (gate)
         {
             var now = time.GetUtcNow();
             PromoteDue(now);
+            var after = parameters.Cursor is { } cursor ? ParseCursor(cursor) : long.MinValue;
             var victims = jobs.Values
-                .Where(e => StorageRules.BulkApplies(parameters.Action, e.State) && Matches(e, parameters.Filter))
+                .Where(e => e.Sequence > after && StorageRules.BulkApplies(parameters.Action, e.State) && Matches(e, parameters.Filter))
                 .OrderBy(e => e.Sequence)
                 .Take(parameters.Max)
                 .ToList();
+            if (victims.Count > 0)
+            {
+                next = victims[^1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             foreach (var e in victims)
             {
                 changed.Add(new JobsBulkItem(e.Ref, e.TaskName, e.State, e.Attempt));
@@ -187,8 +194,14 @@ public sealed partial class MemoryStorage
             signal.Set();
         }
 
-        return ValueTask.FromResult(new JobsBulkResult(changed));
+        return ValueTask.FromResult(new JobsBulkResult(changed) { NextCursor = next });
     }
+
+    /// <summary>The sequence a bulk cursor of this store holds.</summary>
+    private static long ParseCursor(string cursor) =>
+        long.TryParse(cursor, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var after)
+            ? after
+            : throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(cursor));
 
     /// <inheritdoc />
     public ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
