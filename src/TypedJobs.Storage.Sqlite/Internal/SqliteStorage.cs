@@ -255,7 +255,8 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
         return await writer.WriteAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="body"/> on a pooled read connection, interrupting its statement when the token is cancelled.</summary>
+    internal async Task<T> ReadAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)
     {
         await WriterAsync(cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
@@ -263,7 +264,29 @@ internal sealed partial class SqliteStorage : IJobStore, IJobAdminStore, ILockSt
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed), this);
         using var connection = new SqliteConnection(readConnectionString);
         connection.Open();
-        return body(connection);
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return body(connection);
+        }
+
+        // A read runs on the caller's thread until it ends. SQLite asks the progress handler every thousand steps of a
+        // statement whether to go on, so a cancelled read ends within them with SQLITE_INTERRUPT, however long its
+        // statement would take (a text search over a large table), whenever the token is cancelled. The handler is
+        // removed before the connection goes back to the pool.
+        var handle = connection.Handle!;
+        SQLitePCL.raw.sqlite3_progress_handler(handle, 1000, static state => ((CancellationToken)state).IsCancellationRequested ? 1 : 0, cancellationToken);
+        try
+        {
+            return body(connection);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == SQLitePCL.raw.SQLITE_INTERRUPT && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The read was cancelled.", ex, cancellationToken);
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_progress_handler(handle, 0, null, null);
+        }
     }
 
     // ---------------------------------------------------------------- lifetime
