@@ -417,6 +417,22 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BulkAction_WithACursor_SeeksPastIt_InsteadOfReadingTheJobsBeforeItAgain()
+    {
+        var store = await OpenAsync();
+        await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 2000).Select(_ => Job()).ToArray()), Ct);
+        await PostgresTestServer.ExecuteAsync($"ANALYZE \"{schema}\".typedjobs_jobs");
+        var first = await store.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Cancel, new JobFilter(), 1000), Ct);
+
+        var plan = await store.ExplainBulkAsync(new JobsBulkParams(JobsBulkAction.Cancel, new JobFilter(), 10) { Cursor = first.NextCursor }, Ct);
+
+        // The second batch starts at the cursor in the id index: the thousand jobs the first one cancelled are not read.
+        Assert.Equal(1000, first.Jobs.Count);
+        Assert.Contains("Index Cond: (id > ", plan);
+        Assert.DoesNotContain("Rows Removed by Filter", plan);
+    }
+
+    [Fact]
     public async Task Prune_ReadsOnlyTheJobsItDeletes_NotTheDeadOnesKeptLonger()
     {
         var store = await OpenAsync();

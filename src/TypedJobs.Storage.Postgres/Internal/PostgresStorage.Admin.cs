@@ -136,25 +136,7 @@ internal sealed partial class PostgresStorage
     public async ValueTask<JobsBulkResult> JobsBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
     {
         StorageRules.ValidateBulk(parameters);
-        // Each call goes on by id after the last job the previous one changed, so no call reads again what one before read.
-        Guid? after = null;
-        if (parameters.Cursor is { } cursor)
-        {
-            after = Guid.TryParseExact(cursor, "N", out var id) ? id : throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
-        }
-
-        var sql = parameters.Action switch
-        {
-            JobsBulkAction.Retry => Sql.BulkRetry,
-            JobsBulkAction.Cancel => Sql.BulkCancel,
-            _ => Sql.BulkDelete,
-        };
-        var changed = await QueryAsync(sql, bulkTimeout, c =>
-        {
-            AddFilter(c.Parameters, parameters.Filter);
-            c.Add("limit", parameters.Max);
-            c.Parameters.AddNullable("after", after, NpgsqlDbType.Uuid);
-        }, static r => new JobsBulkItem(new JobRef(new JobId(r.GetGuid(0)), r.GetString(1)), r.GetString(2), (JobState)r.GetInt32(3), r.GetInt32(4)),
+        var changed = await QueryAsync(BulkSql(parameters), bulkTimeout, c => BindBulk(c, parameters), static r => new JobsBulkItem(new JobRef(new JobId(r.GetGuid(0)), r.GetString(1)), r.GetString(2), (JobState)r.GetInt32(3), r.GetInt32(4)),
             cancellationToken).ConfigureAwait(false);
         if (parameters.Action == JobsBulkAction.Retry && changed.Count > 0)
         {
@@ -181,6 +163,47 @@ internal sealed partial class PostgresStorage
             c.Add("older_us", Micros(parameters.OlderThan));
             c.Add("max", parameters.Max);
         }, cancellationToken).ConfigureAwait(false));
+    }
+
+    private string BulkSql(JobsBulkParams parameters) => parameters.Action switch
+    {
+        JobsBulkAction.Retry => Sql.BulkRetry,
+        JobsBulkAction.Cancel => Sql.BulkCancel,
+        _ => Sql.BulkDelete,
+    };
+
+    private static void BindBulk(NpgsqlCommand command, JobsBulkParams parameters)
+    {
+        // Each call goes on by id after the last job the previous one changed, so no call reads again what one before read.
+        Guid? after = null;
+        if (parameters.Cursor is { } cursor)
+        {
+            after = Guid.TryParseExact(cursor, "N", out var id) ? id : throw new ArgumentException($"'{cursor}' is not a bulk cursor of this store.", nameof(parameters));
+        }
+
+        AddFilter(command.Parameters, parameters.Filter);
+        command.Add("limit", parameters.Max);
+        command.Parameters.AddNullable("after", after, NpgsqlDbType.Uuid);
+    }
+
+    /// <summary>The plan of a bulk action as it runs (EXPLAIN ANALYZE), in a transaction rolled back afterwards: for tests.</summary>
+    internal async Task<string> ExplainBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + BulkSql(parameters), bulkTimeout, transaction);
+        BindBulk(command, parameters);
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        return plan.ToString();
     }
 
     /// <summary>The plan of a prune as it runs (EXPLAIN ANALYZE), in a transaction rolled back afterwards: for tests.</summary>
