@@ -384,6 +384,38 @@ public sealed class MySqlStoreTests : IAsyncLifetime
         return ids;
     }
 
+    [Fact]
+    public async Task BulkAction_WithACursor_ReadsOnlyPastIt_NotTheJobsEarlierBatchesChanged()
+    {
+        // 2,000 waiting jobs; a first batch cancels 1,000. The next batch of ten, given the first one's cursor, must read
+        // about ten rows: started at the beginning, it read (and locked) the thousand cancelled jobs again.
+        var seed = Open();
+        await seed.InitializeAsync(Ct);
+        for (var i = 0; i < 4; i++)
+        {
+            await seed.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 500).Select(_ => NewJob()).ToArray()), Ct);
+        }
+
+        await using var session = new MySqlDataSource(MySqlTestServer.For(database, b =>
+        {
+            b.MaximumPoolSize = 1;
+            b.ConnectionReset = false;
+        }));
+        var storage = new MySqlStorage(new MySqlStorageOptions { DataSource = session }, new FakeClock(), NullLogger.Instance);
+        opened.Add(storage);
+        await storage.InitializeAsync(Ct);
+        var first = await storage.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Cancel, new JobFilter(), 1000), Ct);
+
+        var (connection, before) = await SessionReadsAsync(session);
+        var second = await storage.JobsBulkAsync(new JobsBulkParams(JobsBulkAction.Cancel, new JobFilter(), 10) { Cursor = first.NextCursor }, Ct);
+        var (sameConnection, after) = await SessionReadsAsync(session);
+
+        Assert.Equal(1000, first.Jobs.Count);
+        Assert.Equal(10, second.Jobs.Count);
+        Assert.Equal(connection, sameConnection);
+        Assert.InRange(after - before, 0, 100);
+    }
+
     /// <summary>
     /// Prunes old succeeded and cancelled jobs through <paramref name="storage"/>, which runs on <paramref name="session"/>,
     /// a data source of one connection that keeps its session between uses; returns the jobs deleted and the rows that
