@@ -151,18 +151,22 @@ internal sealed partial class PostgresStorage
     public async ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var states = parameters.States.Where(s => s.IsFinished()).Select(s => (short)s).Distinct().ToArray();
-        if (states.Length == 0 || parameters.Max <= 0)
+        if (PruneStates(parameters).Length == 0 || parameters.Max <= 0)
         {
             return new JobsPruneResult(0);
         }
 
-        return new JobsPruneResult(await ExecuteAsync(Sql.PruneJobs, bulkTimeout, c =>
-        {
-            c.Add("states", states);
-            c.Add("older_us", Micros(parameters.OlderThan));
-            c.Add("max", parameters.Max);
-        }, cancellationToken).ConfigureAwait(false));
+        return new JobsPruneResult(await ExecuteAsync(Sql.PruneJobs, bulkTimeout, c => BindPrune(c, parameters), cancellationToken).ConfigureAwait(false));
+    }
+
+    private static short[] PruneStates(JobsPruneParams parameters) =>
+        parameters.States.Where(s => s.IsFinished()).Select(s => (short)s).Distinct().ToArray();
+
+    private static void BindPrune(NpgsqlCommand command, JobsPruneParams parameters)
+    {
+        command.Add("states", PruneStates(parameters));
+        command.Add("older_us", Micros(parameters.OlderThan));
+        command.Add("max", parameters.Max);
     }
 
     private string BulkSql(JobsBulkParams parameters) => parameters.Action switch
@@ -186,47 +190,13 @@ internal sealed partial class PostgresStorage
         command.Parameters.AddNullable("after", after, NpgsqlDbType.Uuid);
     }
 
-    /// <summary>The plan of a bulk action as it runs (EXPLAIN ANALYZE), in a transaction rolled back afterwards: for tests.</summary>
-    internal async Task<string> ExplainBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + BulkSql(parameters), bulkTimeout, transaction);
-        BindBulk(command, parameters);
-        var plan = new System.Text.StringBuilder();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                plan.AppendLine(reader.GetString(0));
-            }
-        }
+    /// <summary>The plan of a bulk action as it runs (EXPLAIN ANALYZE), rolled back afterwards: for tests.</summary>
+    internal Task<string> ExplainBulkAsync(JobsBulkParams parameters, CancellationToken cancellationToken) =>
+        ExplainAsync(BulkSql(parameters), c => BindBulk(c, parameters), cancellationToken);
 
-        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        return plan.ToString();
-    }
-
-    /// <summary>The plan of a prune as it runs (EXPLAIN ANALYZE), in a transaction rolled back afterwards: for tests.</summary>
-    internal async Task<string> ExplainPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Sql.PruneJobs, bulkTimeout, transaction);
-        command.Add("states", parameters.States.Select(s => (short)s).ToArray());
-        command.Add("older_us", Micros(parameters.OlderThan));
-        command.Add("max", parameters.Max);
-        var plan = new System.Text.StringBuilder();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                plan.AppendLine(reader.GetString(0));
-            }
-        }
-
-        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        return plan.ToString();
-    }
+    /// <summary>The plan of a prune as it runs (EXPLAIN ANALYZE), rolled back afterwards: for tests.</summary>
+    internal Task<string> ExplainPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken) =>
+        ExplainAsync(Sql.PruneJobs, c => BindPrune(c, parameters), cancellationToken);
 
     public async ValueTask<QueuesListResult> QueuesListAsync(QueuesListParams parameters, CancellationToken cancellationToken)
     {

@@ -378,13 +378,22 @@ internal sealed partial class PostgresStorage
     }
 
     /// <summary>The plan of the claim statement for <paramref name="parameters"/>, executed and rolled back (EXPLAIN ANALYZE).</summary>
-    internal async Task<string> ExplainClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
+    internal Task<string> ExplainClaimAsync(JobsClaimParams parameters, CancellationToken cancellationToken)
     {
         var queues = StorageRules.ClaimQueues(parameters);
+        return ExplainAsync(ClaimSql(parameters), c => BindClaim(c.Parameters, parameters, queues), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> under EXPLAIN ANALYZE in a transaction that is rolled back, and returns the plan with
+    /// what each step read: for tests that prove a statement's plan.
+    /// </summary>
+    internal async Task<string> ExplainAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + ClaimSql(parameters), bulkTimeout, transaction);
-        BindClaim(command.Parameters, parameters, queues);
+        await using var command = Command(connection, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, bulkTimeout, transaction);
+        bind(command);
         var plan = new System.Text.StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {

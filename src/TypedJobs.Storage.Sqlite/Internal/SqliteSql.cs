@@ -220,17 +220,19 @@ internal sealed class SqliteSql
               AND (@excluded_tasks IS NULL OR task NOT IN (SELECT value FROM json_each(@excluded_tasks)))
               AND (@chosen IS NULL OR seq NOT IN (SELECT value FROM json_each(@chosen)))
             """;
-        ClaimCandidates = $"""
+        // The arms of one range each (in-range priorities, and values beyond them on either side), in claim order.
+        string Candidates(Func<string, string> arm) => $"""
             SELECT seq, task, priority, due_at FROM (
-            {ClaimArm("priority > 3")}
+            {arm("priority > 3")}
             UNION ALL
-            {ClaimArm("priority IN (3, 2, 1, 0)")}
+            {arm("priority IN (3, 2, 1, 0)")}
             UNION ALL
-            {ClaimArm("priority < 0")})
+            {arm("priority < 0")})
             WHERE NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
             ORDER BY priority DESC, due_at, seq
             LIMIT @limit
             """;
+        ClaimCandidates = Candidates(ClaimArm);
         // With a task at its cap, the claim reads each other task of the queue on its own, through an index of waiting jobs
         // by queue and task: through the claim index alone it walked past every waiting job of the capped task ahead of
         // them (a capped task's backlog of 300,000 jobs: 75 ms a claim, under the write lock). Every waiting job costs an
@@ -252,17 +254,7 @@ internal sealed class SqliteSql
             WHERE queue = @queue AND task = @task AND state = 1 AND {priorities} AND due_at <= @now
               AND (@chosen IS NULL OR seq NOT IN (SELECT value FROM json_each(@chosen)))
             """;
-        ClaimTaskCandidates = $"""
-            SELECT seq, task, priority, due_at FROM (
-            {TaskClaimArm("priority > 3")}
-            UNION ALL
-            {TaskClaimArm("priority IN (3, 2, 1, 0)")}
-            UNION ALL
-            {TaskClaimArm("priority < 0")})
-            WHERE NOT EXISTS (SELECT 1 FROM {p}queues WHERE name = @queue AND paused = 1)
-            ORDER BY priority DESC, due_at, seq
-            LIMIT @limit
-            """;
+        ClaimTaskCandidates = Candidates(TaskClaimArm);
         ClaimJobs = $"""
             UPDATE {p}jobs
             SET state = 2, attempt = attempt + 1, lease_token = randomblob(16), lease_expires_at = @lease_expires_at,
