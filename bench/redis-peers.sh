@@ -41,6 +41,36 @@ redis_peers() {
   ' "$rows"
   [ -z "$json" ] || cat "$rows" >>"$json"
   rm -f "$out" "$rows"
+  redis_server_cpu "$host" "$port" "$jobs" "$concurrency"
+}
+
+# redis-server CPU per job (its whole life: insert, claim and completion) of TypedJobs, BullMQ and bench/peers/floor (the
+# least a durable queue with leases and fencing does), each alone on the emptied server, from the server's /proc entry
+# (so only for a server on this machine). TypedJobs runs without warm-up rounds here, so every job it processed is counted.
+redis_server_cpu() {
+  local host=$1 port=$2 jobs=$3 concurrency=$4 pid before after
+  pid=$(redis-cli -h "$host" -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p' | tr -d '\r')
+  if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then
+    echo "redis-server CPU per job: not measured (the server's process is not on this machine)"
+    return
+  fi
+  server_us() { awk '{ print ($14 + $15) * 1000000 / '"$(getconf CLK_TCK)"' }' "/proc/$pid/stat"; }
+  echo
+  echo "redis-server CPU per job ($jobs jobs each, alone on the server; insert, claim and completion):"
+  redis-cli -h "$host" -p "$port" flushall >/dev/null
+  before=$(server_us)
+  dotnet bench/TypedJobs.Bench/bin/Release/net10.0/TypedJobs.Bench.dll --jobs "$jobs" --warmup-jobs 0 --latency-samples 1 \
+    --stores "redis=redis://$host:$port" --concurrency "$concurrency" --max-seconds 60 >/dev/null
+  after=$(server_us)
+  echo "  TypedJobs: $(awk -v a="$after" -v b="$before" -v n="$jobs" 'BEGIN { printf "%.1f", (a - b) / (n + 1) }') µs"
+  redis-cli -h "$host" -p "$port" flushall >/dev/null
+  before=$(server_us)
+  node bench/peers/bullmq/bench.mjs "$host" "$port" "$jobs" "$concurrency" 1 >/dev/null
+  after=$(server_us)
+  echo "  BullMQ:    $(awk -v a="$after" -v b="$before" -v n="$jobs" 'BEGIN { printf "%.1f", (a - b) / (n + 1) }') µs"
+  redis-cli -h "$host" -p "$port" flushall >/dev/null
+  echo "  $(node bench/peers/floor/floor.mjs "$host" "$port" "$jobs" 4 64)"
+  redis-cli -h "$host" -p "$port" flushall >/dev/null
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
