@@ -30,7 +30,6 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
     // Scratch of the claim, reused under the lock so a claim allocates only what it returns.
     private readonly Dictionary<string, int> claimLimits = new(StringComparer.Ordinal);
-    private readonly List<(Entry Entry, int Version)> claimSkipped = [];
     private int[] claimQuotas = [];
     private QueueState?[] claimStates = [];
 
@@ -45,6 +44,9 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
     /// <inheritdoc />
     public TimeSpan HotPathTimeout => TimeSpan.Zero;
+
+    /// <summary>How many ready jobs claims have taken off their ready queues (for tests: a capped task's backlog is never walked).</summary>
+    internal long ClaimVisits { get; private set; }
 
     /// <summary>How many entries the lease heap holds, stale ones included (for tests).</summary>
     internal int LeaseEntries
@@ -208,22 +210,53 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             // Sized to what can be claimed, so the list never grows and an empty claim allocates no array.
             claimed = new List<JobRecord>((int)Math.Clamp(ready, 0, Math.Max(parameters.Max, 0)));
 
+            if (limits is not null)
+            {
+                // A capped task's ready jobs wait apart from the queue's others, so a claim skips a task at its cap
+                // without walking past its backlog (set apart once per queue and task, at the first claim that caps it).
+                for (var i = 0; i < count; i++)
+                {
+                    if (states[i] is { } q)
+                    {
+                        foreach (var task in limits.Keys)
+                        {
+                            SetApart(q, task);
+                        }
+                    }
+                }
+            }
+
             while (claimed.Count < parameters.Max)
             {
-                // Pick the best head across the queues that still have quota.
+                // Pick the best head across the queues that still have quota: each queue's common ready jobs, and those
+                // of its set-apart tasks that this claim does not hold at their cap.
+                ReadyQueue<Entry>? bestSource = null;
                 var best = -1;
                 Entry? bestEntry = null;
                 for (var i = 0; i < count; i++)
                 {
-                    if (states[i] is not { } q || quotas[i] <= 0 || !q.Ready.TryPeek(out var head))
+                    if (states[i] is not { } q || quotas[i] <= 0)
                     {
                         continue;
                     }
 
-                    if (bestEntry is null || Compare(head, bestEntry) < 0)
+                    if (q.Ready.TryPeek(out var head) && (bestEntry is null || Compare(head, bestEntry) < 0))
                     {
-                        best = i;
-                        bestEntry = head;
+                        (best, bestEntry, bestSource) = (i, head, q.Ready);
+                    }
+
+                    if (q.Apart is not { } apart)
+                    {
+                        continue;
+                    }
+
+                    foreach (var (task, own) in apart)
+                    {
+                        if ((limits is null || !limits.TryGetValue(task, out var left) || left > 0)
+                            && own.TryPeek(out head) && (bestEntry is null || Compare(head, bestEntry) < 0))
+                        {
+                            (best, bestEntry, bestSource) = (i, head, own);
+                        }
                     }
                 }
 
@@ -232,16 +265,11 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
                     break;
                 }
 
-                states[best]!.Ready.TryDequeue(out _, out var version);
-                if (limits is not null && limits.TryGetValue(bestEntry.TaskName, out var left))
+                bestSource!.TryDequeue(out _, out _);
+                ClaimVisits++;
+                if (limits is not null && limits.TryGetValue(bestEntry.TaskName, out var remaining))
                 {
-                    if (left <= 0)
-                    {
-                        claimSkipped.Add((bestEntry, version));
-                        continue;
-                    }
-
-                    limits[bestEntry.TaskName] = left - 1;
+                    limits[bestEntry.TaskName] = remaining - 1;
                 }
 
                 quotas[best]--;
@@ -257,12 +285,6 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             }
 
             Array.Clear(states, 0, count);
-            foreach (var (entry, version) in claimSkipped)
-            {
-                queues[entry.Queue].Ready.Enqueue(entry, version, (int)entry.Priority);
-            }
-
-            claimSkipped.Clear();
             if (claimed.Count < parameters.Max && NextDue(parameters.Queues) is { } due)
             {
                 nextDueIn = due - now;
@@ -525,7 +547,7 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
         }
 
         SetState(e, JobState.Ready);
-        GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
+        GetQueue(e.Queue).ReadyFor(e.TaskName).Enqueue(e, e.Version, (int)e.Priority);
         return true;
     }
 
@@ -579,9 +601,31 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             if (e.State == JobState.Scheduled && e.Version == item.Version)
             {
                 SetState(e, JobState.Ready);
-                GetQueue(e.Queue).Ready.Enqueue(e, e.Version, (int)e.Priority);
+                GetQueue(e.Queue).ReadyFor(e.TaskName).Enqueue(e, e.Version, (int)e.Priority);
             }
         }
+    }
+
+    /// <summary>
+    /// Moves <paramref name="task"/>'s ready jobs of <paramref name="q"/> to a ready queue of their own, once; from then on
+    /// its jobs become ready there. One pass over the queue's ready jobs, in claim order, so both queues stay in order.
+    /// </summary>
+    private static void SetApart(QueueState q, string task)
+    {
+        if (q.Apart is { } apart && apart.ContainsKey(task))
+        {
+            return;
+        }
+
+        var own = new ReadyQueue<Entry>();
+        var rest = new ReadyQueue<Entry>();
+        while (q.Ready.TryDequeue(out var e, out var version))
+        {
+            (string.Equals(e.TaskName, task, StringComparison.Ordinal) ? own : rest).Enqueue(e, version, (int)e.Priority);
+        }
+
+        q.Ready = rest;
+        (q.Apart ??= new(StringComparer.Ordinal))[task] = own;
     }
 
     private Guid NextLeaseToken()
@@ -626,7 +670,15 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
 
         public long[] Counts { get; } = new long[6];
 
-        public ReadyQueue<Entry> Ready { get; } = new();
+        /// <summary>The ready jobs of the tasks not set apart, in claim order.</summary>
+        public ReadyQueue<Entry> Ready { get; set; } = new();
+
+        /// <summary>The ready jobs of each task a claim has capped, in claim order (null until one has).</summary>
+        public Dictionary<string, ReadyQueue<Entry>>? Apart { get; set; }
+
+        /// <summary>Where a ready job of <paramref name="task"/> waits.</summary>
+        public ReadyQueue<Entry> ReadyFor(string task) =>
+            Apart is { } apart && apart.TryGetValue(task, out var ready) ? ready : Ready;
     }
 
     /// <summary>
