@@ -77,6 +77,60 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Claim_WithATaskAtItsCap_ParksItsBacklog_SoJobsBehindMoreThanTheScanBudgetAreClaimed()
+    {
+        // A claim examines at most 10,000 ready jobs. Before parking, 12,000 jobs of a task at its cap ahead of the others
+        // held every other job of the queue back until the backlog drained below that; now the first claims move the capped
+        // jobs aside once, and the jobs behind them are claimed.
+        var store = await OpenAsync();
+        const int backlog = 12_000;
+        var capped = Enumerable.Range(0, backlog).Select(_ => Job("q") with { TaskName = "capped" }).ToArray();
+        foreach (var chunk in capped.Chunk(1000))
+        {
+            await store.JobsInsertAsync(new JobsInsertParams(chunk), Ct);
+        }
+
+        var others = Enumerable.Range(0, 3).Select(_ => Job("q") with { TaskName = "other" }).ToArray();
+        await store.JobsInsertAsync(new JobsInsertParams(others), Ct);
+        var atCap = new Dictionary<string, int>(StringComparer.Ordinal) { ["capped"] = 0 };
+        JobsClaimParams Claim(int max, IReadOnlyDictionary<string, int>? limits, params string[] queues) => new()
+        {
+            WorkerId = "w", Queues = queues.Select(q => new QueueClaim(q, max)).ToArray(), Max = max, LeaseDuration = TimeSpan.FromMinutes(5),
+            TaskLimits = limits,
+        };
+
+        var claimed = new List<JobRecord>();
+        for (var round = 0; round < 3 && claimed.Count < others.Length; round++)
+        {
+            claimed.AddRange((await store.JobsClaimAsync(Claim(10, atCap, "q"), Ct)).Jobs);
+        }
+
+        Assert.Equal(others.Select(j => j.Id).Order(), claimed.Select(j => j.Id).Order());
+
+        // From now on a claim reads none of the parked jobs: a new job behind them is claimed at once, also by a worker
+        // that claims from two queues (its plan reads each queue first).
+        var next = Job("q") with { TaskName = "other" };
+        var elsewhere = Job("r") with { TaskName = "other" };
+        await store.JobsInsertAsync(new JobsInsertParams([next, elsewhere]), Ct);
+        var both = (await store.JobsClaimAsync(Claim(1, atCap, "q", "r") with { Max = 2 }, Ct)).Jobs;
+        Assert.Equal(new[] { next.Id, elsewhere.Id }.Order(), both.Select(j => j.Id).Order());
+
+        // The parked jobs are still waiting, counted and in claim order: a worker with room for two takes the first two,
+        // one without caps the next ones, a cancel reaches a parked job, and clearing the queue deletes them all.
+        var counts = (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues.Single(q => q.Name == "q");
+        Assert.Equal(backlog, counts.Counts[JobState.Ready]);
+        var firstTwo = (await store.JobsClaimAsync(Claim(10, new Dictionary<string, int>(StringComparer.Ordinal) { ["capped"] = 2 }, "q"), Ct)).Jobs;
+        Assert.Equal([capped[0].Id, capped[1].Id], firstTwo.Select(j => j.Id));
+        Assert.True((await store.JobsCancelAsync(new JobsCancelParams(new JobRef(capped[2].Id, "q")), Ct)).Cancelled);
+        var uncapped = (await store.JobsClaimAsync(Claim(3, null, "q"), Ct)).Jobs;
+        Assert.Equal([capped[3].Id, capped[4].Id, capped[5].Id], uncapped.Select(j => j.Id));
+        Assert.Equal(backlog - 6, (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues.Single(q => q.Name == "q").Counts[JobState.Ready]);
+
+        Assert.Equal(backlog - 6, (await store.QueuesClearAsync(new QueuesClearParams("q"), Ct)).Deleted);
+        Assert.Equal(0, (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues.Single(q => q.Name == "q").Counts[JobState.Ready]);
+    }
+
+    [Fact]
     public async Task Prune_StartsEachCallAtTheNextQueue_SoAQueueWithMoreThanTheMaximumHoldsNoOtherBack()
     {
         var store = await OpenAsync();

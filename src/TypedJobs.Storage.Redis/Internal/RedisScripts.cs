@@ -9,7 +9,9 @@ namespace TypedJobs.Storage.Redis.Internal;
 /// Layout of one queue (base <c>{P q:NAME}</c>): <c>:j:ID</c> job hash; <c>:r</c> ready (score = priority rank · 2^49 +
 /// due time in ms, ties by member = rank, sequence, id, task); <c>:s</c> scheduled (score = due time in µs); <c>:w</c>
 /// running (score = lease expiry in µs); <c>:a</c> every job by sequence (admin lists, newest first); <c>:f3</c>,
-/// <c>:f4</c>, <c>:f5</c> succeeded, dead and cancelled jobs by finish time (prune); <c>:n</c> last sequence; <c>:p</c>
+/// <c>:f4</c>, <c>:f5</c> succeeded, dead and cancelled jobs by finish time (prune); <c>:k</c> the tasks with parked ready
+/// jobs, <c>:k:TASK</c> a task's ready jobs set aside from <c>:r</c> (same scores and members) once a claim found the task
+/// at its cap, so later claims skip them without reading them; <c>:n</c> last sequence; <c>:p</c>
 /// paused flag; <c>:u:KEY</c> unique key → job id (SET NX); <c>:t</c> throughput per minute; <c>:x:ID</c> the result of a
 /// succeeded job ('v' + token → value, 'e' + token → expiry; PEXPIRE). Times are integers: µs since the Unix epoch. Job hash fields: t task, p
 /// priority, s state (1 waiting, 2 running, 3 succeeded, 4 dead, 5 cancelled; a waiting job is scheduled or ready by its
@@ -65,6 +67,75 @@ internal static class RedisScripts
 
         """;
 
+    /// <summary>
+    /// Picks ready jobs of one queue in claim order across <c>:r</c> and the parked sets <c>:k:TASK</c>, holding tasks to
+    /// their limits. A job of <c>:r</c> whose task is at its limit is parked on the way (moved to its task's parked set,
+    /// with its score), so no later claim reads past it again; a parked set is read only while its task has room. At most
+    /// <c>budget</c> jobs of <c>:r</c> are examined per call. Returns the picks as (member, score, key) in claim order;
+    /// the caller removes the ones it takes.
+    /// </summary>
+    private const string ReadyPick = """
+        local function ready_pick(qt, max, budget, limits)
+          local function stream(key, task) return {key = key, task = task, buf = {}, pos = 1, start = 0, done = false} end
+          local function head(st)
+            if st.pos > #st.buf then
+              if st.done then return nil end
+              st.buf = redis.call('ZRANGE', st.key, st.start, st.start + 199, 'WITHSCORES')
+              st.pos = 1
+              st.start = st.start + 200
+              if #st.buf < 400 then st.done = true end
+              if #st.buf == 0 then return nil end
+            end
+            return st.buf[st.pos], tonumber(st.buf[st.pos + 1])
+          end
+          local main = stream(qt .. ':r', false)
+          local parked = {}
+          local tasks = redis.call('SMEMBERS', qt .. ':k')
+          for k = 1, #tasks do
+            local st = stream(qt .. ':k:' .. tasks[k], tasks[k])
+            if head(st) then parked[#parked + 1] = st else redis.call('SREM', qt .. ':k', tasks[k]) end
+          end
+          local picks, park, scanned = {}, {}, 0
+          while #picks < max do
+            local m, sc = nil, nil
+            while scanned < budget do
+              m, sc = head(main)
+              if not m then break end
+              local task = string.sub(m, 50)
+              local left = limits[task]
+              if left == nil or left > 0 then break end
+              park[#park + 1] = {m, sc, task}
+              main.pos = main.pos + 2
+              scanned = scanned + 1
+              m = nil
+            end
+            local best, score, from = m, sc, main
+            for k = 1, #parked do
+              local st = parked[k]
+              local left = limits[st.task]
+              if left == nil or left > 0 then
+                local pm, ps = head(st)
+                if pm and (not best or ps < score or (ps == score and pm < best)) then best, score, from = pm, ps, st end
+              end
+            end
+            if not best then break end
+            from.pos = from.pos + 2
+            if from == main then scanned = scanned + 1 end
+            picks[#picks + 1] = {best, score, from.key}
+            local task = string.sub(best, 50)
+            if limits[task] then limits[task] = limits[task] - 1 end
+          end
+          for k = 1, #park do
+            local x = park[k]
+            redis.call('ZREM', qt .. ':r', x[1])
+            redis.call('ZADD', qt .. ':k:' .. x[3], x[2], x[1])
+            redis.call('SADD', qt .. ':k', x[3])
+          end
+          return picks
+        end
+
+        """;
+
     /// <summary>Helpers of the operator actions (cancel, retry, delete), shared by single and bulk actions.</summary>
     private const string Actions = """
         local ACTION_FIELDS = {'s', 'd', 't', 'a', 'p', 'n', 'u', 'uu'}
@@ -73,6 +144,7 @@ internal static class RedisScripts
           if h[1] == '1' then
             redis.call('ZREM', qt .. ':r', m)
             redis.call('ZREM', qt .. ':s', m)
+            redis.call('ZREM', qt .. ':k:' .. h[3], m)
           elseif h[1] == '2' then
             redis.call('ZREM', qt .. ':w', m)
           else
@@ -214,7 +286,7 @@ internal static class RedisScripts
     /// hex), promote limit, scan budget, number of task limits, then (task, limit) pairs. Returns now, the time until the
     /// next scheduled job (µs, or -1), then (id, job fields) per claimed job.
     /// </summary>
-    public const string Claim = Prelude + """
+    public const string Claim = Prelude + ReadyPick + """
         local now = now_us(ARGV[1])
         local qt = ARGV[2]
         local max = tonumber(ARGV[3])
@@ -226,31 +298,17 @@ internal static class RedisScripts
         end
         local taken = {}
         local nl = tonumber(ARGV[9])
-        if max > 0 and nl == 0 then
+        if max > 0 and nl == 0 and redis.call('EXISTS', qt .. ':k') == 0 then
           local popped = redis.call('ZPOPMIN', qt .. ':r', max)
           for k = 1, #popped, 2 do taken[#taken + 1] = popped[k] end
         elseif max > 0 then
           local limits = {}
           for k = 0, nl - 1 do limits[ARGV[10 + 2 * k]] = tonumber(ARGV[11 + 2 * k]) end
-          local budget = tonumber(ARGV[8])
-          local start, chunk, scanned = 0, 200, 0
-          while #taken < max and scanned < budget do
-            local batch = redis.call('ZRANGE', qt .. ':r', start, start + chunk - 1)
-            if #batch == 0 then break end
-            for k = 1, #batch do
-              local m = batch[k]
-              local task = string.sub(m, 50)
-              local left = limits[task]
-              if left == nil or left > 0 then
-                taken[#taken + 1] = m
-                if left then limits[task] = left - 1 end
-                if #taken >= max then break end
-              end
-            end
-            start = start + chunk
-            scanned = scanned + #batch
+          local picks = ready_pick(qt, max, tonumber(ARGV[8]), limits)
+          for k = 1, #picks do
+            redis.call('ZREM', picks[k][3], picks[k][1])
+            taken[#taken + 1] = picks[k][1]
           end
-          for k = 1, #taken do redis.call('ZREM', qt .. ':r', taken[k]) end
         end
         local lease = now + tonumber(ARGV[4])
         local nstr, lstr, worker = fmt(now), fmt(lease), ARGV[5]
@@ -312,11 +370,11 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// The jobs one queue would hand out, in claim order, without claiming them (read-only): ready jobs and scheduled
-    /// ones that are due. ARGV: now, base, most, scan budget, number of task limits, then (task, limit) pairs. Returns
-    /// (member, score) pairs; empty when the queue is paused.
+    /// The jobs one queue would hand out, in claim order, without claiming them: ready jobs, after due scheduled ones are
+    /// made ready and jobs of tasks at their limit are parked, as a claim does. ARGV: now, base, most, scan budget, number
+    /// of task limits, then (task, limit) pairs. Returns (member, score) pairs; empty when the queue is paused.
     /// </summary>
-    public const string Peek = Prelude + """
+    public const string Peek = Prelude + ReadyPick + """
         local now = now_us(ARGV[1])
         local qt = ARGV[2]
         local max = tonumber(ARGV[3])
@@ -324,25 +382,16 @@ internal static class RedisScripts
         if max <= 0 or redis.call('EXISTS', qt .. ':p') == 1 then return {} end
         local limits = {}
         for k = 0, tonumber(ARGV[5]) - 1 do limits[ARGV[6 + 2 * k]] = tonumber(ARGV[7 + 2 * k]) end
-        local candidates = {}
-        local ready = redis.call('ZRANGE', qt .. ':r', 0, budget - 1, 'WITHSCORES')
-        for k = 1, #ready, 2 do candidates[#candidates + 1] = {ready[k], tonumber(ready[k + 1])} end
         local due = redis.call('ZRANGEBYSCORE', qt .. ':s', '-inf', now, 'WITHSCORES', 'LIMIT', 0, budget)
-        for k = 1, #due, 2 do candidates[#candidates + 1] = {due[k], ready_score(due[k], tonumber(due[k + 1]))} end
-        table.sort(candidates, function(x, y) if x[2] ~= y[2] then return x[2] < y[2] end return x[1] < y[1] end)
+        for k = 1, #due, 2 do
+          redis.call('ZADD', qt .. ':r', ready_score(due[k], tonumber(due[k + 1])), due[k])
+          redis.call('ZREM', qt .. ':s', due[k])
+        end
+        local picks = ready_pick(qt, max, budget, limits)
         local out = {}
-        local taken = 0
-        for k = 1, #candidates do
-          local m = candidates[k][1]
-          local task = string.sub(m, 50)
-          local left = limits[task]
-          if left == nil or left > 0 then
-            if left then limits[task] = left - 1 end
-            out[#out + 1] = m
-            out[#out + 1] = string.format('%d', candidates[k][2])
-            taken = taken + 1
-            if taken >= max then break end
-          end
+        for k = 1, #picks do
+          out[#out + 1] = picks[k][1]
+          out[#out + 1] = string.format('%d', picks[k][2])
         end
         return out
         """;
@@ -534,9 +583,12 @@ internal static class RedisScripts
         local now = now_us(ARGV[1])
         local qt = ARGV[2]
         local dueNow = redis.call('ZCOUNT', qt .. ':s', '-inf', now)
+        local parked = 0
+        local tasks = redis.call('SMEMBERS', qt .. ':k')
+        for k = 1, #tasks do parked = parked + redis.call('ZCARD', qt .. ':k:' .. tasks[k]) end
         return {fmt(now),
           redis.call('ZCOUNT', qt .. ':s', '(' .. fmt(now), '+inf'),
-          redis.call('ZCARD', qt .. ':r') + dueNow,
+          redis.call('ZCARD', qt .. ':r') + parked + dueNow,
           redis.call('ZCARD', qt .. ':w'),
           redis.call('ZCARD', qt .. ':f3'),
           redis.call('ZCARD', qt .. ':f4'),
@@ -691,7 +743,10 @@ internal static class RedisScripts
     public const string Clear = Prelude + Actions + """
         local qt = ARGV[1]
         local out = {}
-        for _, z in ipairs({':r', ':s'}) do
+        local sets = {':r', ':s'}
+        local tasks = redis.call('SMEMBERS', qt .. ':k')
+        for k = 1, #tasks do sets[#sets + 1] = ':k:' .. tasks[k] end
+        for _, z in ipairs(sets) do
           local left = tonumber(ARGV[2]) - #out
           if left > 0 then
             local ms = redis.call('ZRANGE', qt .. z, 0, left - 1)
