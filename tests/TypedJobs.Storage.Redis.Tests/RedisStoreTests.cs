@@ -131,6 +131,69 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Claim_WhenItsScanBudgetEndsInACappedBacklog_GivesNoParkedJobThatComesLaterInClaimOrder()
+    {
+        // A parked Normal job of task "u", then 10,001 High jobs of a task at its cap and a High job of "u" behind them.
+        // The claim's budget (10,000) ends inside the capped backlog: the parked job comes after the unread High jobs in
+        // claim order, so it must not be handed out ahead of them; the High job of "u" is the next one claimed.
+        var store = await OpenAsync();
+        var lease = TimeSpan.FromMinutes(5);
+        JobsClaimParams Claim(int max, Dictionary<string, int> limits) => new()
+        {
+            WorkerId = "w", Queues = [new QueueClaim("q", max)], Max = max, LeaseDuration = lease, TaskLimits = limits,
+        };
+
+        var parked = Job("q") with { TaskName = "u" };
+        await store.JobsInsertAsync(new JobsInsertParams([parked]), Ct);
+        Assert.Empty((await store.JobsClaimAsync(Claim(1, new(StringComparer.Ordinal) { ["u"] = 0 }), Ct)).Jobs);
+        foreach (var chunk in Enumerable.Range(0, 10_001).Select(_ => Job("q") with { TaskName = "b", Priority = Priority.High }).Chunk(1000))
+        {
+            await store.JobsInsertAsync(new JobsInsertParams(chunk), Ct);
+        }
+
+        var urgent = Job("q") with { TaskName = "u", Priority = Priority.High };
+        await store.JobsInsertAsync(new JobsInsertParams([urgent]), Ct);
+
+        var bAtCap = new Dictionary<string, int>(StringComparer.Ordinal) { ["b"] = 0 };
+        var order = new List<JobId>();
+        for (var round = 0; round < 4 && order.Count < 2; round++)
+        {
+            order.AddRange((await store.JobsClaimAsync(Claim(1, bAtCap), Ct)).Jobs.Select(j => j.Id));
+        }
+
+        Assert.Equal([urgent.Id, parked.Id], order);
+    }
+
+    [Fact]
+    public async Task Claim_LeasesOnlyWaitingJobs_AndDropsAParkedMemberWhoseJobWasFinishedBehindItsBack()
+    {
+        // A worker of an earlier version knows nothing of parked sets: its cancel of a parked job finishes the job's hash
+        // and leaves the member parked. A claim must not lease that job again.
+        var store = await OpenAsync();
+        var lease = TimeSpan.FromMinutes(5);
+        var jobs = Enumerable.Range(0, 3).Select(_ => Job("q") with { TaskName = "t" }).ToArray();
+        await store.JobsInsertAsync(new JobsInsertParams(jobs), Ct);
+        var atCap = new Dictionary<string, int>(StringComparer.Ordinal) { ["t"] = 0 };
+        Assert.Empty((await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("q", 3)], Max = 3, LeaseDuration = lease, TaskLimits = atCap,
+        }, Ct)).Jobs);
+
+        var db = (await factory.MultiplexerAsync()).GetDatabase();
+        var queueBase = "{" + factory.Prefix + "q:q}";
+        Assert.Equal(3, await db.SortedSetLengthAsync(queueBase + ":k:t"));
+        await db.HashSetAsync(queueBase + ":j:" + jobs[1].Id.Value.ToString("N"), [new HashEntry("s", "5"), new HashEntry("f", "1")]);
+
+        var claimed = (await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = [new QueueClaim("q", 3)], Max = 3, LeaseDuration = lease,
+        }, Ct)).Jobs;
+        Assert.Equal([jobs[0].Id, jobs[2].Id], claimed.Select(j => j.Id));
+        Assert.Equal(0, await db.SortedSetLengthAsync(queueBase + ":k:t"));
+        Assert.Equal(JobState.Cancelled, (await store.JobsGetAsync(new JobsGetParams(jobs[1].Id), Ct)).Job!.State);
+    }
+
+    [Fact]
     public async Task Prune_StartsEachCallAtTheNextQueue_SoAQueueWithMoreThanTheMaximumHoldsNoOtherBack()
     {
         var store = await OpenAsync();

@@ -62,4 +62,44 @@ public class MemoryCappedClaimTests
         var counts = await store.QueuesListAsync(new QueuesListParams(), Ct);
         Assert.Equal(backlog - 5 + 1, counts.Queues.Single(q => q.Name == "q").Counts[JobState.Ready]);
     }
+
+    [Fact]
+    public async Task TwoCappedTasks_AreSetApartInOnePass_AndTheirOrderAndCountsAreKept()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+        var store = new MemoryStorage(time);
+        var queues = new[] { new QueueClaim("q", 100) };
+        var lease = TimeSpan.FromMinutes(5);
+        var inserts = Enumerable.Range(0, 3000)
+            .Select(i => new JobInsert { Id = JobId.New(), TaskName = (i % 3) switch { 0 => "a", 1 => "b", _ => "c" }, Queue = "q", Payload = [1] })
+            .ToArray();
+        await store.JobsInsertAsync(new JobsInsertParams(inserts), Ct);
+
+        var limits = new Dictionary<string, int>(StringComparer.Ordinal) { ["a"] = 0, ["b"] = 1 };
+        var claimed = (await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = queues, Max = 4, LeaseDuration = lease, TaskLimits = limits,
+        }, Ct)).Jobs;
+
+        // "b" has room for one, "c" is not capped; both come in claim order, "a" not at all.
+        Assert.Equal(inserts[1].Id, claimed[0].Id);
+        Assert.Equal(["b", "c", "c", "c"], claimed.Select(j => j.TaskName));
+        Assert.Equal(inserts.Where(j => j.TaskName == "c").Take(3).Select(j => j.Id), claimed.Skip(1).Select(j => j.Id));
+
+        // A later claim with both at their cap reads only what it returns.
+        var visits = store.ClaimVisits;
+        var next = (await store.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w", Queues = queues, Max = 5, LeaseDuration = lease,
+            TaskLimits = new Dictionary<string, int>(StringComparer.Ordinal) { ["a"] = 0, ["b"] = 0 },
+        }, Ct)).Jobs;
+        Assert.Equal(inserts.Where(j => j.TaskName == "c").Skip(3).Take(5).Select(j => j.Id), next.Select(j => j.Id));
+        Assert.Equal(5, store.ClaimVisits - visits);
+
+        // A claim without caps takes the set-apart jobs in the original order again.
+        var all = (await store.JobsClaimAsync(new JobsClaimParams { WorkerId = "w", Queues = queues, Max = 3, LeaseDuration = lease }, Ct)).Jobs;
+        Assert.Equal([inserts[0].Id, inserts[3].Id, inserts[4].Id], all.Select(j => j.Id));
+        var counts = (await store.QueuesListAsync(new QueuesListParams(), Ct)).Queues.Single(q => q.Name == "q").Counts;
+        Assert.Equal(3000 - 4 - 5 - 3, counts[JobState.Ready]);
+    }
 }

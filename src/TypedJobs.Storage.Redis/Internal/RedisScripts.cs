@@ -92,15 +92,23 @@ internal static class RedisScripts
           local parked = {}
           local tasks = redis.call('SMEMBERS', qt .. ':k')
           for k = 1, #tasks do
-            local st = stream(qt .. ':k:' .. tasks[k], tasks[k])
-            if head(st) then parked[#parked + 1] = st else redis.call('SREM', qt .. ':k', tasks[k]) end
+            local key = qt .. ':k:' .. tasks[k]
+            -- Read only when its task has room (lazily, by head()): a task at its cap costs this check alone.
+            if redis.call('EXISTS', key) == 1 then parked[#parked + 1] = stream(key, tasks[k]) else redis.call('SREM', qt .. ':k', tasks[k]) end
           end
           local picks, park, scanned = {}, {}, 0
           while #picks < max do
             local m, sc = nil, nil
-            while scanned < budget do
+            -- Once the budget is spent, the next unread job of :r bounds what a parked set may give: every job after it
+            -- sorts after it, so a parked job before it still comes first in claim order, and one after it must wait.
+            local bound, bscore = nil, nil
+            while true do
               m, sc = head(main)
               if not m then break end
+              if scanned >= budget then
+                bound, bscore, m, sc = m, sc, nil, nil
+                break
+              end
               local task = string.sub(m, 50)
               local left = limits[task]
               if left == nil or left > 0 then break end
@@ -110,6 +118,7 @@ internal static class RedisScripts
               m = nil
             end
             local best, score, from = m, sc, main
+            if bound then best, score = bound, bscore end
             for k = 1, #parked do
               local st = parked[k]
               local left = limits[st.task]
@@ -118,6 +127,7 @@ internal static class RedisScripts
                 if pm and (not best or ps < score or (ps == score and pm < best)) then best, score, from = pm, ps, st end
               end
             end
+            if bound and from == main then break end
             if not best then break end
             from.pos = from.pos + 2
             if from == main then scanned = scanned + 1 end
@@ -320,7 +330,9 @@ internal static class RedisScripts
           -- The fields are read once, before the claim's writes, and returned as those writes leave them: one HSET
           -- (attempt included) and an HDEL only when progress was recorded.
           local f = job_fields(key)
-          if f[1] then
+          -- Only a waiting job is leased: a member left behind by a change that missed it (a worker of an earlier
+          -- version cancelling a parked job) is dropped.
+          if f[1] and f[3] == '1' then
             local a = fmt(tonumber(f[5]) + 1)
             local token = ARGV[6] .. string.format('%04x', k)
             redis.call('HSET', key, 's', '2', 'a', a, 'lt', token, 'le', lstr, 'st', nstr, 'w', worker)

@@ -213,15 +213,13 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
             if (limits is not null)
             {
                 // A capped task's ready jobs wait apart from the queue's others, so a claim skips a task at its cap
-                // without walking past its backlog (set apart once per queue and task, at the first claim that caps it).
+                // without walking past its backlog (set apart once per queue and task, at the first claim that caps it;
+                // a task with room is set apart too, so one that reaches its cap within this claim is skipped as well).
                 for (var i = 0; i < count; i++)
                 {
                     if (states[i] is { } q)
                     {
-                        foreach (var task in limits.Keys)
-                        {
-                            SetApart(q, task);
-                        }
+                        SetApart(q, limits);
                     }
                 }
             }
@@ -607,25 +605,38 @@ public sealed partial class MemoryStorage : IJobStore, IJobAdminStore, ILockStor
     }
 
     /// <summary>
-    /// Moves <paramref name="task"/>'s ready jobs of <paramref name="q"/> to a ready queue of their own, once; from then on
-    /// its jobs become ready there. One pass over the queue's ready jobs, in claim order, so both queues stay in order.
+    /// Moves the ready jobs of <paramref name="q"/> whose task is one of <paramref name="tasks"/> and not yet set apart to
+    /// a ready queue of their task's own; from then on its jobs become ready there. One pass over the queue's ready jobs
+    /// for all such tasks, in claim order, so every queue stays in order; nothing when every task is set apart already.
     /// </summary>
-    private static void SetApart(QueueState q, string task)
+    private static void SetApart(QueueState q, Dictionary<string, int> tasks)
     {
-        if (q.Apart is { } apart && apart.ContainsKey(task))
+        Dictionary<string, ReadyQueue<Entry>>? added = null;
+        foreach (var task in tasks.Keys)
+        {
+            if (q.Apart is not { } apart || !apart.ContainsKey(task))
+            {
+                (added ??= new(StringComparer.Ordinal))[task] = new ReadyQueue<Entry>();
+            }
+        }
+
+        if (added is null)
         {
             return;
         }
 
-        var own = new ReadyQueue<Entry>();
         var rest = new ReadyQueue<Entry>();
         while (q.Ready.TryDequeue(out var e, out var version))
         {
-            (string.Equals(e.TaskName, task, StringComparison.Ordinal) ? own : rest).Enqueue(e, version, (int)e.Priority);
+            (added.TryGetValue(e.TaskName, out var own) ? own : rest).Enqueue(e, version, (int)e.Priority);
         }
 
         q.Ready = rest;
-        (q.Apart ??= new(StringComparer.Ordinal))[task] = own;
+        q.Apart ??= new(StringComparer.Ordinal);
+        foreach (var (task, own) in added)
+        {
+            q.Apart[task] = own;
+        }
     }
 
     private Guid NextLeaseToken()
