@@ -48,26 +48,28 @@ redis_peers() {
 # least a durable queue with leases and fencing does), each alone on the emptied server, from the server's /proc entry
 # (so only for a server on this machine). TypedJobs runs without warm-up rounds here, so every job it processed is counted.
 redis_server_cpu() {
-  local host=$1 port=$2 jobs=$3 concurrency=$4 pid before after
+  local host=$1 port=$2 jobs=$3 concurrency=$4 pid
   pid=$(redis-cli -h "$host" -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p' | tr -d '\r')
   if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then
     echo "redis-server CPU per job: not measured (the server's process is not on this machine)"
     return
   fi
   server_us() { awk '{ print ($14 + $15) * 1000000 / '"$(getconf CLK_TCK)"' }' "/proc/$pid/stat"; }
+  # per_job LABEL COMMAND...: runs the command on the emptied server and prints its server CPU per job.
+  per_job() {
+    local label=$1 before after
+    shift
+    redis-cli -h "$host" -p "$port" flushall >/dev/null
+    before=$(server_us)
+    "$@" >/dev/null
+    after=$(server_us)
+    echo "  $label $(awk -v a="$after" -v b="$before" -v n="$jobs" 'BEGIN { printf "%.1f", (a - b) / (n + 1) }') µs"
+  }
   echo
   echo "redis-server CPU per job ($jobs jobs each, alone on the server; insert, claim and completion):"
-  redis-cli -h "$host" -p "$port" flushall >/dev/null
-  before=$(server_us)
-  dotnet bench/TypedJobs.Bench/bin/Release/net10.0/TypedJobs.Bench.dll --jobs "$jobs" --warmup-jobs 0 --latency-samples 1 \
-    --stores "redis=redis://$host:$port" --concurrency "$concurrency" --max-seconds 60 >/dev/null
-  after=$(server_us)
-  echo "  TypedJobs: $(awk -v a="$after" -v b="$before" -v n="$jobs" 'BEGIN { printf "%.1f", (a - b) / (n + 1) }') µs"
-  redis-cli -h "$host" -p "$port" flushall >/dev/null
-  before=$(server_us)
-  node bench/peers/bullmq/bench.mjs "$host" "$port" "$jobs" "$concurrency" 1 >/dev/null
-  after=$(server_us)
-  echo "  BullMQ:    $(awk -v a="$after" -v b="$before" -v n="$jobs" 'BEGIN { printf "%.1f", (a - b) / (n + 1) }') µs"
+  per_job "TypedJobs:" dotnet bench/TypedJobs.Bench/bin/Release/net10.0/TypedJobs.Bench.dll --jobs "$jobs" --warmup-jobs 0 \
+    --latency-samples 1 --stores "redis=redis://$host:$port" --concurrency "$concurrency" --max-seconds 60
+  per_job "BullMQ:   " node bench/peers/bullmq/bench.mjs "$host" "$port" "$jobs" "$concurrency" 1
   redis-cli -h "$host" -p "$port" flushall >/dev/null
   echo "  $(node bench/peers/floor/floor.mjs "$host" "$port" "$jobs" 4 64)"
   redis-cli -h "$host" -p "$port" flushall >/dev/null

@@ -68,13 +68,21 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Picks ready jobs of one queue in claim order across <c>:r</c> and the parked sets <c>:k:TASK</c>, holding tasks to
-    /// their limits. A job of <c>:r</c> whose task is at its limit is parked on the way (moved to its task's parked set,
+    /// The claim's two steps over one queue's waiting jobs. <c>promote_due</c> makes due scheduled jobs ready (at most
+    /// <c>most</c>). <c>ready_pick</c> picks ready jobs in claim order across <c>:r</c> and the parked sets
+    /// <c>:k:TASK</c>, holding tasks to their limits. A job of <c>:r</c> whose task is at its limit is parked on the way (moved to its task's parked set,
     /// with its score), so no later claim reads past it again; a parked set is read only while its task has room. At most
     /// <c>budget</c> jobs of <c>:r</c> are examined per call. Returns the picks as (member, score, key) in claim order;
     /// the caller removes the ones it takes.
     /// </summary>
     private const string ReadyPick = """
+        local function promote_due(qt, now, most)
+          local due = redis.call('ZRANGEBYSCORE', qt .. ':s', '-inf', now, 'WITHSCORES', 'LIMIT', 0, most)
+          for k = 1, #due, 2 do
+            redis.call('ZADD', qt .. ':r', ready_score(due[k], tonumber(due[k + 1])), due[k])
+            redis.call('ZREM', qt .. ':s', due[k])
+          end
+        end
         local function ready_pick(qt, max, budget, limits)
           local function stream(key, task) return {key = key, task = task, buf = {}, pos = 1, start = 0, done = false} end
           local function head(st)
@@ -301,11 +309,7 @@ internal static class RedisScripts
         local qt = ARGV[2]
         local max = tonumber(ARGV[3])
         if redis.call('EXISTS', qt .. ':p') == 1 then return {fmt(now), '-1'} end
-        local due = redis.call('ZRANGEBYSCORE', qt .. ':s', '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[7]))
-        for k = 1, #due, 2 do
-          redis.call('ZADD', qt .. ':r', ready_score(due[k], tonumber(due[k + 1])), due[k])
-          redis.call('ZREM', qt .. ':s', due[k])
-        end
+        promote_due(qt, now, tonumber(ARGV[7]))
         local taken = {}
         local nl = tonumber(ARGV[9])
         if max > 0 and nl == 0 and redis.call('EXISTS', qt .. ':k') == 0 then
@@ -394,11 +398,7 @@ internal static class RedisScripts
         if max <= 0 or redis.call('EXISTS', qt .. ':p') == 1 then return {} end
         local limits = {}
         for k = 0, tonumber(ARGV[5]) - 1 do limits[ARGV[6 + 2 * k]] = tonumber(ARGV[7 + 2 * k]) end
-        local due = redis.call('ZRANGEBYSCORE', qt .. ':s', '-inf', now, 'WITHSCORES', 'LIMIT', 0, budget)
-        for k = 1, #due, 2 do
-          redis.call('ZADD', qt .. ':r', ready_score(due[k], tonumber(due[k + 1])), due[k])
-          redis.call('ZREM', qt .. ':s', due[k])
-        end
+        promote_due(qt, now, budget)
         local picks = ready_pick(qt, max, budget, limits)
         local out = {}
         for k = 1, #picks do
