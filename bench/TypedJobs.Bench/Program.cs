@@ -25,6 +25,9 @@ using TypedJobs.Registration;
 //   filter the backlog out by queue or task name, it must order past it.
 //   PostgreSQL insert ceiling: --stores postgres --insert-ceiling R [--jobs N] times, in R alternating rounds, TypedJobs'
 //   bulk enqueue against the server inserting the same rows it generates itself (InsertCeiling.cs).
+//   Engine split: --engine-split R [--jobs N] [--concurrency C] drains N jobs on the memory store, in R rotating rounds,
+//   through a worker, through the store's contract with a thread-pool hop per job, and through the store alone, to show
+//   how a job's CPU divides between the store, the dispatch and the engine (EngineSplit.cs).
 //   dotnet run -c Release --project bench/TypedJobs.Bench -- --hangfire-redis host:port [--jobs N] [--concurrency C]  (the Hangfire peer)
 //   Peers in the same run (--peers quartz,hangfire-memory,hangfire-sqlite): after each TypedJobs row, the peers of that
 //   store kind (quartz and hangfire-memory beside memory, hangfire-sqlite beside sqlite) run the same no-op work, with
@@ -60,6 +63,12 @@ if (args is ["--hangfire-redis", var endpoint, .. var rest])
 var options = BenchOptions.Parse(args);
 Runner.StartupCheck = options.StartupCheck;
 AllocationSampler.Enable(options.Allocations);
+if (options.EngineSplit > 0)
+{
+    await EngineSplit.RunAsync(options, options.EngineSplit);
+    return;
+}
+
 if (options.InsertCeiling > 0)
 {
     await InsertCeiling.RunAsync(options, options.InsertCeiling);
@@ -153,6 +162,9 @@ namespace TypedJobs.Bench
         /// <summary>Rounds of the PostgreSQL insert-ceiling mode (<c>--insert-ceiling N</c>, <see cref="InsertCeiling"/>); 0, the default, runs the normal rows.</summary>
         public int InsertCeiling { get; init; }
 
+        /// <summary>Rounds of the memory store's engine-split mode (<c>--engine-split N</c>, <see cref="EngineSplit"/>); 0, the default, runs the normal rows.</summary>
+        public int EngineSplit { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var jobs = 200_000;
@@ -171,6 +183,7 @@ namespace TypedJobs.Bench
             var startupCheck = false;
             var allocations = 0;
             var insertCeiling = 0;
+            var engineSplit = 0;
             for (var i = 0; i < args.Length - 1; i += 2)
             {
                 switch (args[i])
@@ -190,6 +203,7 @@ namespace TypedJobs.Bench
                     case "--json": json = args[i + 1]; break;
                     case "--allocations": allocations = int.Parse(args[i + 1]); break;
                     case "--insert-ceiling": insertCeiling = int.Parse(args[i + 1]); break;
+                    case "--engine-split": engineSplit = int.Parse(args[i + 1]); break;
                     case "--startup-check":
                         startupCheck = args[i + 1] switch
                         {
@@ -200,7 +214,7 @@ namespace TypedJobs.Bench
                         break;
                     default: throw new ArgumentException(
                         $"Unknown option {args[i]}; valid: --jobs, --latency-samples, --stores, --concurrency, --max-seconds, --warmup-jobs, --backlog, --scheduled, " +
-                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check, --allocations, --insert-ceiling");
+                        "--backlog-jobs, --peers, --peer-jobs, --slow-peer-jobs, --json, --startup-check, --allocations, --insert-ceiling, --engine-split");
                 }
             }
 
@@ -216,6 +230,7 @@ namespace TypedJobs.Bench
                 StartupCheck = startupCheck,
                 Allocations = allocations,
                 InsertCeiling = insertCeiling,
+                EngineSplit = engineSplit,
             };
         }
     }
