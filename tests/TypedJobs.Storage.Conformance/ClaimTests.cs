@@ -148,6 +148,31 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_WithATaskCappedInOneQueue_StillTakesThatQueuesHigherPriorityJobsBeforeAnotherQueuesLowerOnes()
+    {
+        // Queue a: two High jobs of the capped task first, then High jobs of another task. Queue b: Normal jobs.
+        var capped = new[] { NewJob("a", task: "capped", priority: Priority.High), NewJob("a", task: "capped", priority: Priority.High) };
+        await InsertAsync(capped);
+        var high = new[] { NewJob("a", task: "other", priority: Priority.High), NewJob("a", task: "other", priority: Priority.High) };
+        await InsertAsync(high);
+        var normal = new[] { NewJob("b", task: "other"), NewJob("b", task: "other") };
+        await InsertAsync(normal);
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = [new QueueClaim("a", 3), new QueueClaim("b", 3)],
+            Max = 3,
+            LeaseDuration = Lease,
+            TaskLimits = new Dictionary<string, int> { ["capped"] = 1 },
+        }, Ct);
+
+        // Claim order across the queues: every High job the cap allows comes before any Normal one.
+        Assert.Equal([capped[0].Id, high[0].Id, high[1].Id], result.Jobs.Select(j => j.Id));
+        Assert.Equal(2, (await QueueAsync("b"))!.Counts[JobState.Ready]);
+    }
+
+    [Fact]
     public async Task Claim_IgnoresQueuesNotAskedFor()
     {
         await InsertManyAsync(2, "other");

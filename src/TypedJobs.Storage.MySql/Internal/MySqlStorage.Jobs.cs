@@ -570,6 +570,10 @@ internal sealed partial class MySqlStorage
         }
 
         var queueLeft = queues.Select(q => q.Max).ToArray();
+        // Per queue, this round: how many candidates its read was asked for, how many it returned, and where its last sorts.
+        var limits = new int[queues.Length];
+        var returned = new int[queues.Length];
+        var lastAt = new int[queues.Length];
         // Per queue, at the first read: how many jobs were asked for and read, and the lowest priority read.
         var asked0 = new int[queues.Length];
         var read0 = new int[queues.Length];
@@ -628,6 +632,8 @@ internal sealed partial class MySqlStorage
                         text.Append(MySqlSql.Format(candidatesSql, N(q), exclusion)).Append(";\n");
                         select.AddName("@q" + N(q), queues[q].Name);
                         select.Add("@l" + N(q), limit);
+                        limits[q] = limit;
+                        returned[q] = 0;
                     }
 
                     if (first)
@@ -652,6 +658,7 @@ internal sealed partial class MySqlStorage
                             var job = ReadJob(reader, out var seq);
                             now ??= GetTime(reader, 24);
                             candidates.Add(new Candidate(job, seq, q));
+                            returned[q]++;
                             if (first)
                             {
                                 read0[q]++;
@@ -700,9 +707,20 @@ internal sealed partial class MySqlStorage
 
                     return c != 0 ? c : a.Seq.CompareTo(b.Seq);
                 });
-                var limitHit = false;
-                foreach (var candidate in candidates)
+                for (var c = 0; c < candidates.Count; c++)
                 {
+                    lastAt[candidates[c].Queue] = c;
+                }
+
+                var limitHit = false;
+                // Candidates past this position are left to the next round's read. A queue whose read returned all it was
+                // asked for may have more jobs waiting right behind its last candidate; once one of its candidates is
+                // skipped (its task reached its limit), those unread jobs can come before the other queues' later
+                // candidates in claim order, so nothing after its last candidate is taken until the queues are read again.
+                var boundary = int.MaxValue;
+                for (var c = 0; c < candidates.Count && c <= boundary; c++)
+                {
+                    var candidate = candidates[c];
                     if (chosen.Count >= total)
                     {
                         break;
@@ -718,6 +736,11 @@ internal sealed partial class MySqlStorage
                     {
                         // The task reached its limit in this round: read the queues again without it.
                         limitHit = true;
+                        if (returned[candidate.Queue] == limits[candidate.Queue])
+                        {
+                            boundary = Math.Min(boundary, lastAt[candidate.Queue]);
+                        }
+
                         continue;
                     }
 

@@ -129,13 +129,24 @@ internal sealed partial class SqliteStorage
         var chosen = ctx.ClaimChosen;
         chosen.Clear();
         var candidates = ctx.ClaimCandidates;
+        // With task limits, per queue: how many candidates its one read of all tasks may return this round, and where its
+        // last one sorts (see the merge below).
+        var asked = taskLeft is null ? null : new int[queueCount];
+        var lastAt = taskLeft is null ? null : new int[queueCount];
         // Candidates come per queue in claim order; a task that reaches its limit is excluded and the queues are read
         // again, so the limit never blocks other tasks. Each round excludes at least one more task, so this ends.
         while (total > chosen.Count)
         {
             candidates.Clear();
+            // Whether this round reads each queue as one range of all its tasks (no task was at its cap before it).
+            var oneReadPerQueue = excluded is not { Count: > 0 };
             for (var q = 0; q < queueCount; q++)
             {
+                if (asked is not null)
+                {
+                    asked[q] = 0;
+                }
+
                 if (queues[q].Max <= 0)
                 {
                     continue;
@@ -173,7 +184,13 @@ internal sealed partial class SqliteStorage
                 select.Add("@chosen", chosenJson);
                 select.Add("@limit", limit);
                 // The task name matters only to task limits; without them it is not read into a string.
+                var before = candidates.Count;
                 ReadCandidates(select, q, candidates, task: null, readTask: taskLeft is not null);
+                if (asked is not null && candidates.Count - before == limit)
+                {
+                    // It returned all it was asked for, so it may have more jobs waiting right behind its last candidate.
+                    asked[q] = limit;
+                }
             }
 
             if (candidates.Count == 0)
@@ -192,8 +209,21 @@ internal sealed partial class SqliteStorage
 
                 return c != 0 ? c : a.Seq.CompareTo(b.Seq);
             });
+            if (lastAt is not null)
+            {
+                for (var c = 0; c < candidates.Count; c++)
+                {
+                    lastAt[candidates[c].Queue] = c;
+                }
+            }
+
             var limitHit = false;
-            for (var c = 0; c < candidates.Count; c++)
+            // Candidates past this position are left to the next round's read. A queue read as one range of all its tasks
+            // that returned all it was asked for may have more jobs waiting right behind its last candidate; once one of
+            // its candidates is skipped (its task reached its limit), those unread jobs can come before the other queues'
+            // later candidates in claim order, so nothing after its last candidate is taken until the queues are read again.
+            var boundary = int.MaxValue;
+            for (var c = 0; c < candidates.Count && c <= boundary; c++)
             {
                 var (seq, task, q, _, _) = candidates[c];
                 if (chosen.Count >= total)
@@ -210,6 +240,11 @@ internal sealed partial class SqliteStorage
                 {
                     // The task reached its limit in this round: read the queues again without it.
                     limitHit = true;
+                    if (oneReadPerQueue && asked![q] > 0)
+                    {
+                        boundary = Math.Min(boundary, lastAt![q]);
+                    }
+
                     continue;
                 }
 
