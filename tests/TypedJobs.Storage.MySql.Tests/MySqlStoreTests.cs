@@ -352,6 +352,32 @@ public sealed class MySqlStoreTests : IAsyncLifetime
             (await storage.JobsCountAsync(new JobsCountParams(new JobFilter { State = state }), Ct)).Count;
     }
 
+    [Fact]
+    public async Task Prune_DeletesNoJobRetriedOrRetriedAndFinishedAgainBetweenItsReadAndItsDelete()
+    {
+        // Three jobs cancelled two hours ago. Between the prune's read and its delete, one is retried (waiting again) and
+        // another retried, run and cancelled again just now: both are no longer old finished jobs and must stay.
+        var clock = new FakeClock();
+        var storage = Open(clock: clock);
+        await storage.InitializeAsync(Ct);
+        var ids = await FinishAsync(storage, JobState.Cancelled, 3);
+        clock.Advance(TimeSpan.FromHours(2));
+        storage.BetweenPruneReadAndDelete = async () =>
+        {
+            Assert.True((await storage.JobsRetryAsync(new JobsRetryParams(new JobRef(ids[0], "default")), Ct)).Retried);
+            Assert.True((await storage.JobsRetryAsync(new JobsRetryParams(new JobRef(ids[1], "default")), Ct)).Retried);
+            Assert.True((await storage.JobsCancelAsync(new JobsCancelParams(new JobRef(ids[1], "default")), Ct)).Cancelled);
+        };
+
+        var pruned = await storage.JobsPruneAsync(new JobsPruneParams([JobState.Cancelled], TimeSpan.FromHours(1), 10), Ct);
+        storage.BetweenPruneReadAndDelete = null;
+
+        Assert.Equal(1, pruned.Deleted);
+        Assert.Equal(JobState.Ready, (await storage.JobsGetAsync(new JobsGetParams(ids[0]), Ct)).Job?.State);
+        Assert.Equal(JobState.Cancelled, (await storage.JobsGetAsync(new JobsGetParams(ids[1]), Ct)).Job?.State);
+        Assert.Null((await storage.JobsGetAsync(new JobsGetParams(ids[2]), Ct)).Job);
+    }
+
     /// <summary>Inserts <paramref name="count"/> jobs and finishes them now, succeeded (claimed, then completed) or cancelled while waiting.</summary>
     private static async Task<JobId[]> FinishAsync(MySqlStorage storage, JobState state, int count)
     {

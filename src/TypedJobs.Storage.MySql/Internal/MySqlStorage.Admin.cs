@@ -271,6 +271,12 @@ internal sealed partial class MySqlStorage
         return new JobsBulkResult(changed) { NextCursor = last.ToString(System.Globalization.CultureInfo.InvariantCulture) };
     }
 
+    /// <summary>
+    /// A test seam: runs between a prune's read of the jobs to delete and their deletion, so a test can change one of them
+    /// in between (the deletion checks again that each is still finished and old enough).
+    /// </summary>
+    internal Func<Task>? BetweenPruneReadAndDelete { get; set; }
+
     public async ValueTask<JobsPruneResult> JobsPruneAsync(JobsPruneParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -304,6 +310,11 @@ internal sealed partial class MySqlStorage
             if (candidates.Count > parameters.Max - deleted)
             {
                 candidates.RemoveRange(parameters.Max - deleted, candidates.Count - (parameters.Max - deleted));
+            }
+
+            if (BetweenPruneReadAndDelete is { } pause)
+            {
+                await pause().ConfigureAwait(false);
             }
 
             foreach (var group in candidates.GroupBy(c => c.State))
