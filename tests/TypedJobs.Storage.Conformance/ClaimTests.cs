@@ -173,6 +173,83 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_AcrossQueuesWithQueueMaximumsAndTaskCaps_TakesWhatClaimOrderAndTheLimitsGive_InSeededRandomScenarios()
+    {
+        // Each scenario: jobs of three tasks at random priorities in one to three queues (a few scheduled for later), then
+        // claims with random per-queue maximums, totals and task caps until every due job is taken. Each claim must return
+        // exactly what a walk of the due jobs in claim order (priority, due time, insertion) takes under those limits, in
+        // that order.
+        var random = new Random(20261205);
+        string[] tasks = ["t0", "t1", "t2"];
+        for (var scenario = 0; scenario < 20; scenario++)
+        {
+            var queues = Enumerable.Range(0, random.Next(1, 4)).Select(i => $"s{scenario}-q{i}").ToArray();
+            var due = new List<(JobInsert Job, int Order)>();
+            var count = random.Next(5, 25);
+            for (var order = 0; order < count; order++)
+            {
+                var scheduled = random.Next(8) == 0;
+                var job = NewJob(queues[random.Next(queues.Length)], tasks[random.Next(tasks.Length)], (Priority)random.Next(0, 4),
+                    delay: scheduled ? TimeSpan.FromHours(1) : null);
+                await InsertAsync(job);
+                if (!scheduled)
+                {
+                    due.Add((job, order));
+                }
+
+                Clock.Advance(TimeSpan.FromMilliseconds(random.Next(0, 3)));
+            }
+
+            for (var claim = 0; due.Count > 0; claim++)
+            {
+                Assert.True(claim < 200, $"Scenario {scenario}: the due jobs were not all claimed after 200 claims.");
+                var maximums = queues.Select(_ => random.Next(0, 4)).ToArray();
+                var total = random.Next(1, 8);
+                var caps = tasks.Where(_ => random.Next(2) == 0).ToDictionary(t => t, _ => random.Next(0, 3), StringComparer.Ordinal);
+
+                var left = (int[])maximums.Clone();
+                var capLeft = new Dictionary<string, int>(caps, StringComparer.Ordinal);
+                var expected = new List<JobId>();
+                foreach (var (job, _) in due.OrderByDescending(d => d.Job.Priority).ThenBy(d => d.Order))
+                {
+                    var q = Array.IndexOf(queues, job.Queue);
+                    if (expected.Count == total)
+                    {
+                        break;
+                    }
+
+                    if (left[q] <= 0 || (capLeft.TryGetValue(job.TaskName, out var room) && room <= 0))
+                    {
+                        continue;
+                    }
+
+                    expected.Add(job.Id);
+                    left[q]--;
+                    if (capLeft.ContainsKey(job.TaskName))
+                    {
+                        capLeft[job.TaskName]--;
+                    }
+                }
+
+                var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+                {
+                    WorkerId = "w",
+                    Queues = queues.Select((name, i) => new QueueClaim(name, maximums[i])).ToArray(),
+                    Max = total,
+                    LeaseDuration = Lease,
+                    TaskLimits = caps.Count == 0 ? null : caps,
+                }, Ct);
+
+                var limits = $"scenario {scenario}, claim {claim}: maximums [{string.Join(", ", maximums)}], total {total}, caps " +
+                    $"{{{string.Join(", ", caps.Select(c => $"{c.Key}={c.Value}"))}}}";
+                Assert.True(expected.SequenceEqual(result.Jobs.Select(j => j.Id)),
+                    $"{limits}: expected [{string.Join(", ", expected)}], claimed [{string.Join(", ", result.Jobs.Select(j => j.Id))}]");
+                due.RemoveAll(d => expected.Contains(d.Job.Id));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Claim_IgnoresQueuesNotAskedFor()
     {
         await InsertManyAsync(2, "other");

@@ -346,10 +346,17 @@ internal sealed partial class RedisStorage
     private async Task<(string Name, int Max, IReadOnlyDictionary<string, int>? Limits)[]> PlanClaimAsync(QueueClaim[] queues, int total,
         IReadOnlyDictionary<string, int>? limits)
     {
+        // Each queue reports what it could give towards the total, plus as many jobs as the task caps allow in all: the
+        // merge may skip up to that many of its jobs (their task's cap taken by another queue's jobs first), and what is
+        // left must still reach as far in claim order as the jobs the merge takes from the other queues. With only its
+        // own share read, a queue whose capped jobs were skipped had more jobs waiting right behind its last one, yet the
+        // merge went on to the other queues' later (lower priority) jobs.
+        var capped = limits?.Values.Sum(v => (long)Math.Max(0, v)) ?? 0;
         var peeks = queues.Select(q =>
         {
             var queueBase = Keys.QueueBase(q.Name);
-            var values = new List<RedisValue> { NowArg(), queueBase, q.Max, ClaimScanBudget, limits?.Count ?? 0 };
+            var most = (int)Math.Min(int.MaxValue, Math.Min(q.Max, total) + capped);
+            var values = new List<RedisValue> { NowArg(), queueBase, most, ClaimScanBudget, limits?.Count ?? 0 };
             foreach (var (task, left) in limits ?? new Dictionary<string, int>())
             {
                 values.Add(task);
