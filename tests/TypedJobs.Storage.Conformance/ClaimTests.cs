@@ -173,6 +173,34 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
     }
 
     [Fact]
+    public async Task Claim_ACappedJobThatItsQueuesMaximumLeavesOut_DoesNotUseUpItsTasksCap()
+    {
+        // Queue a: two High jobs, then an older Normal job of the capped task. Queue b: a Normal job of the capped task,
+        // then another Normal job. Queue a's maximum of 2 is spent on its High jobs, so the capped task's one slot goes to
+        // queue b's job.
+        var aCapped = NewJob("a", task: "capped");
+        await InsertAsync(aCapped);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var bCapped = NewJob("b", task: "capped");
+        await InsertAsync(bCapped);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var bOther = NewJob("b", task: "other");
+        var aHigh = new[] { NewJob("a", task: "other", priority: Priority.High), NewJob("a", task: "other", priority: Priority.High) };
+        await InsertAsync([bOther, .. aHigh]);
+
+        var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = [new QueueClaim("a", 2), new QueueClaim("b", 2)],
+            Max = 4,
+            LeaseDuration = Lease,
+            TaskLimits = new Dictionary<string, int> { ["capped"] = 1 },
+        }, Ct);
+
+        Assert.Equal([aHigh[0].Id, aHigh[1].Id, bCapped.Id, bOther.Id], result.Jobs.Select(j => j.Id));
+    }
+
+    [Fact]
     public async Task Claim_AcrossQueuesWithQueueMaximumsAndTaskCaps_TakesWhatClaimOrderAndTheLimitsGive_InSeededRandomScenarios()
     {
         // Each scenario: jobs of three tasks at random priorities in one to three queues (a few scheduled for later), then
@@ -247,6 +275,195 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
                 due.RemoveAll(d => expected.Contains(d.Job.Id));
             }
         }
+    }
+
+    [Fact]
+    public async Task SeededRandomSequencesOfClaimsCompletionsAndAdminActions_KeepClaimOrderAndEveryQueuesCounts()
+    {
+        // Inserts, claims with random maximums and task caps, completions, cancels, retries, deletes, pauses and clock
+        // moves in two queues, checked after every step against a model of the contract: each claim takes exactly what a
+        // walk of the due jobs of unpaused queues in claim order (priority, due time, insertion) gives under its limits,
+        // and each queue's count per state is the model's.
+        var random = new Random(5122026);
+        string[] queues = ["m-a", "m-b"];
+        string[] tasks = ["t0", "t1", "t2"];
+        var longLease = TimeSpan.FromDays(7);
+        var model = new List<ModelJob>();
+        var paused = new HashSet<string>(StringComparer.Ordinal);
+        var order = 0;
+        for (var step = 0; step < 600; step++)
+        {
+            var op = random.Next(100);
+            string what;
+            if (op < 25)
+            {
+                // One job per insert, each a millisecond after the last: every due time is distinct, so claim order is
+                // decided by priority and due time alone (ties across queues are left to other tests).
+                var inserts = random.Next(1, 4);
+                for (var i = 0; i < inserts; i++)
+                {
+                    Clock.Advance(TimeSpan.FromMilliseconds(1));
+                    var later = random.Next(6) == 0;
+                    var job = NewJob(queues[random.Next(queues.Length)], tasks[random.Next(tasks.Length)], (Priority)random.Next(0, 4),
+                        delay: later ? TimeSpan.FromHours(1) : null);
+                    model.Add(new ModelJob(job.Id, job.Queue, job.TaskName, job.Priority, order++) { Due = later ? Now.AddHours(1) : Now });
+                    await InsertAsync(job);
+                }
+
+                what = $"insert {inserts}";
+            }
+            else if (op < 50)
+            {
+                var maximums = queues.Select(_ => random.Next(0, 5)).ToArray();
+                var total = random.Next(1, 8);
+                var caps = tasks.Where(_ => random.Next(3) == 0).ToDictionary(t => t, _ => random.Next(0, 3), StringComparer.Ordinal);
+                what = $"claim: maximums [{string.Join(", ", maximums)}], total {total}, caps {{{string.Join(", ", caps.Select(c => $"{c.Key}={c.Value}"))}}}";
+                var left = (int[])maximums.Clone();
+                var capLeft = new Dictionary<string, int>(caps, StringComparer.Ordinal);
+                var expected = new List<ModelJob>();
+                foreach (var job in model.Where(j => j.State == JobState.Ready && j.Due <= Now && !paused.Contains(j.Queue))
+                    .OrderByDescending(j => j.Priority).ThenBy(j => j.Due).ThenBy(j => j.Order))
+                {
+                    var q = Array.IndexOf(queues, job.Queue);
+                    if (expected.Count == total)
+                    {
+                        break;
+                    }
+
+                    if (left[q] <= 0 || (capLeft.TryGetValue(job.Task, out var room) && room <= 0))
+                    {
+                        continue;
+                    }
+
+                    expected.Add(job);
+                    left[q]--;
+                    if (capLeft.ContainsKey(job.Task))
+                    {
+                        capLeft[job.Task]--;
+                    }
+                }
+
+                var result = await Jobs.JobsClaimAsync(new JobsClaimParams
+                {
+                    WorkerId = "w",
+                    Queues = queues.Select((name, i) => new QueueClaim(name, maximums[i])).ToArray(),
+                    Max = total,
+                    LeaseDuration = longLease,
+                    TaskLimits = caps.Count == 0 ? null : caps,
+                }, Ct);
+                Assert.True(expected.Select(j => j.Id).SequenceEqual(result.Jobs.Select(j => j.Id)),
+                    $"step {step}, {what}: expected [{string.Join(", ", expected.Select(j => j.Id))}], claimed [{string.Join(", ", result.Jobs.Select(j => j.Id))}]; " +
+                    $"due jobs in claim order: {string.Join("; ", model.Where(j => j.State == JobState.Ready && j.Due <= Now && !paused.Contains(j.Queue)).OrderByDescending(j => j.Priority).ThenBy(j => j.Due).ThenBy(j => j.Order).Select(j => $"{j.Id} {j.Queue} {j.Task} {j.Priority} {j.Due:HH:mm:ss.fff}"))}");
+                foreach (var claimed in result.Jobs)
+                {
+                    var job = model.Single(j => j.Id == claimed.Id);
+                    job.State = JobState.Running;
+                    job.Claimed = claimed;
+                }
+            }
+            else if (op < 63 && model.Where(j => j.State == JobState.Running).ToArray() is { Length: > 0 } running)
+            {
+                var job = running[random.Next(running.Length)];
+                var (target, delay) = random.Next(4) switch
+                {
+                    0 => (JobState.Succeeded, (TimeSpan?)null),
+                    1 => (JobState.Dead, null),
+                    2 => (JobState.Ready, TimeSpan.Zero),
+                    _ => (JobState.Ready, TimeSpan.FromHours(1)),
+                };
+                what = $"complete {job.Id} to {target} (delay {delay})";
+                Clock.Advance(TimeSpan.FromMilliseconds(1));
+                Assert.True(await CompleteAsync(job.Claimed!, target, delay), what);
+                job.State = target;
+                if (target == JobState.Ready)
+                {
+                    job.Due = Now + delay!.Value;
+                }
+            }
+            else if (op < 83 && model.Count > 0)
+            {
+                var job = model[random.Next(model.Count)];
+                switch (random.Next(3))
+                {
+                    case 0:
+                        what = $"cancel {job.Id} ({job.State})";
+                        var cancelled = await CancelJobAsync(job.Id);
+                        var unfinished = job.State is JobState.Ready or JobState.Running;
+                        Assert.True(unfinished == cancelled.Cancelled, what);
+                        if (unfinished)
+                        {
+                            job.State = JobState.Cancelled;
+                        }
+
+                        break;
+                    case 1:
+                        what = $"retry {job.Id} ({job.State})";
+                        Clock.Advance(TimeSpan.FromMilliseconds(1));
+                        var retryable = job.State is JobState.Dead or JobState.Cancelled;
+                        Assert.True(retryable == await RetryJobAsync(job.Id), what);
+                        if (retryable)
+                        {
+                            job.State = JobState.Ready;
+                            job.Due = Now;
+                        }
+
+                        break;
+                    default:
+                        what = $"delete {job.Id} ({job.State})";
+                        Assert.True(await DeleteJobAsync(job.Id), what);
+                        model.Remove(job);
+                        break;
+                }
+            }
+            else if (op < 93)
+            {
+                var by = random.Next(5) == 0 ? TimeSpan.FromHours(2) : TimeSpan.FromMilliseconds(random.Next(1, 4));
+                Clock.Advance(by);
+                what = $"advance {by}";
+            }
+            else
+            {
+                var queue = queues[random.Next(queues.Length)];
+                if (paused.Remove(queue))
+                {
+                    await Admin.QueuesResumeAsync(new QueuesResumeParams(queue), Ct);
+                    what = $"resume {queue}";
+                }
+                else
+                {
+                    paused.Add(queue);
+                    await Admin.QueuesPauseAsync(new QueuesPauseParams(queue), Ct);
+                    what = $"pause {queue}";
+                }
+            }
+
+            var listed = await QueuesAsync();
+            foreach (var queue in queues)
+            {
+                var counts = listed.SingleOrDefault(q => q.Name == queue)?.Counts;
+                foreach (var state in JobStates.All)
+                {
+                    var expected = model.Count(j => j.Queue == queue && (state switch
+                    {
+                        JobState.Scheduled => j.State == JobState.Ready && j.Due > Now,
+                        JobState.Ready => j.State == JobState.Ready && j.Due <= Now,
+                        _ => j.State == state,
+                    }));
+                    Assert.True(expected == (counts?.GetValueOrDefault(state) ?? 0),
+                        $"step {step}, after {what}: queue {queue} has {counts?.GetValueOrDefault(state) ?? 0} {state}, the model {expected}");
+                }
+            }
+        }
+    }
+
+    /// <summary>A job as the contract says it should be (<see cref="JobState.Ready"/> stands for waiting, due or not).</summary>
+    private sealed record ModelJob(JobId Id, string Queue, string Task, Priority Priority, int Order)
+    {
+        public JobState State { get; set; } = JobState.Ready;
+
+        public DateTimeOffset Due { get; set; }
+
+        public JobRecord? Claimed { get; set; }
     }
 
     [Fact]

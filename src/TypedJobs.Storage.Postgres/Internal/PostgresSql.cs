@@ -269,8 +269,9 @@ internal sealed class PostgresSql
         // ------------------------------------------------------------ claim
         // One statement: per asked, unpaused queue one group of tasks that are not capped, and one group per capped task;
         // each group reads the claim index as one ordered range per priority (so jobs scheduled for later are never
-        // scanned), locks what it takes with FOR UPDATE SKIP LOCKED and stops at its maximum. The groups are then cut to
-        // each task's cap, each queue's maximum and the total, in claim order, and moved to Running.
+        // scanned), locks what it takes with FOR UPDATE SKIP LOCKED and stops at its maximum. The jobs found are then
+        // walked in claim order, each taken while its task's cap, its queue's maximum and the total allow, and moved to
+        // Running.
         string ClaimArm(string priority, string order, bool capped)
         {
             var taskFilter = capped ? "\n      AND CASE WHEN g.task IS NULL THEN j.task <> ALL(@capped_tasks::text[]) ELSE j.task = g.task END" : "";
@@ -301,11 +302,12 @@ internal sealed class PostgresSql
             RETURNING {JobColumns("j")}
             """;
         ClaimJobs = $"""
-            WITH asked AS (
-                SELECT a.name, a.max FROM unnest(@queues::text[], @queue_max::integer[]) AS a(name, max)
+            WITH RECURSIVE asked AS (
+                SELECT a.name, a.max, row_number() OVER ()::integer AS pos FROM unnest(@queues::text[], @queue_max::integer[]) AS a(name, max)
                 WHERE NOT EXISTS (SELECT 1 FROM {queues} p WHERE p.name = a.name AND p.paused)
             ), capped AS (
-                SELECT c.name, c.max FROM unnest(@capped_tasks::text[], @capped_max::integer[]) AS c(name, max)
+                SELECT c.name, c.max, c.pos::integer AS pos
+                FROM unnest(@capped_tasks::text[], @capped_max::integer[]) WITH ORDINALITY AS c(name, max, pos)
             ), grp AS (
                 SELECT a.name AS queue, NULL::text AS task, LEAST(a.max, @max) AS max FROM asked a
                 UNION ALL
@@ -316,17 +318,28 @@ internal sealed class PostgresSql
             {ClaimArms(capped: true)}
                     ) arms
                     LIMIT g.max) f
-            ), by_task AS (
-                SELECT f.*, row_number() OVER (PARTITION BY f.task ORDER BY f.priority DESC, f.due_at, f.seq) AS task_rank FROM found f
-            ), by_queue AS (
-                SELECT b.*, row_number() OVER (PARTITION BY b.queue ORDER BY b.priority DESC, b.due_at, b.seq) AS queue_rank
-                FROM by_task b LEFT JOIN capped c ON c.name = b.task
-                WHERE c.name IS NULL OR b.task_rank <= c.max
+            ), ordered AS (
+                SELECT f.id, row_number() OVER (ORDER BY f.priority DESC, f.due_at, f.seq) AS n,
+                       a.pos AS qi, a.max AS qmax, c.pos AS ti, c.max AS tmax
+                FROM found f JOIN asked a ON a.name = f.queue LEFT JOIN capped c ON c.name = f.task
+            ), walk (n, qc, tc, taken, took) AS (
+                -- The candidates one at a time in claim order, each taken while its queue, its task's cap and the total
+                -- have room, counting per queue (qc) and per capped task (tc). Cutting by task and by queue separately
+                -- (ranks within each) could spend a task's cap on a job its queue's maximum then cut, or a queue's
+                -- maximum on a job its task's cap then cut.
+                SELECT 0::bigint, array_fill(0, ARRAY[(SELECT count(*) FROM asked)::integer]),
+                       array_fill(0, ARRAY[(SELECT count(*) FROM capped)::integer]), 0, false
+                UNION ALL
+                SELECT o.n,
+                       CASE WHEN d.ok THEN w.qc[:o.qi - 1] || (w.qc[o.qi] + 1) || w.qc[o.qi + 1:] ELSE w.qc END,
+                       CASE WHEN d.ok AND o.ti IS NOT NULL THEN w.tc[:o.ti - 1] || (w.tc[o.ti] + 1) || w.tc[o.ti + 1:] ELSE w.tc END,
+                       w.taken + d.ok::integer,
+                       d.ok
+                FROM walk w JOIN ordered o ON o.n = w.n + 1
+                CROSS JOIN LATERAL (SELECT w.qc[o.qi] < LEAST(o.qmax, @max) AND (o.ti IS NULL OR w.tc[o.ti] < o.tmax) AS ok) d
+                WHERE w.taken < @max
             ), chosen AS (
-                SELECT q.id FROM by_queue q JOIN asked a ON a.name = q.queue
-                WHERE q.queue_rank <= a.max
-                ORDER BY q.priority DESC, q.due_at, q.seq
-                LIMIT @max
+                SELECT o.id FROM walk w JOIN ordered o ON o.n = w.n WHERE w.took
             )
             {claimUpdate}
             """;
