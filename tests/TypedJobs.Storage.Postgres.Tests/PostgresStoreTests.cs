@@ -105,7 +105,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ClaimPlan_WithoutCappedTasks_HasNoRankingSteps_AndACapBringsThemBack()
+    public async Task ClaimPlan_WithoutCappedTasks_HasNoRankingOrWalk_AndACapBringsTheWalk()
     {
         var store = await OpenAsync();
         await store.JobsInsertAsync(new JobsInsertParams(Enumerable.Range(0, 6).Select(i => Job(task: i % 2 == 0 ? "a" : "b")).ToArray()), Ct);
@@ -116,9 +116,10 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.DoesNotContain("WindowAgg", plain);
         Assert.Contains("Update on typedjobs_jobs j (actual rows=4", plain);
 
-        // A capped task: the ranking cuts task "a" to one job, so 1 + 3 are taken.
+        // A capped task: the walk in claim order cuts task "a" to one job, so 1 + 3 are taken.
         var capped = await store.ExplainClaimAsync(Claim(max: 4) with { TaskLimits = new Dictionary<string, int> { ["a"] = 1 } }, Ct);
-        Assert.Contains("WindowAgg", capped);
+        Assert.Contains("Recursive Union", capped);
+        Assert.DoesNotContain("Recursive Union", plain);
         Assert.Contains("Update on typedjobs_jobs j (actual rows=4", capped);
         var claimed = await store.JobsClaimAsync(Claim(max: 6) with { TaskLimits = new Dictionary<string, int> { ["a"] = 1 } }, Ct);
         Assert.Equal(1, claimed.Jobs.Count(j => j.TaskName == "a"));
