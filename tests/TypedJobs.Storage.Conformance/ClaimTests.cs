@@ -235,38 +235,9 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
                 var total = random.Next(1, 8);
                 var caps = tasks.Where(_ => random.Next(2) == 0).ToDictionary(t => t, _ => random.Next(0, 3), StringComparer.Ordinal);
 
-                var left = (int[])maximums.Clone();
-                var capLeft = new Dictionary<string, int>(caps, StringComparer.Ordinal);
-                var expected = new List<JobId>();
-                foreach (var (job, _) in due.OrderByDescending(d => d.Job.Priority).ThenBy(d => d.Order))
-                {
-                    var q = Array.IndexOf(queues, job.Queue);
-                    if (expected.Count == total)
-                    {
-                        break;
-                    }
-
-                    if (left[q] <= 0 || (capLeft.TryGetValue(job.TaskName, out var room) && room <= 0))
-                    {
-                        continue;
-                    }
-
-                    expected.Add(job.Id);
-                    left[q]--;
-                    if (capLeft.ContainsKey(job.TaskName))
-                    {
-                        capLeft[job.TaskName]--;
-                    }
-                }
-
-                var result = await Jobs.JobsClaimAsync(new JobsClaimParams
-                {
-                    WorkerId = "w",
-                    Queues = queues.Select((name, i) => new QueueClaim(name, maximums[i])).ToArray(),
-                    Max = total,
-                    LeaseDuration = Lease,
-                    TaskLimits = caps.Count == 0 ? null : caps,
-                }, Ct);
+                var expected = WalkInClaimOrder(due.OrderByDescending(d => d.Job.Priority).ThenBy(d => d.Order).Select(d => d.Job),
+                    j => j.Queue, j => j.TaskName, queues, maximums, total, caps).Select(j => j.Id).ToList();
+                var result = await ClaimAcrossAsync(queues, maximums, total, caps, Lease);
 
                 var limits = $"scenario {scenario}, claim {claim}: maximums [{string.Join(", ", maximums)}], total {total}, caps " +
                     $"{{{string.Join(", ", caps.Select(c => $"{c.Key}={c.Value}"))}}}";
@@ -318,39 +289,9 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
                 var total = random.Next(1, 8);
                 var caps = tasks.Where(_ => random.Next(3) == 0).ToDictionary(t => t, _ => random.Next(0, 3), StringComparer.Ordinal);
                 what = $"claim: maximums [{string.Join(", ", maximums)}], total {total}, caps {{{string.Join(", ", caps.Select(c => $"{c.Key}={c.Value}"))}}}";
-                var left = (int[])maximums.Clone();
-                var capLeft = new Dictionary<string, int>(caps, StringComparer.Ordinal);
-                var expected = new List<ModelJob>();
-                foreach (var job in model.Where(j => j.State == JobState.Ready && j.Due <= Now && !paused.Contains(j.Queue))
-                    .OrderByDescending(j => j.Priority).ThenBy(j => j.Due).ThenBy(j => j.Order))
-                {
-                    var q = Array.IndexOf(queues, job.Queue);
-                    if (expected.Count == total)
-                    {
-                        break;
-                    }
-
-                    if (left[q] <= 0 || (capLeft.TryGetValue(job.Task, out var room) && room <= 0))
-                    {
-                        continue;
-                    }
-
-                    expected.Add(job);
-                    left[q]--;
-                    if (capLeft.ContainsKey(job.Task))
-                    {
-                        capLeft[job.Task]--;
-                    }
-                }
-
-                var result = await Jobs.JobsClaimAsync(new JobsClaimParams
-                {
-                    WorkerId = "w",
-                    Queues = queues.Select((name, i) => new QueueClaim(name, maximums[i])).ToArray(),
-                    Max = total,
-                    LeaseDuration = longLease,
-                    TaskLimits = caps.Count == 0 ? null : caps,
-                }, Ct);
+                var expected = WalkInClaimOrder(model.Where(j => j.State == JobState.Ready && j.Due <= Now && !paused.Contains(j.Queue))
+                    .OrderByDescending(j => j.Priority).ThenBy(j => j.Due).ThenBy(j => j.Order), j => j.Queue, j => j.Task, queues, maximums, total, caps);
+                var result = await ClaimAcrossAsync(queues, maximums, total, caps, longLease);
                 Assert.True(expected.Select(j => j.Id).SequenceEqual(result.Jobs.Select(j => j.Id)),
                     $"step {step}, {what}: expected [{string.Join(", ", expected.Select(j => j.Id))}], claimed [{string.Join(", ", result.Jobs.Select(j => j.Id))}]; " +
                     $"due jobs in claim order: {string.Join("; ", model.Where(j => j.State == JobState.Ready && j.Due <= Now && !paused.Contains(j.Queue)).OrderByDescending(j => j.Priority).ThenBy(j => j.Due).ThenBy(j => j.Order).Select(j => $"{j.Id} {j.Queue} {j.Task} {j.Priority} {j.Due:HH:mm:ss.fff}"))}");
@@ -455,6 +396,52 @@ public abstract class ClaimTests<TFactory> : StorageTestBase<TFactory>
             }
         }
     }
+
+    /// <summary>
+    /// What a claim must take from <paramref name="dueInClaimOrder"/>: each job in turn while its queue's maximum, its
+    /// task's cap and the total have room.
+    /// </summary>
+    private static List<T> WalkInClaimOrder<T>(IEnumerable<T> dueInClaimOrder, Func<T, string> queueOf, Func<T, string> taskOf,
+        string[] queues, int[] maximums, int total, Dictionary<string, int> caps)
+    {
+        var left = (int[])maximums.Clone();
+        var capLeft = new Dictionary<string, int>(caps, StringComparer.Ordinal);
+        var taken = new List<T>();
+        foreach (var job in dueInClaimOrder)
+        {
+            if (taken.Count == total)
+            {
+                break;
+            }
+
+            var q = Array.IndexOf(queues, queueOf(job));
+            var task = taskOf(job);
+            if (left[q] <= 0 || (capLeft.TryGetValue(task, out var room) && room <= 0))
+            {
+                continue;
+            }
+
+            taken.Add(job);
+            left[q]--;
+            if (capLeft.ContainsKey(task))
+            {
+                capLeft[task]--;
+            }
+        }
+
+        return taken;
+    }
+
+    /// <summary>One claim across <paramref name="queues"/> with their maximums, a total and task caps (none when empty).</summary>
+    private async Task<JobsClaimResult> ClaimAcrossAsync(string[] queues, int[] maximums, int total, Dictionary<string, int> caps, TimeSpan lease) =>
+        await Jobs.JobsClaimAsync(new JobsClaimParams
+        {
+            WorkerId = "w",
+            Queues = queues.Select((name, i) => new QueueClaim(name, maximums[i])).ToArray(),
+            Max = total,
+            LeaseDuration = lease,
+            TaskLimits = caps.Count == 0 ? null : caps,
+        }, Ct).ConfigureAwait(false);
 
     /// <summary>A job as the contract says it should be (<see cref="JobState.Ready"/> stands for waiting, due or not).</summary>
     private sealed record ModelJob(JobId Id, string Queue, string Task, Priority Priority, int Order)
